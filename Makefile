@@ -1,0 +1,61 @@
+# Two commands do all set-up: `make run` and `make test`. Each installs what is missing and
+# starts PostgreSQL and Redis when they are not running.
+
+SHELL := /bin/bash
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+DATABASE_URL ?= $(PG_URL)/allot
+REDIS_URL ?= redis://127.0.0.1:6379/
+export DATABASE_URL REDIS_URL
+
+APT_PACKAGES := cmake libclang-dev clang postgresql redis-server
+
+.PHONY: run test deps services database build lint clean-test-databases bench
+
+run: deps services database
+	cargo build --release --bin allot
+	./target/release/allot seed-demo
+	@echo
+	@echo "Allot on http://127.0.0.1:8080 — try:"
+	@echo "  curl -s 'http://127.0.0.1:8080/v1/stock/TSHIRT-BLK-M?store=TPE-001' | python3 -m json.tool"
+	@echo "  curl -s  http://127.0.0.1:8080/v1/locations/TPE-001/stock?limit=5"
+	@echo "  curl -s  http://127.0.0.1:8080/openapi.json | head -c 300; echo"
+	@echo "  curl -s  http://127.0.0.1:8080/ready"
+	@echo
+	./target/release/allot serve
+
+test: deps services clean-test-databases
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+
+bench:
+	cargo bench --workspace
+
+# Installs only what is missing (a fresh machine has Rust and little else).
+deps:
+	@missing=""; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing="$$missing libclang-dev clang"; \
+	command -v pg_ctlcluster >/dev/null || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n 1) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+
+database:
+	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = 'allot'" | grep -q 1 || \
+		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE allot"
+
+# Databases left by earlier test runs (each test makes its own).
+clean-test-databases:
+	@psql "$(PG_URL)/postgres" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'allot\_test\_%'" | \
+		while read -r db; do psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done

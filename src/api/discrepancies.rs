@@ -1,0 +1,65 @@
+use super::error::ApiError;
+use super::extract::page_limit;
+use super::State;
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::ledger::stock::{self, DiscrepancyRow, IdTable};
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_discrepancies);
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DiscrepancyQuery {
+    pub location: Option<String>,
+    pub sku: Option<String>,
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DiscrepancyPage {
+    pub items: Vec<DiscrepancyRow>,
+    pub next_after: Option<i64>,
+}
+
+/// Conflicts between what happened and what was promised, for a person to resolve.
+#[utoipa::path(
+    tag = "movements",
+    params(DiscrepancyQuery),
+    responses((status = 200, body = DiscrepancyPage), (status = 404, body = ApiError))
+)]
+#[get("/v1/discrepancies")]
+pub async fn list_discrepancies(
+    state: web::Data<State>,
+    query: web::Query<DiscrepancyQuery>,
+) -> Result<web::Json<DiscrepancyPage>, ApiError> {
+    let query = query.into_inner();
+    let limit = page_limit(query.limit)?;
+    if let Some(location) = &query.location {
+        LocationCode::parse("location", location)?;
+    }
+    if let Some(sku) = &query.sku {
+        SkuCode::parse("sku", sku)?;
+    }
+    let client = state.client().await?;
+    let location_id = stock::id_of(&client, IdTable::Locations, query.location.as_deref()).await?;
+    let sku_id = stock::id_of(&client, IdTable::Skus, query.sku.as_deref()).await?;
+    if location_id == Some(None) || sku_id == Some(None) {
+        return Err(ApiError::not_found("no such location or SKU"));
+    }
+    let items = stock::discrepancies(
+        &client,
+        location_id.flatten(),
+        sku_id.flatten(),
+        query.after,
+        limit,
+    )
+    .await?;
+    let next_after = (items.len() as i64 == limit)
+        .then(|| items.last().map(|item| item.id))
+        .flatten();
+    Ok(web::Json(DiscrepancyPage { items, next_after }))
+}

@@ -1,0 +1,120 @@
+//! Turning requests into typed values, with errors that name the field.
+
+use super::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The largest request body accepted: a POS batch of 1,000 lines fits with room to spare.
+pub const BODY_BYTES_MAX: usize = 1024 * 1024;
+
+/// A JSON body parsed into `T`, keeping the parsed document for idempotency fingerprints.
+/// Malformed JSON is a 400; a wrong type or unknown field is a 422 naming its path.
+pub struct Json<T> {
+    pub value: T,
+    pub document: Value,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let declared_length = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if let Some(content_type) = content_type {
+                if !content_type.starts_with("application/json") {
+                    return Err(ApiError::new(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        "the body must be JSON (Content-Type: application/json)",
+                    ));
+                }
+            }
+            if declared_length.is_some_and(|length| length > BODY_BYTES_MAX) {
+                return Err(too_large());
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|error| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", error.to_string())
+                })?;
+                if body.len() + chunk.len() > BODY_BYTES_MAX {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body)
+        })
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body must be at most {BODY_BYTES_MAX} bytes"),
+    )
+}
+
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, ApiError> {
+    let document: Value = serde_json::from_slice(body).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {error}"),
+        )
+    })?;
+    let value = serde_path_to_error::deserialize(&document).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        let api_error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
+        if path.is_empty() || path == "." {
+            api_error
+        } else {
+            api_error.with_field(path)
+        }
+    })?;
+    Ok(Json { value, document })
+}
+
+/// Query-string errors become the same JSON errors as everything else.
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
+}
+
+/// Path-segment errors likewise.
+pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", error.to_string()).into()
+}
+
+/// Page sizes: a default that suits a screen, a cap that protects the database.
+pub const PAGE_LIMIT_DEFAULT: i64 = 100;
+pub const PAGE_LIMIT_MAX: i64 = 1000;
+
+pub fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
+    match raw {
+        None => Ok(PAGE_LIMIT_DEFAULT),
+        Some(limit) if (1..=PAGE_LIMIT_MAX).contains(&limit) => Ok(limit),
+        Some(_) => Err(crate::domain::Invalid::new(
+            "limit",
+            format!("must be from 1 to {PAGE_LIMIT_MAX}"),
+        )
+        .into()),
+    }
+}

@@ -1,0 +1,142 @@
+use super::error::ApiError;
+use super::extract::{page_limit, Json};
+use super::State;
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::location::{Location, LocationBody, LocationKind};
+use crate::ledger::locations::{self, Upserted};
+use crate::ledger::stock::{self, SkuBalance};
+use actix_web::{get, put, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(put_location)
+        .service(get_location)
+        .service(location_stock);
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LocationView {
+    pub code: String,
+    pub name: String,
+    pub kind: LocationKind,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub pickup: bool,
+    pub ship: bool,
+    pub safety_stock: i64,
+}
+
+impl From<Location> for LocationView {
+    fn from(location: Location) -> Self {
+        Self {
+            code: location.code.to_string(),
+            name: location.name,
+            kind: location.kind,
+            latitude: location.point.latitude,
+            longitude: location.point.longitude,
+            pickup: location.pickup,
+            ship: location.ship,
+            safety_stock: location.safety_stock,
+        }
+    }
+}
+
+/// Create or update a store or warehouse.
+#[utoipa::path(
+    tag = "locations",
+    request_body = LocationBody,
+    params(("code" = String, Path, description = "Location code")),
+    responses(
+        (status = 201, description = "Created", body = LocationView),
+        (status = 200, description = "Updated", body = LocationView),
+        (status = 422, description = "Invalid field", body = ApiError),
+    )
+)]
+#[put("/v1/locations/{code}")]
+pub async fn put_location(
+    state: web::Data<State>,
+    code: web::Path<String>,
+    body: Json<LocationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let code = LocationCode::parse("code", &code)?;
+    let location = body.value.parse(code)?;
+    let client = state.client().await?;
+    let upserted = locations::upsert_many(&client, std::slice::from_ref(&location)).await?;
+    let view = LocationView::from(location);
+    Ok(match upserted.first() {
+        Some(Upserted::Created) => HttpResponse::Created().json(view),
+        _ => HttpResponse::Ok().json(view),
+    })
+}
+
+/// Read a location.
+#[utoipa::path(
+    tag = "locations",
+    params(("code" = String, Path, description = "Location code")),
+    responses((status = 200, body = LocationView), (status = 404, body = ApiError))
+)]
+#[get("/v1/locations/{code}")]
+pub async fn get_location(
+    state: web::Data<State>,
+    code: web::Path<String>,
+) -> Result<web::Json<LocationView>, ApiError> {
+    let code = LocationCode::parse("code", &code)?;
+    let client = state.client().await?;
+    let (_, location) = locations::get(&client, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no location '{code}'")))?;
+    Ok(web::Json(location.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StockPageQuery {
+    /// Continue after this SKU code (the `next_after` of the previous page).
+    pub after: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LocationStockPage {
+    pub location: String,
+    pub items: Vec<SkuBalance>,
+    /// Pass as `after` to read the next page; absent on the last page.
+    pub next_after: Option<String>,
+}
+
+/// A location's stock, one page at a time, by SKU code.
+#[utoipa::path(
+    tag = "stock",
+    params(("code" = String, Path, description = "Location code"), StockPageQuery),
+    responses((status = 200, body = LocationStockPage), (status = 404, body = ApiError))
+)]
+#[get("/v1/locations/{code}/stock")]
+pub async fn location_stock(
+    state: web::Data<State>,
+    code: web::Path<String>,
+    query: web::Query<StockPageQuery>,
+) -> Result<web::Json<LocationStockPage>, ApiError> {
+    let code = LocationCode::parse("code", &code)?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|raw| SkuCode::parse("after", raw))
+        .transpose()?;
+    let limit = page_limit(query.limit)?;
+    let client = state.client().await?;
+    let (location_id, _) = locations::get(&client, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no location '{code}'")))?;
+    let items =
+        stock::by_location(&client, location_id, after.as_ref().map(SkuCode::as_str), limit)
+            .await?;
+    let next_after = (items.len() as i64 == limit)
+        .then(|| items.last().map(|item| item.sku.clone()))
+        .flatten();
+    Ok(web::Json(LocationStockPage {
+        location: code.to_string(),
+        items,
+        next_after,
+    }))
+}

@@ -1,0 +1,52 @@
+//! HTTP only: parse requests into domain types, call the ledger, shape responses. One module per
+//! resource, each with its `configure`.
+
+pub mod discrepancies;
+pub mod error;
+pub mod extract;
+pub mod locations;
+pub mod movements;
+pub mod openapi;
+pub mod ops;
+pub mod skus;
+pub mod stock;
+
+use crate::holds::Redis;
+use actix_web::web;
+use deadpool_postgres::Pool;
+
+/// What every handler may use.
+pub struct State {
+    pub pool: Pool,
+    pub redis: Redis,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(extract::query_error))
+        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .configure(ops::configure)
+        .configure(openapi::configure)
+        .configure(locations::configure)
+        .configure(skus::configure)
+        .configure(movements::configure)
+        .configure(stock::configure)
+        .configure(discrepancies::configure);
+}
+
+/// Parses a code from a path segment, naming the segment on failure.
+pub fn path_code<T>(
+    parse: fn(&str, &str) -> Result<T, crate::domain::Invalid>,
+    field: &str,
+    raw: &str,
+) -> Result<T, error::ApiError> {
+    parse(field, raw).map_err(error::ApiError::from)
+}
+
+impl State {
+    pub async fn client(&self) -> Result<deadpool_postgres::Object, error::ApiError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| crate::ledger::Error::from(error).into())
+    }
+}

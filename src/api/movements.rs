@@ -1,0 +1,236 @@
+use super::error::ApiError;
+use super::extract::{page_limit, Json};
+use super::State;
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::ledger::Movement;
+use crate::domain::quantity::{Counted, Delta, Qty};
+use crate::domain::{parse_text, Invalid};
+use crate::ledger::idempotency::Key;
+use crate::ledger::movements::{self, Line, Recorded, Reply};
+use crate::ledger::stock::{self, IdTable, MovementFilter, MovementRow};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Lines in one `POST /v1/movements`: a POS batch of 1,000 fits.
+pub const MOVEMENTS_PER_REQUEST_MAX: usize = 1000;
+pub const REASON_LENGTH_MAX: usize = 200;
+/// How far ahead of the server's clock `occurred_at` may be (clock skew), and how far back.
+pub const OCCURRED_AT_SKEW_MAX_S: i64 = 300;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_movements).service(list_movements);
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Receipt,
+    Sale,
+    Return,
+    Adjustment,
+    Count,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovementBody {
+    pub kind: MovementKind,
+    pub location: String,
+    pub sku: String,
+    /// Units; signed for `adjustment`, the counted figure for `count`.
+    pub qty: i64,
+    /// Required for `adjustment`, optional for `count`.
+    pub reason: Option<String>,
+    /// When it happened; defaults to now.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovementsBody {
+    pub movements: Vec<MovementBody>,
+}
+
+impl MovementBody {
+    fn parse(self, now: DateTime<Utc>) -> Result<Line, Invalid> {
+        let reason = self
+            .reason
+            .as_deref()
+            .map(|raw| parse_text("reason", raw, REASON_LENGTH_MAX))
+            .transpose()?;
+        let movement = match (self.kind, reason) {
+            (MovementKind::Receipt, None) => Movement::Receipt(Qty::parse("qty", self.qty)?),
+            (MovementKind::Sale, None) => Movement::Sale(Qty::parse("qty", self.qty)?),
+            (MovementKind::Return, None) => Movement::Return(Qty::parse("qty", self.qty)?),
+            (MovementKind::Adjustment, Some(reason)) => Movement::Adjustment {
+                delta: Delta::parse("qty", self.qty)?,
+                reason,
+            },
+            (MovementKind::Adjustment, None) => {
+                return Err(Invalid::new("reason", "is required for an adjustment"))
+            }
+            (MovementKind::Count, reason) => Movement::Count {
+                counted: Counted::parse("qty", self.qty)?,
+                reason,
+            },
+            (_, Some(_)) => {
+                return Err(Invalid::new(
+                    "reason",
+                    "is recorded only for adjustment and count",
+                ))
+            }
+        };
+        let occurred_at = match self.occurred_at {
+            None => now,
+            Some(at) if at > now + Duration::seconds(OCCURRED_AT_SKEW_MAX_S) => {
+                return Err(Invalid::new("occurred_at", "must not be in the future"))
+            }
+            Some(at) if at < earliest() => {
+                return Err(Invalid::new("occurred_at", "must be after 2000-01-01"))
+            }
+            Some(at) => at,
+        };
+        Ok(Line {
+            location: LocationCode::parse("location", &self.location)?,
+            sku: SkuCode::parse("sku", &self.sku)?,
+            movement,
+            occurred_at,
+        })
+    }
+}
+
+fn earliest() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a valid constant date")
+}
+
+/// Record a batch of movements, all or nothing.
+///
+/// With an `Idempotency-Key` header, a retry with the same body replays the first response
+/// (header `Idempotent-Replayed: true`) and records nothing again.
+#[utoipa::path(
+    tag = "movements",
+    request_body = MovementsBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, description = "Recorded", body = Recorded),
+        (status = 409, description = "A line would make on hand negative, or the key is in flight", body = ApiError),
+        (status = 413, description = "Body too large", body = ApiError),
+        (status = 422, description = "Invalid field, unknown SKU or location, or key reused", body = ApiError),
+    )
+)]
+#[post("/v1/movements")]
+pub async fn post_movements(
+    state: web::Data<State>,
+    request: HttpRequest,
+    body: Json<MovementsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let lines = &body.value.movements;
+    if lines.is_empty() || lines.len() > MOVEMENTS_PER_REQUEST_MAX {
+        return Err(Invalid::new(
+            "movements",
+            format!("must have 1 to {MOVEMENTS_PER_REQUEST_MAX} lines"),
+        )
+        .into());
+    }
+    let key = idempotency_key(&request, "movements", &body.document)?;
+    let now = Utc::now();
+    let lines = body
+        .value
+        .movements
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| {
+            line.parse(now)
+                .map_err(|invalid| invalid.within(&format!("movements[{index}]")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let reply = movements::record(&state.pool, key.as_ref(), &lines).await?;
+    Ok(created_or_replayed(reply))
+}
+
+pub fn idempotency_key(
+    request: &HttpRequest,
+    scope: &'static str,
+    document: &serde_json::Value,
+) -> Result<Option<Key>, ApiError> {
+    let Some(raw) = request.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| Invalid::new("Idempotency-Key", "must be visible ASCII characters"))?;
+    Ok(Some(Key::parse(scope, raw, document)?))
+}
+
+pub fn created_or_replayed<T: Serialize>(reply: Reply<T>) -> HttpResponse {
+    match reply {
+        Reply::Fresh(value) => HttpResponse::Created().json(value),
+        Reply::Replayed(document) => HttpResponse::Created()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(document),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MovementQuery {
+    pub location: Option<String>,
+    pub sku: Option<String>,
+    /// Occurred at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Occurred before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Continue after this movement id (the `next_after` of the previous page).
+    pub after: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MovementPage {
+    pub items: Vec<MovementRow>,
+    pub next_after: Option<i64>,
+}
+
+/// The audit trail, in ledger order, with filters and paging.
+#[utoipa::path(
+    tag = "movements",
+    params(MovementQuery),
+    responses((status = 200, body = MovementPage), (status = 404, body = ApiError))
+)]
+#[get("/v1/movements")]
+pub async fn list_movements(
+    state: web::Data<State>,
+    query: web::Query<MovementQuery>,
+) -> Result<web::Json<MovementPage>, ApiError> {
+    let query = query.into_inner();
+    let limit = page_limit(query.limit)?;
+    if let Some(location) = &query.location {
+        LocationCode::parse("location", location)?;
+    }
+    if let Some(sku) = &query.sku {
+        SkuCode::parse("sku", sku)?;
+    }
+    let client = state.client().await?;
+    let location_id = stock::id_of(&client, IdTable::Locations, query.location.as_deref()).await?;
+    let sku_id = stock::id_of(&client, IdTable::Skus, query.sku.as_deref()).await?;
+    if location_id == Some(None) || sku_id == Some(None) {
+        return Err(ApiError::not_found("no such location or SKU"));
+    }
+    let filter = MovementFilter {
+        location_id: location_id.flatten(),
+        sku_id: sku_id.flatten(),
+        from: query.from,
+        to: query.to,
+        after: query.after,
+        limit,
+    };
+    let items = stock::movements(&client, &filter).await?;
+    let next_after = (items.len() as i64 == limit)
+        .then(|| items.last().map(|item| item.id))
+        .flatten();
+    Ok(web::Json(MovementPage { items, next_after }))
+}

@@ -1,0 +1,146 @@
+//! `allot seed-demo`: a chain to try Allot on — 30 stores around Taipei, one e-shop warehouse,
+//! 300 SKUs, stock received through the ledger like any other stock. Running it again changes
+//! nothing: every write is an upsert or an idempotent movement batch.
+
+use crate::config::Settings;
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::geo::Point;
+use crate::domain::ledger::Movement;
+use crate::domain::location::{Location, LocationKind};
+use crate::domain::quantity::Qty;
+use crate::domain::sku::Sku;
+use crate::ledger::{self, idempotency::Key, movements::Line};
+use chrono::Utc;
+use serde_json::{json, Map};
+
+pub const STORES: usize = 30;
+pub const SKUS: usize = 300;
+pub const WAREHOUSE: &str = "WH-TPE";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Setup(#[from] ledger::SetupError),
+    #[error(transparent)]
+    Ledger(#[from] ledger::Error),
+}
+
+/// A small deterministic generator, so every demo chain is the same chain.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}
+
+pub fn locations() -> Vec<Location> {
+    let mut random = Lcg(7);
+    let mut locations = vec![Location {
+        code: LocationCode::parse("code", WAREHOUSE).expect("constant code"),
+        name: "E-shop warehouse, Taoyuan".into(),
+        kind: LocationKind::Warehouse,
+        point: Point { latitude: 25.0, longitude: 121.3 },
+        pickup: false,
+        ship: true,
+        safety_stock: 0,
+    }];
+    const DISTRICTS: [&str; 10] = [
+        "Xinyi", "Da'an", "Zhongshan", "Songshan", "Neihu", "Shilin", "Wanhua", "Banqiao",
+        "Xindian", "Tamsui",
+    ];
+    for index in 0..STORES {
+        // Spread over greater Taipei: about ±15 km around the city centre.
+        let latitude = 25.04 + (random.next(2_700) as f64 - 1_350.0) / 10_000.0;
+        let longitude = 121.53 + (random.next(3_000) as f64 - 1_500.0) / 10_000.0;
+        locations.push(Location {
+            code: LocationCode::parse("code", &format!("TPE-{:03}", index + 1)).expect("constant code"),
+            name: format!("{} store {}", DISTRICTS[index % DISTRICTS.len()], index / DISTRICTS.len() + 1),
+            kind: LocationKind::Store,
+            point: Point { latitude, longitude },
+            pickup: true,
+            ship: index % 3 == 0,
+            safety_stock: 1,
+        });
+    }
+    locations
+}
+
+pub fn skus() -> Vec<Sku> {
+    const PRODUCTS: [&str; 10] = [
+        "T-shirt", "Hoodie", "Jeans", "Sneakers", "Cap", "Jacket", "Dress", "Shorts", "Socks",
+        "Backpack",
+    ];
+    const COLOURS: [&str; 5] = ["BLK", "WHT", "NVY", "RED", "GRY"];
+    const SIZES: [&str; 6] = ["XS", "S", "M", "L", "XL", "XXL"];
+    let mut skus = Vec::with_capacity(SKUS);
+    'outer: for product in PRODUCTS {
+        for colour in COLOURS {
+            for size in SIZES {
+                if skus.len() == SKUS {
+                    break 'outer;
+                }
+                let code = format!("{}-{colour}-{size}", product.to_uppercase().replace('-', ""));
+                let mut attributes = Map::new();
+                attributes.insert("colour".into(), json!(colour));
+                attributes.insert("size".into(), json!(size));
+                skus.push(Sku {
+                    code: SkuCode::parse("code", &code).expect("constant code"),
+                    name: format!("{product} {colour} {size}"),
+                    attributes,
+                });
+            }
+        }
+    }
+    skus
+}
+
+/// Receipts: the warehouse holds deep stock of everything, each store a patchy assortment.
+pub fn receipts(locations: &[Location], skus: &[Sku]) -> Vec<Line> {
+    let mut random = Lcg(11);
+    let now = Utc::now();
+    let mut lines = Vec::new();
+    for location in locations {
+        for sku in skus {
+            let units = match location.kind {
+                LocationKind::Warehouse => 50 + random.next(200),
+                LocationKind::Store if random.next(100) < 35 => 1 + random.next(8),
+                LocationKind::Store => 0,
+            };
+            if let Ok(qty) = Qty::parse("qty", units as i64) {
+                lines.push(Line {
+                    location: location.code.clone(),
+                    sku: sku.code.clone(),
+                    movement: Movement::Receipt(qty),
+                    occurred_at: now,
+                });
+            }
+        }
+    }
+    lines
+}
+
+pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
+    ledger::migrate(&settings.database_url).await?;
+    let pool = ledger::pool(&settings.database_url, 2)?;
+    let (locations, skus) = (locations(), skus());
+    {
+        let client = pool.get().await.map_err(ledger::Error::from)?;
+        ledger::locations::upsert_many(&client, &locations).await?;
+        ledger::skus::upsert_many(&client, &skus).await?;
+    }
+    let receipts = receipts(&locations, &skus);
+    for (index, batch) in receipts.chunks(1000).enumerate() {
+        let key = Key::parse("movements", &format!("demo-seed-{index}"), &json!(index))
+            .map_err(ledger::Error::from)?;
+        ledger::movements::record(&pool, Some(&key), batch).await?;
+    }
+    tracing::info!(
+        locations = locations.len(),
+        skus = skus.len(),
+        receipt_lines = receipts.len(),
+        "demo chain loaded"
+    );
+    Ok(())
+}

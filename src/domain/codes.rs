@@ -1,0 +1,84 @@
+//! Business codes chosen by the retailer: location codes (`TPE-001`) and SKU codes
+//! (`TSHIRT-BLK-M`). They are the public identity of a location or SKU in every API.
+
+use super::Invalid;
+use serde::Serialize;
+use std::fmt;
+
+pub const CODE_LENGTH_MAX: usize = 64;
+
+fn parse_code(field: &str, raw: &str) -> Result<String, Invalid> {
+    if raw.is_empty() {
+        return Err(Invalid::new(field, "must not be empty"));
+    }
+    if raw.len() > CODE_LENGTH_MAX {
+        return Err(Invalid::new(
+            field,
+            format!("must be at most {CODE_LENGTH_MAX} characters"),
+        ));
+    }
+    if !raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(Invalid::new(
+            field,
+            "may contain only letters, digits, '-', '_' and '.'",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+macro_rules! code_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(field: &str, raw: &str) -> Result<Self, Invalid> {
+                parse_code(field, raw).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+code_type!(
+    /// A store's or warehouse's code.
+    LocationCode
+);
+code_type!(
+    /// A stock-keeping unit's code.
+    SkuCode
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_accept_the_usual_retail_shapes() {
+        for raw in ["TPE-001", "tshirt_blk.m", "A", &"X".repeat(CODE_LENGTH_MAX)] {
+            assert!(SkuCode::parse("sku", raw).is_ok(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn codes_reject_empty_long_and_odd_characters() {
+        for raw in ["", "a b", "é", "a/b", &"X".repeat(CODE_LENGTH_MAX + 1)] {
+            let error = LocationCode::parse("location", raw).unwrap_err();
+            assert_eq!(error.field, "location");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Whole units of stock. A quantity on the wire is parsed into one of these, so a zero, negative
+//! or absurd quantity never reaches the ledger.
+
+use super::Invalid;
+use serde::Serialize;
+
+/// The most units one movement line may carry. A real pallet is far below this; anything above
+/// it is a typo or an attack, and keeping sums far from `i64` limits keeps arithmetic exact.
+pub const QTY_MAX: i64 = 1_000_000;
+
+/// A positive number of units: `1..=QTY_MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Qty(i64);
+
+impl Qty {
+    pub fn parse(field: &str, raw: i64) -> Result<Self, Invalid> {
+        if (1..=QTY_MAX).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid::new(
+                field,
+                format!("must be a whole number from 1 to {QTY_MAX}"),
+            ))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// A signed, non-zero change of on-hand units: `-QTY_MAX..=QTY_MAX`, never 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Delta(i64);
+
+impl Delta {
+    pub fn parse(field: &str, raw: i64) -> Result<Self, Invalid> {
+        if raw != 0 && raw.abs() <= QTY_MAX {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid::new(
+                field,
+                format!("must be a non-zero whole number from -{QTY_MAX} to {QTY_MAX}"),
+            ))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// Units found by a count: `0..=QTY_MAX` (an empty shelf is a valid count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Counted(i64);
+
+impl Counted {
+    pub fn parse(field: &str, raw: i64) -> Result<Self, Invalid> {
+        if (0..=QTY_MAX).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid::new(
+                field,
+                format!("must be a whole number from 0 to {QTY_MAX}"),
+            ))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_keep_to_their_ranges() {
+        assert!(Qty::parse("qty", 0).is_err());
+        assert!(Qty::parse("qty", -1).is_err());
+        assert!(Qty::parse("qty", QTY_MAX + 1).is_err());
+        assert_eq!(Qty::parse("qty", QTY_MAX).map(Qty::get), Ok(QTY_MAX));
+        assert!(Delta::parse("qty", 0).is_err());
+        assert_eq!(Delta::parse("qty", -5).map(Delta::get), Ok(-5));
+        assert!(Delta::parse("qty", -QTY_MAX - 1).is_err());
+        assert_eq!(Counted::parse("qty", 0).map(Counted::get), Ok(0));
+        assert!(Counted::parse("qty", -1).is_err());
+    }
+}

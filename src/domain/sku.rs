@@ -1,0 +1,65 @@
+//! Stock-keeping units.
+
+use super::codes::SkuCode;
+use super::{parse_text, Invalid};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub const NAME_LENGTH_MAX: usize = 200;
+pub const ATTRIBUTES_MAX: usize = 32;
+pub const ATTRIBUTE_VALUE_LENGTH_MAX: usize = 200;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sku {
+    pub code: SkuCode,
+    pub name: String,
+    /// Free-form descriptive attributes (colour, size, season): flat strings, numbers or booleans.
+    pub attributes: Map<String, Value>,
+}
+
+/// Wire form of `PUT /v1/skus/{code}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkuBody {
+    pub name: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<Map<String, Value>>,
+}
+
+impl SkuBody {
+    pub fn parse(self, code: SkuCode) -> Result<Sku, Invalid> {
+        let attributes = self.attributes.unwrap_or_default();
+        if attributes.len() > ATTRIBUTES_MAX {
+            return Err(Invalid::new(
+                "attributes",
+                format!("must have at most {ATTRIBUTES_MAX} entries"),
+            ));
+        }
+        for (key, value) in &attributes {
+            let field = format!("attributes.{key}");
+            parse_text(&field, key, 64)?;
+            match value {
+                Value::String(text) if text.chars().count() <= ATTRIBUTE_VALUE_LENGTH_MAX => {}
+                Value::String(_) => {
+                    return Err(Invalid::new(
+                        field,
+                        format!("must be at most {ATTRIBUTE_VALUE_LENGTH_MAX} characters"),
+                    ))
+                }
+                Value::Number(_) | Value::Bool(_) => {}
+                _ => {
+                    return Err(Invalid::new(
+                        field,
+                        "must be a string, a number or a boolean",
+                    ))
+                }
+            }
+        }
+        Ok(Sku {
+            code,
+            name: parse_text("name", &self.name, NAME_LENGTH_MAX)?,
+            attributes,
+        })
+    }
+}

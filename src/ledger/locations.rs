@@ -1,0 +1,75 @@
+use super::Result;
+use crate::domain::codes::LocationCode;
+use crate::domain::geo::Point;
+use crate::domain::location::{Location, LocationKind};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+/// Whether an upsert created the row or changed an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+const UPSERT: &str = "
+    INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship, safety_stock)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[],
+                         $6::bool[], $7::bool[], $8::int8[])
+    ON CONFLICT (code) DO UPDATE SET
+        name = excluded.name, kind = excluded.kind, latitude = excluded.latitude,
+        longitude = excluded.longitude, pickup = excluded.pickup, ship = excluded.ship,
+        safety_stock = excluded.safety_stock, updated_at = now()
+    RETURNING (xmax = 0) AS created";
+
+/// Creates or updates locations by code, in one statement.
+pub async fn upsert_many(client: &impl GenericClient, locations: &[Location]) -> Result<Vec<Upserted>> {
+    let column = |f: fn(&Location) -> String| locations.iter().map(f).collect::<Vec<_>>();
+    let codes = column(|l| l.code.to_string());
+    let names = column(|l| l.name.clone());
+    let kinds = column(|l| l.kind.as_str().to_owned());
+    let latitudes: Vec<f64> = locations.iter().map(|l| l.point.latitude).collect();
+    let longitudes: Vec<f64> = locations.iter().map(|l| l.point.longitude).collect();
+    let pickups: Vec<bool> = locations.iter().map(|l| l.pickup).collect();
+    let ships: Vec<bool> = locations.iter().map(|l| l.ship).collect();
+    let safety: Vec<i64> = locations.iter().map(|l| l.safety_stock).collect();
+    let rows = client
+        .query(
+            UPSERT,
+            &[&codes, &names, &kinds, &latitudes, &longitudes, &pickups, &ships, &safety],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| if row.get(0) { Upserted::Created } else { Upserted::Updated })
+        .collect())
+}
+
+pub const COLUMNS: &str = "l.code, l.name, l.kind, l.latitude, l.longitude, l.pickup, l.ship, l.safety_stock";
+
+/// Reads a location from a row that starts with [`COLUMNS`] at `offset`.
+pub fn from_row(row: &Row, offset: usize) -> Location {
+    let kind: &str = row.get(offset + 2);
+    Location {
+        code: LocationCode::parse("code", row.get(offset)).expect("database CHECK keeps codes valid"),
+        name: row.get(offset + 1),
+        kind: LocationKind::from_db(kind).expect("database CHECK keeps kinds known"),
+        point: Point {
+            latitude: row.get(offset + 3),
+            longitude: row.get(offset + 4),
+        },
+        pickup: row.get(offset + 5),
+        ship: row.get(offset + 6),
+        safety_stock: row.get(offset + 7),
+    }
+}
+
+pub async fn get(client: &impl GenericClient, code: &LocationCode) -> Result<Option<(i64, Location)>> {
+    let row = client
+        .query_opt(
+            &format!("SELECT l.id, {COLUMNS} FROM locations l WHERE l.code = $1"),
+            &[&code.as_str()],
+        )
+        .await?;
+    Ok(row.map(|row| (row.get(0), from_row(&row, 1))))
+}

@@ -1,0 +1,96 @@
+//! PostgreSQL: the only place with SQL. The ledger is the truth about stock; every function here
+//! keeps a balance change and its movements in one transaction.
+
+pub mod idempotency;
+pub mod locations;
+pub mod movements;
+pub mod skus;
+pub mod stock;
+
+use crate::domain::Invalid;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::str::FromStr;
+use std::time::Duration;
+
+mod embedded {
+    refinery::embed_migrations!("sql");
+}
+
+/// Failures of the storage boundary. Expected refusals are values; database faults carry their
+/// cause for the log and become an opaque 500 at the HTTP edge.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{field}: unknown SKU '{code}'")]
+    UnknownSku { field: String, code: String },
+    #[error("{field}: unknown location '{code}'")]
+    UnknownLocation { field: String, code: String },
+    /// The request contradicts itself or earlier requests (422).
+    #[error("{field}: {message}")]
+    Refused { field: String, message: String },
+    /// Not enough stock for what the request asks; `field` names the line (409).
+    #[error("{field}: {message}")]
+    Shortage { field: String, message: String },
+    /// The request cannot run now, e.g. it is already in flight (409).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database error")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("database pool error")]
+    Pool(#[from] deadpool_postgres::PoolError),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("DATABASE_URL: {0}")]
+    Config(#[source] tokio_postgres::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] deadpool_postgres::BuildError),
+    #[error("connecting to PostgreSQL: {0}")]
+    Connect(#[source] tokio_postgres::Error),
+    #[error("migrating: {0}")]
+    Migrate(#[from] refinery::Error),
+}
+
+pub fn pool(database_url: &str, size: usize) -> std::result::Result<Pool, SetupError> {
+    let config = tokio_postgres::Config::from_str(database_url).map_err(SetupError::Config)?;
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Ok(Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()?)
+}
+
+/// Applies pending migrations from `sql/` and says how many ran. Several instances may start at
+/// once: an advisory lock lets one migrate while the others wait.
+pub async fn migrate(database_url: &str) -> std::result::Result<usize, SetupError> {
+    let (mut client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls)
+        .await
+        .map_err(SetupError::Connect)?;
+    let driver = tokio::spawn(connection);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(SetupError::Connect)?;
+    let report = embedded::migrations::runner()
+        .run_async(&mut client)
+        .await?;
+    drop(client);
+    let _ = driver.await;
+    Ok(report.applied_migrations().len())
+}
+
+const MIGRATION_LOCK: i64 = 7_261_001;

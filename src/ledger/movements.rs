@@ -1,0 +1,376 @@
+//! Recording batches of movements: all lines or none, balances updated under row locks in the
+//! same transaction, the response stored with the idempotency key.
+
+use super::idempotency::{self, Key};
+use super::{Error, Result};
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::ledger::{apply_batch, Balance, Discrepancy, EntryKind, Movement, Refusal};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Pool};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A movement line parsed from outside.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub location: LocationCode,
+    pub sku: SkuCode,
+    pub movement: Movement,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub request_id: Uuid,
+    /// Ledger rows written, in order; a line may write two (see the ledger rules).
+    pub movements: Vec<RecordedMovement>,
+    /// The balance of every (location, SKU) touched, after the batch.
+    pub balances: Vec<TouchedBalance>,
+    pub discrepancies: Vec<RecordedDiscrepancy>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordedMovement {
+    pub id: i64,
+    pub line: usize,
+    pub location: String,
+    pub sku: String,
+    #[schema(value_type = String)]
+    pub kind: EntryKind,
+    pub qty: i64,
+    pub on_hand_delta: i64,
+    pub reason: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TouchedBalance {
+    pub location: String,
+    pub sku: String,
+    pub on_hand: i64,
+    pub allocated: i64,
+    pub in_transit: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordedDiscrepancy {
+    pub line: usize,
+    pub location: String,
+    pub sku: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub discrepancy: Discrepancy,
+}
+
+/// The result of a write that may have been a replay.
+pub enum Reply<T> {
+    Fresh(T),
+    Replayed(Value),
+}
+
+type Ids = (i64, i64);
+
+pub async fn record(pool: &Pool, key: Option<&Key>, lines: &[Line]) -> Result<Reply<Recorded>> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    if let Some(key) = key {
+        if let Some(response) = idempotency::claim(&transaction, key).await? {
+            return Ok(Reply::Replayed(response));
+        }
+    }
+    let ids = resolve(&transaction, lines).await?;
+    let mut balances = lock_balances(&transaction, &ids).await?;
+    let keyed: Vec<(Ids, Movement)> = ids
+        .iter()
+        .zip(lines)
+        .map(|(ids, line)| (*ids, line.movement.clone()))
+        .collect();
+    let outcomes = apply_batch(&mut balances, &keyed).map_err(|(index, refusal)| {
+        let Refusal::WouldGoNegative { on_hand, change } = refusal;
+        Error::Shortage {
+            field: format!("movements[{index}]"),
+            message: format!(
+                "{} at {}: on hand is {on_hand}; a change of {change} would make it negative",
+                lines[index].sku, lines[index].location
+            ),
+        }
+    })?;
+
+    let entry_count: i64 = outcomes.iter().map(|o| o.entries.len() as i64).sum();
+    let movement_ids: Vec<i64> = transaction
+        .query(
+            "SELECT nextval(pg_get_serial_sequence('movements', 'id')) FROM generate_series(1, $1::int8)",
+            &[&entry_count],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let request_id = Uuid::new_v4();
+    let mut movements = Vec::with_capacity(movement_ids.len());
+    let mut discrepancies = Vec::new();
+    let mut discrepancy_rows = Vec::new();
+    let mut next_id = movement_ids.iter();
+    let mut rows = MovementRows::default();
+    for (index, ((line, outcome), line_ids)) in lines.iter().zip(&outcomes).zip(&ids).enumerate() {
+        let mut last_id = 0;
+        for entry in &outcome.entries {
+            let id = *next_id.next().expect("one id was drawn per entry");
+            last_id = id;
+            rows.push(id, *line_ids, entry, request_id, line.occurred_at);
+            movements.push(RecordedMovement {
+                id,
+                line: index,
+                location: line.location.to_string(),
+                sku: line.sku.to_string(),
+                kind: entry.kind,
+                qty: entry.qty,
+                on_hand_delta: entry.on_hand_delta,
+                reason: entry.reason.clone(),
+                occurred_at: line.occurred_at,
+            });
+        }
+        if let Some(discrepancy) = &outcome.discrepancy {
+            discrepancy_rows.push((*line_ids, last_id, discrepancy.clone()));
+            discrepancies.push(RecordedDiscrepancy {
+                line: index,
+                location: line.location.to_string(),
+                sku: line.sku.to_string(),
+                discrepancy: discrepancy.clone(),
+            });
+        }
+    }
+    rows.insert(&transaction).await?;
+    let touched = write_balances(&transaction, &balances, &ids, lines).await?;
+    insert_discrepancies(&transaction, &discrepancy_rows).await?;
+
+    let recorded = Recorded {
+        request_id,
+        movements,
+        balances: touched,
+        discrepancies,
+    };
+    if let Some(key) = key {
+        let response = serde_json::to_value(&recorded).expect("a response serialises");
+        idempotency::store(&transaction, key, 201, &response).await?;
+    }
+    transaction.commit().await?;
+    Ok(Reply::Fresh(recorded))
+}
+
+/// Codes to ids; an unknown code names the first line that uses it.
+async fn resolve(client: &impl GenericClient, lines: &[Line]) -> Result<Vec<Ids>> {
+    let mut sku_codes: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    let mut location_codes: Vec<&str> = lines.iter().map(|l| l.location.as_str()).collect();
+    sku_codes.sort_unstable();
+    sku_codes.dedup();
+    location_codes.sort_unstable();
+    location_codes.dedup();
+    let (sku_params, location_params) = ([&sku_codes as _], [&location_codes as _]);
+    // Both lookups go out pipelined on the one connection.
+    let (sku_rows, location_rows) = tokio::try_join!(
+        client.query("SELECT code, id FROM skus WHERE code = ANY($1)", &sku_params),
+        client.query("SELECT code, id FROM locations WHERE code = ANY($1)", &location_params),
+    )?;
+    let as_map = |rows: Vec<tokio_postgres::Row>| -> HashMap<String, i64> {
+        rows.iter().map(|row| (row.get(0), row.get(1))).collect()
+    };
+    let (sku_ids, location_ids) = (as_map(sku_rows), as_map(location_rows));
+    lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let sku = sku_ids.get(line.sku.as_str()).ok_or_else(|| Error::UnknownSku {
+                field: format!("movements[{index}].sku"),
+                code: line.sku.to_string(),
+            })?;
+            let location = location_ids
+                .get(line.location.as_str())
+                .ok_or_else(|| Error::UnknownLocation {
+                    field: format!("movements[{index}].location"),
+                    code: line.location.to_string(),
+                })?;
+            Ok((*sku, *location))
+        })
+        .collect()
+}
+
+/// Locks the balance rows of every (SKU, location) in the batch, creating missing ones first.
+/// Rows are locked in key order, so concurrent batches cannot deadlock on each other.
+async fn lock_balances(client: &impl GenericClient, ids: &[Ids]) -> Result<HashMap<Ids, Balance>> {
+    let mut keys: Vec<Ids> = ids.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    let (sku_ids, location_ids): (Vec<i64>, Vec<i64>) = keys.iter().copied().unzip();
+    let select = "
+        SELECT b.sku_id, b.location_id, b.on_hand, b.allocated, b.in_transit
+        FROM balances b JOIN unnest($1::int8[], $2::int8[]) AS k(sku_id, location_id)
+          USING (sku_id, location_id)
+        ORDER BY b.sku_id, b.location_id
+        FOR UPDATE OF b";
+    let mut balances = read_balances(client.query(select, &[&sku_ids, &location_ids]).await?);
+    if balances.len() < keys.len() {
+        client
+            .execute(
+                "INSERT INTO balances (sku_id, location_id)
+                 SELECT * FROM unnest($1::int8[], $2::int8[]) ORDER BY 1, 2
+                 ON CONFLICT DO NOTHING",
+                &[&sku_ids, &location_ids],
+            )
+            .await?;
+        balances = read_balances(client.query(select, &[&sku_ids, &location_ids]).await?);
+    }
+    assert_eq!(balances.len(), keys.len(), "every balance row exists after the insert");
+    Ok(balances)
+}
+
+fn read_balances(rows: Vec<tokio_postgres::Row>) -> HashMap<Ids, Balance> {
+    rows.iter()
+        .map(|row| {
+            let balance = Balance {
+                on_hand: row.get(2),
+                allocated: row.get(3),
+                in_transit: row.get(4),
+            };
+            assert!(balance.is_valid(), "database CHECKs keep balances valid");
+            ((row.get(0), row.get(1)), balance)
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct MovementRows {
+    ids: Vec<i64>,
+    sku_ids: Vec<i64>,
+    location_ids: Vec<i64>,
+    kinds: Vec<&'static str>,
+    quantities: Vec<i64>,
+    on_hand_deltas: Vec<i64>,
+    allocated_deltas: Vec<i64>,
+    in_transit_deltas: Vec<i64>,
+    reasons: Vec<Option<String>>,
+    request_ids: Vec<Uuid>,
+    occurred_at: Vec<DateTime<Utc>>,
+}
+
+impl MovementRows {
+    fn push(
+        &mut self,
+        id: i64,
+        (sku_id, location_id): Ids,
+        entry: &crate::domain::ledger::Entry,
+        request_id: Uuid,
+        occurred_at: DateTime<Utc>,
+    ) {
+        self.ids.push(id);
+        self.sku_ids.push(sku_id);
+        self.location_ids.push(location_id);
+        self.kinds.push(entry.kind.as_str());
+        self.quantities.push(entry.qty);
+        self.on_hand_deltas.push(entry.on_hand_delta);
+        self.allocated_deltas.push(entry.allocated_delta);
+        self.in_transit_deltas.push(entry.in_transit_delta);
+        self.reasons.push(entry.reason.clone());
+        self.request_ids.push(request_id);
+        self.occurred_at.push(occurred_at);
+    }
+
+    async fn insert(&self, client: &impl GenericClient) -> Result<()> {
+        client
+            .execute(
+                "INSERT INTO movements (id, sku_id, location_id, kind, qty, on_hand_delta,
+                     allocated_delta, in_transit_delta, reason, request_id, occurred_at)
+                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
+                     $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::uuid[], $11::timestamptz[])",
+                &[
+                    &self.ids,
+                    &self.sku_ids,
+                    &self.location_ids,
+                    &self.kinds,
+                    &self.quantities,
+                    &self.on_hand_deltas,
+                    &self.allocated_deltas,
+                    &self.in_transit_deltas,
+                    &self.reasons,
+                    &self.request_ids,
+                    &self.occurred_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Writes the new figures of every touched balance, and returns them keyed by codes.
+async fn write_balances(
+    client: &impl GenericClient,
+    balances: &HashMap<Ids, Balance>,
+    ids: &[Ids],
+    lines: &[Line],
+) -> Result<Vec<TouchedBalance>> {
+    let mut touched = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let (mut sku_ids, mut location_ids, mut on_hand, mut allocated, mut in_transit) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for (key, line) in ids.iter().zip(lines) {
+        if !seen.insert(*key) {
+            continue;
+        }
+        let balance = balances[key];
+        sku_ids.push(key.0);
+        location_ids.push(key.1);
+        on_hand.push(balance.on_hand);
+        allocated.push(balance.allocated);
+        in_transit.push(balance.in_transit);
+        touched.push(TouchedBalance {
+            location: line.location.to_string(),
+            sku: line.sku.to_string(),
+            on_hand: balance.on_hand,
+            allocated: balance.allocated,
+            in_transit: balance.in_transit,
+        });
+    }
+    client
+        .execute(
+            "UPDATE balances b SET on_hand = v.on_hand, allocated = v.allocated,
+                 in_transit = v.in_transit, version = b.version + 1, updated_at = now()
+             FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
+                 AS v(sku_id, location_id, on_hand, allocated, in_transit)
+             WHERE b.sku_id = v.sku_id AND b.location_id = v.location_id",
+            &[&sku_ids, &location_ids, &on_hand, &allocated, &in_transit],
+        )
+        .await?;
+    Ok(touched)
+}
+
+async fn insert_discrepancies(
+    client: &impl GenericClient,
+    rows: &[(Ids, i64, Discrepancy)],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&(Ids, i64, Discrepancy)) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.2.kind.as_str()).collect();
+    client
+        .execute(
+            "INSERT INTO discrepancies (sku_id, location_id, movement_id, kind, on_hand_before,
+                 on_hand_after, allocated, shortfall)
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
+                 $6::int8[], $7::int8[], $8::int8[])",
+            &[
+                &column(|r| r.0 .0),
+                &column(|r| r.0 .1),
+                &column(|r| r.1),
+                &kinds,
+                &column(|r| r.2.on_hand_before),
+                &column(|r| r.2.on_hand_after),
+                &column(|r| r.2.allocated),
+                &column(|r| r.2.shortfall),
+            ],
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Reading stock: balances now, balances as of a past instant (folded from the ledger), the
+//! audit trail and the discrepancies.
+
+use super::locations::{self, COLUMNS as LOCATION_COLUMNS};
+use super::Result;
+use crate::domain::ledger::Balance;
+use crate::domain::location::Location;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+
+/// Every location with a non-zero figure for the SKU, with its balance: now, or as the ledger
+/// stood at `as_of` (movements that occurred up to and including that instant).
+pub async fn by_sku(
+    client: &impl GenericClient,
+    sku_id: i64,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<(Location, Balance)>> {
+    let rows = match as_of {
+        None => {
+            client
+                .query(
+                    &format!(
+                        "SELECT {LOCATION_COLUMNS}, b.on_hand, b.allocated, b.in_transit
+                         FROM balances b JOIN locations l ON l.id = b.location_id
+                         WHERE b.sku_id = $1
+                           AND (b.on_hand <> 0 OR b.allocated <> 0 OR b.in_transit <> 0)"
+                    ),
+                    &[&sku_id],
+                )
+                .await?
+        }
+        Some(instant) => {
+            client
+                .query(
+                    &format!(
+                        "SELECT {LOCATION_COLUMNS}, f.on_hand, f.allocated, f.in_transit
+                         FROM (SELECT location_id, sum(on_hand_delta)::int8 AS on_hand,
+                                      sum(allocated_delta)::int8 AS allocated,
+                                      sum(in_transit_delta)::int8 AS in_transit
+                               FROM movements WHERE sku_id = $1 AND occurred_at <= $2
+                               GROUP BY location_id) f
+                         JOIN locations l ON l.id = f.location_id
+                         WHERE f.on_hand <> 0 OR f.allocated <> 0 OR f.in_transit <> 0"
+                    ),
+                    &[&sku_id, &instant],
+                )
+                .await?
+        }
+    };
+    Ok(rows
+        .iter()
+        .map(|row| (locations::from_row(row, 0), balance_at(row, 8)))
+        .collect())
+}
+
+fn balance_at(row: &tokio_postgres::Row, offset: usize) -> Balance {
+    Balance {
+        on_hand: row.get(offset),
+        allocated: row.get(offset + 1),
+        in_transit: row.get(offset + 2),
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SkuBalance {
+    pub sku: String,
+    pub name: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub balance: Balance,
+}
+
+/// One page of a location's stock, ordered by SKU code, after the SKU code `after`.
+pub async fn by_location(
+    client: &impl GenericClient,
+    location_id: i64,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SkuBalance>> {
+    let rows = client
+        .query(
+            "SELECT s.code, s.name, b.on_hand, b.allocated, b.in_transit
+             FROM balances b JOIN skus s ON s.id = b.sku_id
+             WHERE b.location_id = $1 AND ($2::text IS NULL OR s.code > $2)
+               AND (b.on_hand <> 0 OR b.allocated <> 0 OR b.in_transit <> 0)
+             ORDER BY s.code LIMIT $3",
+            &[&location_id, &after, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| SkuBalance {
+            sku: row.get(0),
+            name: row.get(1),
+            balance: balance_at(row, 2),
+        })
+        .collect())
+}
+
+#[derive(Debug, Default)]
+pub struct MovementFilter {
+    pub location_id: Option<i64>,
+    pub sku_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MovementRow {
+    pub id: i64,
+    pub location: String,
+    pub sku: String,
+    pub kind: String,
+    pub qty: i64,
+    pub on_hand_delta: i64,
+    pub allocated_delta: i64,
+    pub in_transit_delta: i64,
+    pub reason: Option<String>,
+    pub request_id: uuid::Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The audit trail in ledger order (ids ascending), one page after the id `after`.
+pub async fn movements(client: &impl GenericClient, filter: &MovementFilter) -> Result<Vec<MovementRow>> {
+    let rows = client
+        .query(
+            "SELECT m.id, l.code, s.code, m.kind, m.qty, m.on_hand_delta, m.allocated_delta,
+                    m.in_transit_delta, m.reason, m.request_id, m.occurred_at, m.recorded_at
+             FROM movements m
+             JOIN locations l ON l.id = m.location_id
+             JOIN skus s ON s.id = m.sku_id
+             WHERE ($1::int8 IS NULL OR m.location_id = $1)
+               AND ($2::int8 IS NULL OR m.sku_id = $2)
+               AND ($3::timestamptz IS NULL OR m.occurred_at >= $3)
+               AND ($4::timestamptz IS NULL OR m.occurred_at < $4)
+               AND ($5::int8 IS NULL OR m.id > $5)
+             ORDER BY m.id LIMIT $6",
+            &[
+                &filter.location_id,
+                &filter.sku_id,
+                &filter.from,
+                &filter.to,
+                &filter.after,
+                &filter.limit,
+            ],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| MovementRow {
+            id: row.get(0),
+            location: row.get(1),
+            sku: row.get(2),
+            kind: row.get(3),
+            qty: row.get(4),
+            on_hand_delta: row.get(5),
+            allocated_delta: row.get(6),
+            in_transit_delta: row.get(7),
+            reason: row.get(8),
+            request_id: row.get(9),
+            occurred_at: row.get(10),
+            recorded_at: row.get(11),
+        })
+        .collect())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DiscrepancyRow {
+    pub id: i64,
+    pub location: String,
+    pub sku: String,
+    pub kind: String,
+    pub movement_id: i64,
+    pub on_hand_before: i64,
+    pub on_hand_after: i64,
+    pub allocated: i64,
+    pub shortfall: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn discrepancies(
+    client: &impl GenericClient,
+    location_id: Option<i64>,
+    sku_id: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DiscrepancyRow>> {
+    let rows = client
+        .query(
+            "SELECT d.id, l.code, s.code, d.kind, d.movement_id, d.on_hand_before,
+                    d.on_hand_after, d.allocated, d.shortfall, d.created_at
+             FROM discrepancies d
+             JOIN locations l ON l.id = d.location_id
+             JOIN skus s ON s.id = d.sku_id
+             WHERE ($1::int8 IS NULL OR d.location_id = $1)
+               AND ($2::int8 IS NULL OR d.sku_id = $2)
+               AND ($3::int8 IS NULL OR d.id > $3)
+             ORDER BY d.id LIMIT $4",
+            &[&location_id, &sku_id, &after, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| DiscrepancyRow {
+            id: row.get(0),
+            location: row.get(1),
+            sku: row.get(2),
+            kind: row.get(3),
+            movement_id: row.get(4),
+            on_hand_before: row.get(5),
+            on_hand_after: row.get(6),
+            allocated: row.get(7),
+            shortfall: row.get(8),
+            created_at: row.get(9),
+        })
+        .collect())
+}
+
+/// Ids for codes used as filters; `None` in, `None` out; an unknown code is `Some(None)`.
+pub async fn id_of(client: &impl GenericClient, table: IdTable, code: Option<&str>) -> Result<Option<Option<i64>>> {
+    let Some(code) = code else { return Ok(None) };
+    let sql = match table {
+        IdTable::Locations => "SELECT id FROM locations WHERE code = $1",
+        IdTable::Skus => "SELECT id FROM skus WHERE code = $1",
+    };
+    Ok(Some(client.query_opt(sql, &[&code]).await?.map(|row| row.get(0))))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum IdTable {
+    Locations,
+    Skus,
+}
+
+/// The ledger's own audit: (SKU, location) pairs whose stored balance differs from the fold of
+/// their movements, or that hold a negative figure. Empty on a healthy ledger.
+pub async fn invariant_violations(client: &impl GenericClient) -> Result<Vec<String>> {
+    let rows = client
+        .query(
+            "WITH folded AS (
+                 SELECT sku_id, location_id, sum(on_hand_delta) AS on_hand,
+                        sum(allocated_delta) AS allocated, sum(in_transit_delta) AS in_transit
+                 FROM movements GROUP BY sku_id, location_id)
+             SELECT format('sku %s at location %s: stored (%s, %s, %s) vs ledger (%s, %s, %s)',
+                           coalesce(b.sku_id, f.sku_id), coalesce(b.location_id, f.location_id),
+                           b.on_hand, b.allocated, b.in_transit, f.on_hand, f.allocated, f.in_transit)
+             FROM balances b FULL JOIN folded f USING (sku_id, location_id)
+             WHERE coalesce(b.on_hand, 0) <> coalesce(f.on_hand, 0)
+                OR coalesce(b.allocated, 0) <> coalesce(f.allocated, 0)
+                OR coalesce(b.in_transit, 0) <> coalesce(f.in_transit, 0)
+                OR f.on_hand < 0 OR f.allocated < 0 OR f.in_transit < 0",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}

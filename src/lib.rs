@@ -1,0 +1,16 @@
+//! Allot: one stock ledger for every store and warehouse, fast reservations, optimal fulfilment.
+//!
+//! - [`domain`]: pure types and rules; no I/O.
+//! - [`ledger`]: PostgreSQL, the only place with SQL.
+//! - [`holds`]: Redis.
+//! - [`api`]: HTTP only.
+//! - [`commands`]: the CLI's batch work (import, demo data).
+
+pub mod api;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod holds;
+pub mod ledger;
+pub mod startup;
+pub mod telemetry;

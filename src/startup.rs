@@ -1,0 +1,75 @@
+//! Building and running the HTTP service: pools, migrations, middleware, routes.
+
+use crate::api::{self, error::ApiError, State};
+use crate::config::Settings;
+use crate::holds::Redis;
+use crate::ledger;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use std::net::TcpListener;
+use tracing_actix_web::TracingLogger;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Ledger(#[from] ledger::SetupError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("binding the HTTP listener: {0}")]
+    Bind(#[from] std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Migrates the database, then binds (port 0 picks a free port, as tests do).
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let applied = ledger::migrate(&settings.database_url).await?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrated");
+        }
+        let state = web::Data::new(State {
+            pool: ledger::pool(&settings.database_url, settings.db_pool_size)?,
+            redis: Redis::new(&settings.redis_url, &settings.redis_prefix)?,
+        });
+        let prometheus = PrometheusMetricsBuilder::new("allot")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(prometheus.clone())
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(api::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::not_found("no such route"))
+                }))
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

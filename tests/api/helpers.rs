@@ -1,0 +1,165 @@
+use allot::config::Settings;
+use allot::startup::Application;
+use awc::http::StatusCode;
+use serde_json::{json, Value};
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+pub fn server_url() -> String {
+    std::env::var("ALLOT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub client: awc::Client,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Value,
+}
+
+/// Starts the service on a free port over a new database named for this test.
+pub async fn spawn_app() -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        allot::telemetry::init();
+    }
+    let database = format!("allot_test_{}", Uuid::new_v4().simple());
+    let (admin, connection) = tokio_postgres::connect(&format!("{}/postgres", server_url()), NoTls)
+        .await
+        .expect("PostgreSQL is running on 127.0.0.1:5432 (see README)");
+    tokio::spawn(connection);
+    admin
+        .execute(&format!("CREATE DATABASE {database}"), &[])
+        .await
+        .expect("create the test database");
+    let database_url = format!("{}/{database}", server_url());
+    let settings = Settings {
+        database_url: database_url.clone(),
+        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
+        redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
+        bind: "127.0.0.1:0".parse().expect("a valid address"),
+        db_pool_size: 8,
+        workers: Some(1),
+    };
+    let application = Application::build(&settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        database_url,
+        client: awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish(),
+    }
+}
+
+impl TestApp {
+    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Response {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = match body {
+            Some(body) => request.send_json(body).await,
+            None => request.send().await,
+        }
+        .expect("the request is answered");
+        let bytes = response.body().limit(64 * 1024 * 1024).await.expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Response {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request("GET", path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request("POST", path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.request("PUT", path, Some(body), &[]).await
+    }
+
+    pub async fn store(&self, code: &str, latitude: f64, longitude: f64) {
+        let response = self
+            .put(
+                &format!("/v1/locations/{code}"),
+                &json!({"name": format!("Store {code}"), "kind": "store", "latitude": latitude,
+                        "longitude": longitude, "pickup": true, "ship": true}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
+    }
+
+    pub async fn warehouse(&self, code: &str, latitude: f64, longitude: f64) {
+        let response = self
+            .put(
+                &format!("/v1/locations/{code}"),
+                &json!({"name": format!("Warehouse {code}"), "kind": "warehouse",
+                        "latitude": latitude, "longitude": longitude, "pickup": false, "ship": true}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
+    }
+
+    pub async fn sku(&self, code: &str) {
+        let response = self
+            .put(&format!("/v1/skus/{code}"), &json!({"name": format!("Item {code}")}))
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
+    }
+
+    /// Records movements and insists they were accepted.
+    pub async fn movements(&self, movements: Value) -> Value {
+        let response = self.post("/v1/movements", &json!({ "movements": movements })).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
+        response.body
+    }
+
+    pub async fn receive(&self, location: &str, sku: &str, qty: i64) {
+        self.movements(json!([{"kind": "receipt", "location": location, "sku": sku, "qty": qty}]))
+            .await;
+    }
+
+    /// The figures of one (location, SKU) from the clerk lookup; zeros when it is not listed.
+    pub async fn balance(&self, location: &str, sku: &str) -> Value {
+        let response = self.get(&format!("/v1/stock/{sku}")).await;
+        assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+        response.body["locations"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|row| row["location"] == location).cloned())
+            .unwrap_or_else(|| json!({"on_hand": 0, "allocated": 0, "in_transit": 0, "available": 0}))
+    }
+
+    pub async fn database(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls)
+            .await
+            .expect("connect to the test database");
+        tokio::spawn(connection);
+        client
+    }
+
+    /// The ledger's own audit must find nothing: balances equal the fold of movements.
+    pub async fn assert_ledger_consistent(&self) {
+        let pool = allot::ledger::pool(&self.database_url, 1).expect("a pool");
+        let client = pool.get().await.expect("a connection");
+        let violations = allot::ledger::stock::invariant_violations(&client)
+            .await
+            .expect("the audit runs");
+        assert!(violations.is_empty(), "{violations:#?}");
+    }
+}

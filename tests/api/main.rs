@@ -1,0 +1,8 @@
+//! End-to-end tests: the real service over HTTP, a fresh PostgreSQL database and its own Redis
+//! key prefix per test, so tests run in parallel.
+
+mod helpers;
+mod input_errors;
+mod ledger;
+mod operations;
+mod stock;

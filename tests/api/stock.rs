@@ -1,0 +1,104 @@
+use crate::helpers::spawn_app;
+use awc::http::StatusCode;
+use serde_json::json;
+
+#[actix_web::test]
+async fn a_clerk_sees_every_location_with_the_sku_nearest_first() {
+    let app = spawn_app().await;
+    // Taipei 101, a store 2 km west, one 10 km north, the warehouse in Taoyuan.
+    app.store("XINYI", 25.0340, 121.5645).await;
+    app.store("DAAN", 25.0330, 121.5450).await;
+    app.store("SHILIN", 25.1200, 121.5250).await;
+    app.warehouse("WH", 25.0000, 121.3000).await;
+    app.store("EMPTY", 25.0341, 121.5646).await;
+    app.sku("HOODIE-L").await;
+    for (location, qty) in [("DAAN", 2), ("SHILIN", 5), ("WH", 100)] {
+        app.receive(location, "HOODIE-L", qty).await;
+    }
+
+    let response = app.get("/v1/stock/HOODIE-L?store=XINYI").await;
+    assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+    let rows = response.body["locations"].as_array().unwrap();
+    let order: Vec<_> = rows.iter().map(|row| row["location"].as_str().unwrap()).collect();
+    assert_eq!(order, ["DAAN", "SHILIN", "WH"], "nearest first, only where it is stocked");
+    let daan = &rows[0];
+    let km = daan["distance_km"].as_f64().unwrap();
+    assert!((1.8..2.2).contains(&km), "{km}");
+    for field in ["on_hand", "allocated", "held", "in_transit", "safety_stock", "available"] {
+        assert!(daan[field].is_i64(), "{field} missing");
+    }
+    assert_eq!(daan["on_hand"], 2);
+    assert_eq!(daan["available"], 2);
+
+    let near = app.get("/v1/stock/HOODIE-L?near=25.1201,121.5251").await;
+    assert_eq!(near.body["locations"][0]["location"], "SHILIN");
+}
+
+#[actix_web::test]
+async fn safety_stock_is_kept_back_from_available() {
+    let app = spawn_app().await;
+    let response = app
+        .put(
+            "/v1/locations/S1",
+            &json!({"name": "S1", "kind": "store", "latitude": 25.0, "longitude": 121.5,
+                    "pickup": true, "ship": false, "safety_stock": 2}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED);
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 3).await;
+    let balance = app.balance("S1", "TEE").await;
+    assert_eq!(balance["safety_stock"], 2);
+    assert_eq!(balance["available"], 1);
+    app.receive("S1", "TEE", 1).await;
+    app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 3}])).await;
+    assert_eq!(app.balance("S1", "TEE").await["available"], 0, "never negative");
+}
+
+#[actix_web::test]
+async fn a_locations_stock_pages_by_sku_code() {
+    let app = spawn_app().await;
+    app.store("S1", 25.0, 121.5).await;
+    let codes: Vec<String> = (0..5).map(|i| format!("SKU-{i}")).collect();
+    for code in &codes {
+        app.sku(code).await;
+        app.receive("S1", code, 1).await;
+    }
+    let first = app.get("/v1/locations/S1/stock?limit=3").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(first.body["next_after"], "SKU-2");
+    let second = app.get("/v1/locations/S1/stock?limit=3&after=SKU-2").await;
+    let rest: Vec<_> = second.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(rest, ["SKU-3", "SKU-4"]);
+    assert!(second.body["next_after"].is_null());
+}
+
+#[actix_web::test]
+async fn locations_and_skus_are_created_then_updated_by_code() {
+    let app = spawn_app().await;
+    app.store("S1", 25.0, 121.5).await;
+    let updated = app
+        .put(
+            "/v1/locations/S1",
+            &json!({"name": "Renamed", "kind": "store", "latitude": 25.1, "longitude": 121.6,
+                    "pickup": false, "ship": true}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK);
+    let read = app.get("/v1/locations/S1").await;
+    assert_eq!(read.body["name"], "Renamed");
+    assert_eq!(read.body["pickup"], false);
+
+    let sku = app
+        .put("/v1/skus/TEE-M", &json!({"name": "Tee M", "attributes": {"size": "M", "cotton": true}}))
+        .await;
+    assert_eq!(sku.status, StatusCode::CREATED);
+    let sku = app.get("/v1/skus/TEE-M").await;
+    assert_eq!(sku.body["attributes"]["size"], "M");
+}
