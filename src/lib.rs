@@ -2,7 +2,7 @@
 //!
 //! - [`domain`]: pure types and rules; no I/O.
 //! - [`ledger`]: PostgreSQL, the only place with SQL.
-//! - [`holds`]: Redis.
+//! - [`holds`]: Redis holds.
 //! - [`api`]: HTTP only.
 //! - [`commands`]: the CLI's batch work (import, demo data).
 

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "allot", about = "One stock ledger for every store and warehouse")]
+#[command(
+    name = "allot",
+    about = "One stock ledger for every store and warehouse"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,

@@ -81,8 +81,12 @@ impl ResponseError for ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", invalid.message)
-            .with_field(invalid.field)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            invalid.message,
+        )
+        .with_field(invalid.field)
     }
 }
 
@@ -132,21 +136,62 @@ fn from_constraint(error: &tokio_postgres::Error) -> Option<ApiError> {
     Some(ApiError::new(status, code, message).with_field(field))
 }
 
-type ConstraintRule = (&'static str, StatusCode, &'static str, &'static str, &'static str);
+type ConstraintRule = (
+    &'static str,
+    StatusCode,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 const CONSTRAINTS: &[ConstraintRule] = &[
-    ("balance_on_hand_not_negative", StatusCode::CONFLICT, "insufficient_stock", "qty",
-        "on hand would become negative"),
-    ("balance_allocated_not_negative", StatusCode::CONFLICT, "conflict", "qty",
-        "allocated would become negative"),
-    ("balance_in_transit_not_negative", StatusCode::CONFLICT, "conflict", "qty",
-        "in transit would become negative"),
-    ("location_name_length", StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "name",
-        "must be 1 to 200 characters"),
-    ("sku_name_length", StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "name",
-        "must be 1 to 200 characters"),
-    ("movement_reason_length", StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "reason",
-        "must be 1 to 200 characters"),
-    ("idempotency_key_length", StatusCode::UNPROCESSABLE_ENTITY, "invalid_field",
-        "Idempotency-Key", "must be 1 to 255 characters"),
+    (
+        "balance_on_hand_not_negative",
+        StatusCode::CONFLICT,
+        "insufficient_stock",
+        "qty",
+        "on hand would become negative",
+    ),
+    (
+        "balance_allocated_not_negative",
+        StatusCode::CONFLICT,
+        "conflict",
+        "qty",
+        "allocated would become negative",
+    ),
+    (
+        "balance_in_transit_not_negative",
+        StatusCode::CONFLICT,
+        "conflict",
+        "qty",
+        "in transit would become negative",
+    ),
+    (
+        "location_name_length",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "name",
+        "must be 1 to 200 characters",
+    ),
+    (
+        "sku_name_length",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "name",
+        "must be 1 to 200 characters",
+    ),
+    (
+        "movement_reason_length",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "reason",
+        "must be 1 to 200 characters",
+    ),
+    (
+        "idempotency_key_length",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "Idempotency-Key",
+        "must be 1 to 255 characters",
+    ),
 ];

@@ -94,7 +94,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, ApiError> {
 }
 
 /// Query-string errors become the same JSON errors as everything else.
-pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
 }
 

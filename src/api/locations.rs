@@ -128,9 +128,13 @@ pub async fn location_stock(
     let (location_id, _) = locations::get(&client, &code)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no location '{code}'")))?;
-    let items =
-        stock::by_location(&client, location_id, after.as_ref().map(SkuCode::as_str), limit)
-            .await?;
+    let items = stock::by_location(
+        &client,
+        location_id,
+        after.as_ref().map(SkuCode::as_str),
+        limit,
+    )
+    .await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|item| item.sku.clone()))
         .flatten();

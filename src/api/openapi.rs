@@ -6,7 +6,10 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Allot", description = "One stock ledger for every store and warehouse."),
+    info(
+        title = "Allot",
+        description = "One stock ledger for every store and warehouse."
+    ),
     paths(
         ops::health,
         ops::ready,

@@ -35,7 +35,10 @@ pub struct Readiness {
 pub async fn ready(state: web::Data<State>) -> HttpResponse {
     let postgres = async {
         let client = state.pool.get().await.map_err(|e| e.to_string())?;
-        client.simple_query("SELECT 1").await.map_err(|e| e.to_string())?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(|e| e.to_string())?;
         Ok::<_, String>(())
     };
     let (postgres, redis) = tokio::join!(

@@ -70,9 +70,9 @@ pub async fn stock_of_sku(
         (Some(near), None) => Some(Point::parse_pair("near", near)?),
         (None, Some(store)) => {
             let code = LocationCode::parse("store", store)?;
-            let (_, location) = locations::get(&client, &code)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no location '{code}'")).with_field("store"))?;
+            let (_, location) = locations::get(&client, &code).await?.ok_or_else(|| {
+                ApiError::not_found(format!("no location '{code}'")).with_field("store")
+            })?;
             Some(location.point)
         }
         (None, None) => None,

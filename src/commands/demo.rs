@@ -30,7 +30,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % bound
     }
 }
@@ -41,24 +44,43 @@ pub fn locations() -> Vec<Location> {
         code: LocationCode::parse("code", WAREHOUSE).expect("constant code"),
         name: "E-shop warehouse, Taoyuan".into(),
         kind: LocationKind::Warehouse,
-        point: Point { latitude: 25.0, longitude: 121.3 },
+        point: Point {
+            latitude: 25.0,
+            longitude: 121.3,
+        },
         pickup: false,
         ship: true,
         safety_stock: 0,
     }];
     const DISTRICTS: [&str; 10] = [
-        "Xinyi", "Da'an", "Zhongshan", "Songshan", "Neihu", "Shilin", "Wanhua", "Banqiao",
-        "Xindian", "Tamsui",
+        "Xinyi",
+        "Da'an",
+        "Zhongshan",
+        "Songshan",
+        "Neihu",
+        "Shilin",
+        "Wanhua",
+        "Banqiao",
+        "Xindian",
+        "Tamsui",
     ];
     for index in 0..STORES {
         // Spread over greater Taipei: about ±15 km around the city centre.
         let latitude = 25.04 + (random.next(2_700) as f64 - 1_350.0) / 10_000.0;
         let longitude = 121.53 + (random.next(3_000) as f64 - 1_500.0) / 10_000.0;
         locations.push(Location {
-            code: LocationCode::parse("code", &format!("TPE-{:03}", index + 1)).expect("constant code"),
-            name: format!("{} store {}", DISTRICTS[index % DISTRICTS.len()], index / DISTRICTS.len() + 1),
+            code: LocationCode::parse("code", &format!("TPE-{:03}", index + 1))
+                .expect("constant code"),
+            name: format!(
+                "{} store {}",
+                DISTRICTS[index % DISTRICTS.len()],
+                index / DISTRICTS.len() + 1
+            ),
             kind: LocationKind::Store,
-            point: Point { latitude, longitude },
+            point: Point {
+                latitude,
+                longitude,
+            },
             pickup: true,
             ship: index % 3 == 0,
             safety_stock: 1,
@@ -81,7 +103,10 @@ pub fn skus() -> Vec<Sku> {
                 if skus.len() == SKUS {
                     break 'outer;
                 }
-                let code = format!("{}-{colour}-{size}", product.to_uppercase().replace('-', ""));
+                let code = format!(
+                    "{}-{colour}-{size}",
+                    product.to_uppercase().replace('-', "")
+                );
                 let mut attributes = Map::new();
                 attributes.insert("colour".into(), json!(colour));
                 attributes.insert("size".into(), json!(size));

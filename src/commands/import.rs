@@ -81,8 +81,9 @@ pub async fn run(settings: &Settings, kind: Kind, path: &Path) -> Result<(), Imp
     let transaction = client.transaction().await.map_err(ledger::Error::from)?;
     match kind {
         Kind::Locations => {
-            let rows: Vec<Location> =
-                read_rows(path, |line, row: LocationRow| row.parse().map_err(|e| at(line, e)))?;
+            let rows: Vec<Location> = read_rows(path, |line, row: LocationRow| {
+                row.parse().map_err(|e| at(line, e))
+            })?;
             let bar = progress(rows.len(), "locations");
             for chunk in rows.chunks(CHUNK_ROWS) {
                 ledger::locations::upsert_many(&transaction, chunk).await?;
@@ -91,7 +92,8 @@ pub async fn run(settings: &Settings, kind: Kind, path: &Path) -> Result<(), Imp
             bar.finish();
         }
         Kind::Skus => {
-            let rows: Vec<Sku> = read_rows(path, |line, row: Map<String, Value>| sku_row(line, row))?;
+            let rows: Vec<Sku> =
+                read_rows(path, |line, row: Map<String, Value>| sku_row(line, row))?;
             let bar = progress(rows.len(), "SKUs");
             for chunk in rows.chunks(CHUNK_ROWS) {
                 ledger::skus::upsert_many(&transaction, chunk).await?;
@@ -151,7 +153,10 @@ fn read_rows<R: DeserializeOwned, T>(
         path: path.display().to_string(),
         source,
     };
-    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     let mut rows = Vec::new();
     let mut push = |row: T| {
         if rows.len() >= FILE_ROWS_MAX {
@@ -164,7 +169,8 @@ fn read_rows<R: DeserializeOwned, T>(
     };
     match extension {
         "csv" => {
-            let mut reader = csv::Reader::from_path(path).map_err(|e| ImportError::Format(e.to_string()))?;
+            let mut reader =
+                csv::Reader::from_path(path).map_err(|e| ImportError::Format(e.to_string()))?;
             for (index, record) in reader.deserialize::<R>().enumerate() {
                 let line = index + 2;
                 let record = record.map_err(|e| ImportError::Row {

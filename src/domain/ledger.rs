@@ -89,8 +89,14 @@ pub enum Movement {
     Receipt(Qty),
     Sale(Qty),
     Return(Qty),
-    Adjustment { delta: Delta, reason: String },
-    Count { counted: Counted, reason: Option<String> },
+    Adjustment {
+        delta: Delta,
+        reason: String,
+    },
+    Count {
+        counted: Counted,
+        reason: Option<String>,
+    },
 }
 
 /// One row of the ledger. `qty` is what the movement said (units received, sold, counted, or
@@ -167,12 +173,18 @@ pub fn apply(before: Balance, movement: &Movement) -> Result<Outcome, Refusal> {
     let mut entries = Vec::with_capacity(2);
     let mut discrepancy = None;
     match movement {
-        Movement::Receipt(qty) => {
-            entries.push(Entry::on_hand(EntryKind::Receipt, qty.get(), qty.get(), None))
-        }
-        Movement::Return(qty) => {
-            entries.push(Entry::on_hand(EntryKind::Return, qty.get(), qty.get(), None))
-        }
+        Movement::Receipt(qty) => entries.push(Entry::on_hand(
+            EntryKind::Receipt,
+            qty.get(),
+            qty.get(),
+            None,
+        )),
+        Movement::Return(qty) => entries.push(Entry::on_hand(
+            EntryKind::Return,
+            qty.get(),
+            qty.get(),
+            None,
+        )),
         Movement::Sale(qty) => {
             let shortfall = qty.get() - before.on_hand;
             if shortfall > 0 {
@@ -211,10 +223,11 @@ pub fn apply(before: Balance, movement: &Movement) -> Result<Outcome, Refusal> {
             ));
         }
     }
-    let after = entries.iter().fold(before, |balance, entry| balance.after(entry));
+    let after = entries
+        .iter()
+        .fold(before, |balance, entry| balance.after(entry));
     assert!(after.is_valid(), "ledger rule broke a balance: {after:?}");
-    if discrepancy.is_none() && after.on_hand < after.allocated && after.on_hand < before.on_hand
-    {
+    if discrepancy.is_none() && after.on_hand < after.allocated && after.on_hand < before.on_hand {
         discrepancy = Some(Discrepancy {
             kind: DiscrepancyKind::OnHandBelowAllocated,
             on_hand_before: before.on_hand,
@@ -282,7 +295,10 @@ mod tests {
         assert_eq!(outcome.entries[1].on_hand_delta, -3);
         let discrepancy = outcome.discrepancy.unwrap();
         assert_eq!(discrepancy.kind, DiscrepancyKind::SaleExceededOnHand);
-        assert_eq!(discrepancy.shortfall, 3, "2 unrecorded units plus 1 promised");
+        assert_eq!(
+            discrepancy.shortfall, 3,
+            "2 unrecorded units plus 1 promised"
+        );
         assert_eq!(outcome.after.available(0, 0), 0);
     }
 

@@ -22,8 +22,15 @@ pub struct Key {
 impl Key {
     /// `body` is the parsed JSON; its canonical form (sorted keys, no spacing) is what is compared,
     /// so a retry that reorders fields is still the same request.
-    pub fn parse(scope: &'static str, raw: &str, body: &Value) -> std::result::Result<Self, crate::domain::Invalid> {
-        if raw.is_empty() || raw.len() > KEY_LENGTH_MAX || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+    pub fn parse(
+        scope: &'static str,
+        raw: &str,
+        body: &Value,
+    ) -> std::result::Result<Self, crate::domain::Invalid> {
+        if raw.is_empty()
+            || raw.len() > KEY_LENGTH_MAX
+            || !raw.bytes().all(|b| b.is_ascii_graphic())
+        {
             return Err(crate::domain::Invalid::new(
                 "Idempotency-Key",
                 format!("must be 1 to {KEY_LENGTH_MAX} visible ASCII characters"),
@@ -75,12 +82,23 @@ pub async fn claim(transaction: &impl GenericClient, key: &Key) -> Result<Option
 }
 
 /// Stores the response of the request that claimed `key`, in its transaction.
-pub async fn store(transaction: &impl GenericClient, key: &Key, status: u16, response: &Value) -> Result<()> {
+pub async fn store(
+    transaction: &impl GenericClient,
+    key: &Key,
+    status: u16,
+    response: &Value,
+) -> Result<()> {
     transaction
         .execute(
             "INSERT INTO idempotency_keys (scope, key, request_hash, status, response)
              VALUES ($1, $2, $3, $4, $5)",
-            &[&key.scope, &key.key, &key.request_hash, &(status as i16), response],
+            &[
+                &key.scope,
+                &key.key,
+                &key.request_hash,
+                &(status as i16),
+                response,
+            ],
         )
         .await?;
     Ok(())

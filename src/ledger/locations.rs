@@ -23,7 +23,10 @@ const UPSERT: &str = "
     RETURNING (xmax = 0) AS created";
 
 /// Creates or updates locations by code, in one statement.
-pub async fn upsert_many(client: &impl GenericClient, locations: &[Location]) -> Result<Vec<Upserted>> {
+pub async fn upsert_many(
+    client: &impl GenericClient,
+    locations: &[Location],
+) -> Result<Vec<Upserted>> {
     let column = |f: fn(&Location) -> String| locations.iter().map(f).collect::<Vec<_>>();
     let codes = column(|l| l.code.to_string());
     let names = column(|l| l.name.clone());
@@ -36,22 +39,39 @@ pub async fn upsert_many(client: &impl GenericClient, locations: &[Location]) ->
     let rows = client
         .query(
             UPSERT,
-            &[&codes, &names, &kinds, &latitudes, &longitudes, &pickups, &ships, &safety],
+            &[
+                &codes,
+                &names,
+                &kinds,
+                &latitudes,
+                &longitudes,
+                &pickups,
+                &ships,
+                &safety,
+            ],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|row| if row.get(0) { Upserted::Created } else { Upserted::Updated })
+        .map(|row| {
+            if row.get(0) {
+                Upserted::Created
+            } else {
+                Upserted::Updated
+            }
+        })
         .collect())
 }
 
-pub const COLUMNS: &str = "l.code, l.name, l.kind, l.latitude, l.longitude, l.pickup, l.ship, l.safety_stock";
+pub const COLUMNS: &str =
+    "l.code, l.name, l.kind, l.latitude, l.longitude, l.pickup, l.ship, l.safety_stock";
 
 /// Reads a location from a row that starts with [`COLUMNS`] at `offset`.
 pub fn from_row(row: &Row, offset: usize) -> Location {
     let kind: &str = row.get(offset + 2);
     Location {
-        code: LocationCode::parse("code", row.get(offset)).expect("database CHECK keeps codes valid"),
+        code: LocationCode::parse("code", row.get(offset))
+            .expect("database CHECK keeps codes valid"),
         name: row.get(offset + 1),
         kind: LocationKind::from_db(kind).expect("database CHECK keeps kinds known"),
         point: Point {
@@ -64,7 +84,10 @@ pub fn from_row(row: &Row, offset: usize) -> Location {
     }
 }
 
-pub async fn get(client: &impl GenericClient, code: &LocationCode) -> Result<Option<(i64, Location)>> {
+pub async fn get(
+    client: &impl GenericClient,
+    code: &LocationCode,
+) -> Result<Option<(i64, Location)>> {
     let row = client
         .query_opt(
             &format!("SELECT l.id, {COLUMNS} FROM locations l WHERE l.code = $1"),

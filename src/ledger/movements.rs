@@ -171,8 +171,14 @@ async fn resolve(client: &impl GenericClient, lines: &[Line]) -> Result<Vec<Ids>
     let (sku_params, location_params) = ([&sku_codes as _], [&location_codes as _]);
     // Both lookups go out pipelined on the one connection.
     let (sku_rows, location_rows) = tokio::try_join!(
-        client.query("SELECT code, id FROM skus WHERE code = ANY($1)", &sku_params),
-        client.query("SELECT code, id FROM locations WHERE code = ANY($1)", &location_params),
+        client.query(
+            "SELECT code, id FROM skus WHERE code = ANY($1)",
+            &sku_params
+        ),
+        client.query(
+            "SELECT code, id FROM locations WHERE code = ANY($1)",
+            &location_params
+        ),
     )?;
     let as_map = |rows: Vec<tokio_postgres::Row>| -> HashMap<String, i64> {
         rows.iter().map(|row| (row.get(0), row.get(1))).collect()
@@ -182,16 +188,19 @@ async fn resolve(client: &impl GenericClient, lines: &[Line]) -> Result<Vec<Ids>
         .iter()
         .enumerate()
         .map(|(index, line)| {
-            let sku = sku_ids.get(line.sku.as_str()).ok_or_else(|| Error::UnknownSku {
-                field: format!("movements[{index}].sku"),
-                code: line.sku.to_string(),
-            })?;
-            let location = location_ids
-                .get(line.location.as_str())
-                .ok_or_else(|| Error::UnknownLocation {
-                    field: format!("movements[{index}].location"),
-                    code: line.location.to_string(),
+            let sku = sku_ids
+                .get(line.sku.as_str())
+                .ok_or_else(|| Error::UnknownSku {
+                    field: format!("movements[{index}].sku"),
+                    code: line.sku.to_string(),
                 })?;
+            let location =
+                location_ids
+                    .get(line.location.as_str())
+                    .ok_or_else(|| Error::UnknownLocation {
+                        field: format!("movements[{index}].location"),
+                        code: line.location.to_string(),
+                    })?;
             Ok((*sku, *location))
         })
         .collect()
@@ -222,7 +231,11 @@ async fn lock_balances(client: &impl GenericClient, ids: &[Ids]) -> Result<HashM
             .await?;
         balances = read_balances(client.query(select, &[&sku_ids, &location_ids]).await?);
     }
-    assert_eq!(balances.len(), keys.len(), "every balance row exists after the insert");
+    assert_eq!(
+        balances.len(),
+        keys.len(),
+        "every balance row exists after the insert"
+    );
     Ok(balances)
 }
 

@@ -23,7 +23,13 @@ pub async fn upsert_many(client: &impl GenericClient, skus: &[Sku]) -> Result<Ve
     let rows = client.query(UPSERT, &[&codes, &names, &attributes]).await?;
     Ok(rows
         .iter()
-        .map(|row| if row.get(0) { Upserted::Created } else { Upserted::Updated })
+        .map(|row| {
+            if row.get(0) {
+                Upserted::Created
+            } else {
+                Upserted::Updated
+            }
+        })
         .collect())
 }
 

@@ -125,7 +125,10 @@ pub struct MovementRow {
 }
 
 /// The audit trail in ledger order (ids ascending), one page after the id `after`.
-pub async fn movements(client: &impl GenericClient, filter: &MovementFilter) -> Result<Vec<MovementRow>> {
+pub async fn movements(
+    client: &impl GenericClient,
+    filter: &MovementFilter,
+) -> Result<Vec<MovementRow>> {
     let rows = client
         .query(
             "SELECT m.id, l.code, s.code, m.kind, m.qty, m.on_hand_delta, m.allocated_delta,
@@ -221,13 +224,19 @@ pub async fn discrepancies(
 }
 
 /// Ids for codes used as filters; `None` in, `None` out; an unknown code is `Some(None)`.
-pub async fn id_of(client: &impl GenericClient, table: IdTable, code: Option<&str>) -> Result<Option<Option<i64>>> {
+pub async fn id_of(
+    client: &impl GenericClient,
+    table: IdTable,
+    code: Option<&str>,
+) -> Result<Option<Option<i64>>> {
     let Some(code) = code else { return Ok(None) };
     let sql = match table {
         IdTable::Locations => "SELECT id FROM locations WHERE code = $1",
         IdTable::Skus => "SELECT id FROM skus WHERE code = $1",
     };
-    Ok(Some(client.query_opt(sql, &[&code]).await?.map(|row| row.get(0))))
+    Ok(Some(
+        client.query_opt(sql, &[&code]).await?.map(|row| row.get(0)),
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]

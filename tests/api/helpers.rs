@@ -58,9 +58,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Response {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
@@ -69,11 +77,16 @@ impl TestApp {
             None => request.send().await,
         }
         .expect("the request is answered");
-        let bytes = response.body().limit(64 * 1024 * 1024).await.expect("a body");
+        let bytes = response
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .expect("a body");
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         Response {
             status: response.status(),
@@ -118,14 +131,19 @@ impl TestApp {
 
     pub async fn sku(&self, code: &str) {
         let response = self
-            .put(&format!("/v1/skus/{code}"), &json!({"name": format!("Item {code}")}))
+            .put(
+                &format!("/v1/skus/{code}"),
+                &json!({"name": format!("Item {code}")}),
+            )
             .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
     }
 
     /// Records movements and insists they were accepted.
     pub async fn movements(&self, movements: Value) -> Value {
-        let response = self.post("/v1/movements", &json!({ "movements": movements })).await;
+        let response = self
+            .post("/v1/movements", &json!({ "movements": movements }))
+            .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
         response.body
     }
@@ -142,7 +160,9 @@ impl TestApp {
         response.body["locations"]
             .as_array()
             .and_then(|rows| rows.iter().find(|row| row["location"] == location).cloned())
-            .unwrap_or_else(|| json!({"on_hand": 0, "allocated": 0, "in_transit": 0, "available": 0}))
+            .unwrap_or_else(
+                || json!({"on_hand": 0, "allocated": 0, "in_transit": 0, "available": 0}),
+            )
     }
 
     pub async fn database(&self) -> tokio_postgres::Client {

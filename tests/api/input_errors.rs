@@ -26,48 +26,206 @@ async fn bad_movements_are_refused_with_the_field_named_and_nothing_changes() {
     let future = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     // (case, body, status, code, field)
     let cases: Vec<(&str, Value, u16, &str, Option<&str>)> = vec![
-        ("zero qty", line(json!({"qty": 0})), 422, "invalid_field", Some("movements[0].qty")),
-        ("negative qty", line(json!({"qty": -3})), 422, "invalid_field", Some("movements[0].qty")),
-        ("fractional qty", line(json!({"qty": 1.5})), 422, "invalid_field", Some("movements[0].qty")),
-        ("huge qty", line(json!({"qty": 1e12})), 422, "invalid_field", Some("movements[0].qty")),
-        ("over the limit", line(json!({"qty": 1_000_001})), 422, "invalid_field", Some("movements[0].qty")),
-        ("qty as text", line(json!({"qty": "3"})), 422, "invalid_field", Some("movements[0].qty")),
-        ("missing qty", line(json!({"qty": null})), 422, "invalid_field", Some("movements[0]")),
-        ("unknown kind", line(json!({"kind": "teleport"})), 422, "invalid_field", Some("movements[0].kind")),
-        ("unknown field", line(json!({"colour": "red"})), 422, "invalid_field", Some("movements[0].colour")),
-        ("unknown sku", line(json!({"sku": "NOPE"})), 422, "unknown_sku", Some("movements[0].sku")),
-        ("unknown location", line(json!({"location": "NOPE"})), 422, "unknown_location", Some("movements[0].location")),
-        ("bad code", line(json!({"sku": "a b"})), 422, "invalid_field", Some("movements[0].sku")),
-        ("long code", line(json!({"sku": "x".repeat(65)})), 422, "invalid_field", Some("movements[0].sku")),
-        ("adjustment without reason", line(json!({"kind": "adjustment", "qty": -1})), 422, "invalid_field", Some("movements[0].reason")),
-        ("long reason", line(json!({"kind": "adjustment", "qty": -1, "reason": long})), 422, "invalid_field", Some("movements[0].reason")),
-        ("reason on a receipt", line(json!({"reason": "why"})), 422, "invalid_field", Some("movements[0].reason")),
-        ("zero adjustment", line(json!({"kind": "adjustment", "qty": 0, "reason": "x"})), 422, "invalid_field", Some("movements[0].qty")),
-        ("negative count", line(json!({"kind": "count", "qty": -1})), 422, "invalid_field", Some("movements[0].qty")),
-        ("future occurred_at", line(json!({"occurred_at": future})), 422, "invalid_field", Some("movements[0].occurred_at")),
-        ("bad occurred_at", line(json!({"occurred_at": "yesterday"})), 422, "invalid_field", Some("movements[0].occurred_at")),
-        ("empty batch", json!({"movements": []}), 422, "invalid_field", Some("movements")),
-        ("not an object", json!("movements"), 422, "invalid_field", None),
-        ("would go negative", line(json!({"kind": "adjustment", "qty": -6, "reason": "lost"})), 409, "insufficient_stock", Some("movements[0]")),
+        (
+            "zero qty",
+            line(json!({"qty": 0})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "negative qty",
+            line(json!({"qty": -3})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "fractional qty",
+            line(json!({"qty": 1.5})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "huge qty",
+            line(json!({"qty": 1e12})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "over the limit",
+            line(json!({"qty": 1_000_001})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "qty as text",
+            line(json!({"qty": "3"})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "missing qty",
+            line(json!({"qty": null})),
+            422,
+            "invalid_field",
+            Some("movements[0]"),
+        ),
+        (
+            "unknown kind",
+            line(json!({"kind": "teleport"})),
+            422,
+            "invalid_field",
+            Some("movements[0].kind"),
+        ),
+        (
+            "unknown field",
+            line(json!({"colour": "red"})),
+            422,
+            "invalid_field",
+            Some("movements[0].colour"),
+        ),
+        (
+            "unknown sku",
+            line(json!({"sku": "NOPE"})),
+            422,
+            "unknown_sku",
+            Some("movements[0].sku"),
+        ),
+        (
+            "unknown location",
+            line(json!({"location": "NOPE"})),
+            422,
+            "unknown_location",
+            Some("movements[0].location"),
+        ),
+        (
+            "bad code",
+            line(json!({"sku": "a b"})),
+            422,
+            "invalid_field",
+            Some("movements[0].sku"),
+        ),
+        (
+            "long code",
+            line(json!({"sku": "x".repeat(65)})),
+            422,
+            "invalid_field",
+            Some("movements[0].sku"),
+        ),
+        (
+            "adjustment without reason",
+            line(json!({"kind": "adjustment", "qty": -1})),
+            422,
+            "invalid_field",
+            Some("movements[0].reason"),
+        ),
+        (
+            "long reason",
+            line(json!({"kind": "adjustment", "qty": -1, "reason": long})),
+            422,
+            "invalid_field",
+            Some("movements[0].reason"),
+        ),
+        (
+            "reason on a receipt",
+            line(json!({"reason": "why"})),
+            422,
+            "invalid_field",
+            Some("movements[0].reason"),
+        ),
+        (
+            "zero adjustment",
+            line(json!({"kind": "adjustment", "qty": 0, "reason": "x"})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "negative count",
+            line(json!({"kind": "count", "qty": -1})),
+            422,
+            "invalid_field",
+            Some("movements[0].qty"),
+        ),
+        (
+            "future occurred_at",
+            line(json!({"occurred_at": future})),
+            422,
+            "invalid_field",
+            Some("movements[0].occurred_at"),
+        ),
+        (
+            "bad occurred_at",
+            line(json!({"occurred_at": "yesterday"})),
+            422,
+            "invalid_field",
+            Some("movements[0].occurred_at"),
+        ),
+        (
+            "empty batch",
+            json!({"movements": []}),
+            422,
+            "invalid_field",
+            Some("movements"),
+        ),
+        (
+            "not an object",
+            json!("movements"),
+            422,
+            "invalid_field",
+            None,
+        ),
+        (
+            "would go negative",
+            line(json!({"kind": "adjustment", "qty": -6, "reason": "lost"})),
+            409,
+            "insufficient_stock",
+            Some("movements[0]"),
+        ),
     ];
     for (case, body, status, code, field) in cases {
         let response = app.post("/v1/movements", &body).await;
-        assert_eq!(response.status.as_u16(), status, "{case}: {:?}", response.body);
+        assert_eq!(
+            response.status.as_u16(),
+            status,
+            "{case}: {:?}",
+            response.body
+        );
         assert_eq!(response.body["code"], code, "{case}: {:?}", response.body);
-        assert!(response.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}");
+        assert!(
+            response.body["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{case}"
+        );
         match field {
             Some(field) => assert_eq!(response.body["field"], field, "{case}: {:?}", response.body),
-            None => assert!(response.body.get("field").is_none(), "{case}: {:?}", response.body),
+            None => assert!(
+                response.body.get("field").is_none(),
+                "{case}: {:?}",
+                response.body
+            ),
         }
     }
     let too_many: Vec<Value> = (0..1001)
         .map(|_| json!({"kind": "receipt", "location": "S1", "sku": "TEE", "qty": 1}))
         .collect();
-    let response = app.post("/v1/movements", &json!({ "movements": too_many })).await;
+    let response = app
+        .post("/v1/movements", &json!({ "movements": too_many }))
+        .await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(response.body["field"], "movements");
 
-    assert_eq!(app.balance("S1", "TEE").await["on_hand"], 5, "nothing changed");
+    assert_eq!(
+        app.balance("S1", "TEE").await["on_hand"],
+        5,
+        "nothing changed"
+    );
     let trail = app.get("/v1/movements?sku=TEE").await;
     assert_eq!(trail.body["items"].as_array().unwrap().len(), 1);
 }
@@ -121,23 +279,77 @@ async fn bad_locations_skus_and_queries_name_the_field() {
         body
     };
     let cases: Vec<(&str, &str, Value, &str)> = vec![
-        ("latitude", "/v1/locations/S1", location(json!({"latitude": 91})), "latitude"),
-        ("longitude", "/v1/locations/S1", location(json!({"longitude": -181})), "longitude"),
-        ("kind", "/v1/locations/S1", location(json!({"kind": "kiosk"})), "kind"),
-        ("empty name", "/v1/locations/S1", location(json!({"name": "  "})), "name"),
-        ("long name", "/v1/locations/S1", location(json!({"name": "n".repeat(201)})), "name"),
-        ("safety stock", "/v1/locations/S1", location(json!({"safety_stock": -1})), "safety_stock"),
-        ("pickup type", "/v1/locations/S1", location(json!({"pickup": "yes"})), "pickup"),
-        ("path code", "/v1/locations/bad%20code", location(json!({})), "code"),
+        (
+            "latitude",
+            "/v1/locations/S1",
+            location(json!({"latitude": 91})),
+            "latitude",
+        ),
+        (
+            "longitude",
+            "/v1/locations/S1",
+            location(json!({"longitude": -181})),
+            "longitude",
+        ),
+        (
+            "kind",
+            "/v1/locations/S1",
+            location(json!({"kind": "kiosk"})),
+            "kind",
+        ),
+        (
+            "empty name",
+            "/v1/locations/S1",
+            location(json!({"name": "  "})),
+            "name",
+        ),
+        (
+            "long name",
+            "/v1/locations/S1",
+            location(json!({"name": "n".repeat(201)})),
+            "name",
+        ),
+        (
+            "safety stock",
+            "/v1/locations/S1",
+            location(json!({"safety_stock": -1})),
+            "safety_stock",
+        ),
+        (
+            "pickup type",
+            "/v1/locations/S1",
+            location(json!({"pickup": "yes"})),
+            "pickup",
+        ),
+        (
+            "path code",
+            "/v1/locations/bad%20code",
+            location(json!({})),
+            "code",
+        ),
         ("sku name", "/v1/skus/TEE", json!({"name": ""}), "name"),
-        ("sku attribute", "/v1/skus/TEE", json!({"name": "Tee", "attributes": {"size": [1]}}), "attributes.size"),
+        (
+            "sku attribute",
+            "/v1/skus/TEE",
+            json!({"name": "Tee", "attributes": {"size": [1]}}),
+            "attributes.size",
+        ),
     ];
     for (case, path, body, field) in cases {
         let response = app.put(path, &body).await;
-        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {:?}", response.body);
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {:?}",
+            response.body
+        );
         assert_eq!(response.body["field"], field, "{case}: {:?}", response.body);
     }
-    assert_eq!(app.get("/v1/locations/S1").await.status, StatusCode::NOT_FOUND, "nothing created");
+    assert_eq!(
+        app.get("/v1/locations/S1").await.status,
+        StatusCode::NOT_FOUND,
+        "nothing created"
+    );
 
     app.store("S1", 25.0, 121.5).await;
     app.sku("TEE").await;
@@ -156,8 +368,17 @@ async fn bad_locations_skus_and_queries_name_the_field() {
     ];
     for (path, status, field) in queries {
         let response = app.get(path).await;
-        assert_eq!(response.status.as_u16(), status, "{path}: {:?}", response.body);
-        assert!(response.body["code"].is_string(), "{path}: {:?}", response.body);
+        assert_eq!(
+            response.status.as_u16(),
+            status,
+            "{path}: {:?}",
+            response.body
+        );
+        assert!(
+            response.body["code"].is_string(),
+            "{path}: {:?}",
+            response.body
+        );
         if let Some(field) = field {
             assert_eq!(response.body["field"], field, "{path}: {:?}", response.body);
         }

@@ -17,10 +17,15 @@ async fn receipts_sales_returns_and_counts_move_on_hand() {
     assert_eq!(app.balance("S1", "TEE-M").await["on_hand"], 6);
 
     let counted = app
-        .movements(json!([{"kind": "count", "location": "S1", "sku": "TEE-M", "qty": 4,
-                           "reason": "cycle count"}]))
+        .movements(
+            json!([{"kind": "count", "location": "S1", "sku": "TEE-M", "qty": 4,
+                           "reason": "cycle count"}]),
+        )
         .await;
-    assert_eq!(counted["movements"][0]["on_hand_delta"], -2, "the difference is recorded");
+    assert_eq!(
+        counted["movements"][0]["on_hand_delta"], -2,
+        "the difference is recorded"
+    );
     assert_eq!(counted["balances"][0]["on_hand"], 4);
     assert_eq!(app.balance("S1", "TEE-M").await["on_hand"], 4);
 
@@ -53,7 +58,11 @@ async fn a_batch_that_would_go_negative_is_refused_whole_naming_the_line() {
     assert_eq!(response.status, StatusCode::CONFLICT);
     assert_eq!(response.body["code"], "insufficient_stock");
     assert_eq!(response.body["field"], "movements[1]");
-    assert_eq!(app.balance("S1", "CAP").await["on_hand"], 2, "the receipt was not applied");
+    assert_eq!(
+        app.balance("S1", "CAP").await["on_hand"],
+        2,
+        "the receipt was not applied"
+    );
     let trail = app.get("/v1/movements?sku=CAP").await;
     assert_eq!(trail.body["items"].as_array().unwrap().len(), 1);
 }
@@ -67,7 +76,10 @@ async fn a_pos_sale_beyond_on_hand_is_recorded_and_flagged() {
     let recorded = app
         .movements(json!([{"kind": "sale", "location": "S1", "sku": "JEANS-32", "qty": 3}]))
         .await;
-    assert_eq!(recorded["discrepancies"][0]["kind"], "sale_exceeded_on_hand");
+    assert_eq!(
+        recorded["discrepancies"][0]["kind"],
+        "sale_exceeded_on_hand"
+    );
     let balance = app.balance("S1", "JEANS-32").await;
     assert_eq!(balance["on_hand"], 0);
     assert_eq!(balance["available"], 0);
@@ -86,18 +98,26 @@ async fn an_idempotency_key_replays_and_never_applies_twice() {
     let app = spawn_app().await;
     app.store("S1", 25.0, 121.5).await;
     app.sku("SOCKS").await;
-    let body = json!({"movements": [{"kind": "receipt", "location": "S1", "sku": "SOCKS", "qty": 4}]});
+    let body =
+        json!({"movements": [{"kind": "receipt", "location": "S1", "sku": "SOCKS", "qty": 4}]});
     let headers = [("Idempotency-Key", "pos-17-batch-1")];
-    let first = app.request("POST", "/v1/movements", Some(&body), &headers).await;
+    let first = app
+        .request("POST", "/v1/movements", Some(&body), &headers)
+        .await;
     assert_eq!(first.status, StatusCode::CREATED);
-    let second = app.request("POST", "/v1/movements", Some(&body), &headers).await;
+    let second = app
+        .request("POST", "/v1/movements", Some(&body), &headers)
+        .await;
     assert_eq!(second.status, StatusCode::CREATED);
     assert_eq!(second.body, first.body, "the first response is replayed");
     assert_eq!(second.headers.get("Idempotent-Replayed").unwrap(), "true");
     assert_eq!(app.balance("S1", "SOCKS").await["on_hand"], 4);
 
-    let other = json!({"movements": [{"kind": "receipt", "location": "S1", "sku": "SOCKS", "qty": 5}]});
-    let reused = app.request("POST", "/v1/movements", Some(&other), &headers).await;
+    let other =
+        json!({"movements": [{"kind": "receipt", "location": "S1", "sku": "SOCKS", "qty": 5}]});
+    let reused = app
+        .request("POST", "/v1/movements", Some(&other), &headers)
+        .await;
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reused.body["field"], "Idempotency-Key");
     assert_eq!(app.balance("S1", "SOCKS").await["on_hand"], 4);
@@ -108,7 +128,8 @@ async fn a_key_still_in_flight_is_a_409() {
     let app = spawn_app().await;
     app.store("S1", 25.0, 121.5).await;
     app.sku("SOCKS").await;
-    let body = json!({"movements": [{"kind": "receipt", "location": "S1", "sku": "SOCKS", "qty": 4}]});
+    let body =
+        json!({"movements": [{"kind": "receipt", "location": "S1", "sku": "SOCKS", "qty": 4}]});
     // Hold the key's lock as a first request in flight would.
     let key = allot::ledger::idempotency::Key::parse("movements", "in-flight", &body).unwrap();
     let mut database = app.database().await;
@@ -118,12 +139,22 @@ async fn a_key_still_in_flight_is_a_409() {
         .await
         .unwrap();
     let response = app
-        .request("POST", "/v1/movements", Some(&body), &[("Idempotency-Key", "in-flight")])
+        .request(
+            "POST",
+            "/v1/movements",
+            Some(&body),
+            &[("Idempotency-Key", "in-flight")],
+        )
         .await;
     assert_eq!(response.status, StatusCode::CONFLICT, "{:?}", response.body);
     transaction.rollback().await.unwrap();
     let retried = app
-        .request("POST", "/v1/movements", Some(&body), &[("Idempotency-Key", "in-flight")])
+        .request(
+            "POST",
+            "/v1/movements",
+            Some(&body),
+            &[("Idempotency-Key", "in-flight")],
+        )
         .await;
     assert_eq!(retried.status, StatusCode::CREATED);
     assert_eq!(app.balance("S1", "SOCKS").await["on_hand"], 4);
@@ -136,10 +167,17 @@ async fn ledger_rows_can_never_be_updated_or_deleted() {
     app.sku("HAT").await;
     app.receive("S1", "HAT", 3).await;
     let database = app.database().await;
-    for statement in ["UPDATE movements SET qty = 99", "DELETE FROM movements", "TRUNCATE movements CASCADE"] {
+    for statement in [
+        "UPDATE movements SET qty = 99",
+        "DELETE FROM movements",
+        "TRUNCATE movements CASCADE",
+    ] {
         let error = database.execute(statement, &[]).await.unwrap_err();
-        assert!(error.to_string().contains("never updated or deleted") || format!("{error:?}").contains("never updated"),
-            "{statement}: {error:?}");
+        assert!(
+            error.to_string().contains("never updated or deleted")
+                || format!("{error:?}").contains("never updated"),
+            "{statement}: {error:?}"
+        );
     }
     let direct = database
         .execute("UPDATE balances SET on_hand = -1", &[])
@@ -217,13 +255,18 @@ async fn random_batches_keep_balances_equal_to_the_fold_of_the_ledger() {
                 }
             })
             .collect();
-        let response = app.post("/v1/movements", &json!({ "movements": lines })).await;
+        let response = app
+            .post("/v1/movements", &json!({ "movements": lines }))
+            .await;
         match response.status {
             StatusCode::CREATED => accepted += 1,
             StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => refused += 1,
             other => panic!("unexpected {other}: {:?}", response.body),
         }
     }
-    assert!(accepted > 10 && refused > 0, "accepted {accepted}, refused {refused}");
+    assert!(
+        accepted > 10 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
     app.assert_ledger_consistent().await;
 }

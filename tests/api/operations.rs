@@ -20,7 +20,10 @@ async fn metrics_count_requests_per_route() {
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.body.as_str().expect("Prometheus text");
     assert!(text.contains("allot_http_requests_total"), "{text}");
-    assert!(text.contains("allot_http_requests_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("allot_http_requests_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("endpoint=\"/v1/locations/{code}\""), "{text}");
 }
 
@@ -44,8 +47,15 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/discrepancies", "get"),
     ];
     for (path, method) in expected {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
     }
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(documented, expected.len(), "a route is documented but not listed here");
+    assert_eq!(
+        documented,
+        expected.len(),
+        "a route is documented but not listed here"
+    );
 }

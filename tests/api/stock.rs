@@ -19,12 +19,26 @@ async fn a_clerk_sees_every_location_with_the_sku_nearest_first() {
     let response = app.get("/v1/stock/HOODIE-L?store=XINYI").await;
     assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
     let rows = response.body["locations"].as_array().unwrap();
-    let order: Vec<_> = rows.iter().map(|row| row["location"].as_str().unwrap()).collect();
-    assert_eq!(order, ["DAAN", "SHILIN", "WH"], "nearest first, only where it is stocked");
+    let order: Vec<_> = rows
+        .iter()
+        .map(|row| row["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["DAAN", "SHILIN", "WH"],
+        "nearest first, only where it is stocked"
+    );
     let daan = &rows[0];
     let km = daan["distance_km"].as_f64().unwrap();
     assert!((1.8..2.2).contains(&km), "{km}");
-    for field in ["on_hand", "allocated", "held", "in_transit", "safety_stock", "available"] {
+    for field in [
+        "on_hand",
+        "allocated",
+        "held",
+        "in_transit",
+        "safety_stock",
+        "available",
+    ] {
         assert!(daan[field].is_i64(), "{field} missing");
     }
     assert_eq!(daan["on_hand"], 2);
@@ -51,8 +65,13 @@ async fn safety_stock_is_kept_back_from_available() {
     assert_eq!(balance["safety_stock"], 2);
     assert_eq!(balance["available"], 1);
     app.receive("S1", "TEE", 1).await;
-    app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 3}])).await;
-    assert_eq!(app.balance("S1", "TEE").await["available"], 0, "never negative");
+    app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 3}]))
+        .await;
+    assert_eq!(
+        app.balance("S1", "TEE").await["available"],
+        0,
+        "never negative"
+    );
 }
 
 #[actix_web::test]
@@ -96,7 +115,10 @@ async fn locations_and_skus_are_created_then_updated_by_code() {
     assert_eq!(read.body["pickup"], false);
 
     let sku = app
-        .put("/v1/skus/TEE-M", &json!({"name": "Tee M", "attributes": {"size": "M", "cotton": true}}))
+        .put(
+            "/v1/skus/TEE-M",
+            &json!({"name": "Tee M", "attributes": {"size": "M", "cotton": true}}),
+        )
         .await;
     assert_eq!(sku.status, StatusCode::CREATED);
     let sku = app.get("/v1/skus/TEE-M").await;

@@ -1,0 +1,99 @@
+//! `allot import`: bulk create-or-update from CSV and NDJSON, all or nothing.
+
+use crate::helpers::spawn_app;
+use allot::commands::import::{self, Kind};
+use allot::config::Settings;
+use awc::http::StatusCode;
+
+fn settings(database_url: &str) -> Settings {
+    Settings {
+        database_url: database_url.to_owned(),
+        redis_url: "redis://127.0.0.1:6379/".into(),
+        redis_prefix: "import-test".into(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        db_pool_size: 2,
+        workers: None,
+    }
+}
+
+fn write(name: &str, contents: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[actix_web::test]
+async fn locations_from_csv_and_skus_from_ndjson_are_upserted() {
+    let app = spawn_app().await;
+    let settings = settings(&app.database_url);
+    let locations = write(
+        "locations.csv",
+        "code,name,kind,latitude,longitude,pickup,ship,safety_stock\n\
+         S1,Store one,store,25.03,121.56,true,true,2\n\
+         WH,Warehouse,warehouse,25.0,121.3,false,true,\n",
+    );
+    import::run(&settings, Kind::Locations, &locations)
+        .await
+        .unwrap();
+    let skus = write(
+        "skus.ndjson",
+        "{\"code\":\"TEE-M\",\"name\":\"Tee M\",\"attributes\":{\"size\":\"M\"}}\n\n\
+         {\"code\":\"TEE-L\",\"name\":\"Tee L\"}\n",
+    );
+    import::run(&settings, Kind::Skus, &skus).await.unwrap();
+    let csv_skus = write(
+        "skus.csv",
+        "code,name,colour\n12345,Numbered,red\nTEE-M,Tee M renamed,black\n",
+    );
+    import::run(&settings, Kind::Skus, &csv_skus).await.unwrap();
+
+    let store = app.get("/v1/locations/S1").await;
+    assert_eq!(store.status, StatusCode::OK);
+    assert_eq!(store.body["safety_stock"], 2);
+    assert_eq!(app.get("/v1/locations/WH").await.body["kind"], "warehouse");
+    let tee = app.get("/v1/skus/TEE-M").await;
+    assert_eq!(tee.body["name"], "Tee M renamed");
+    assert_eq!(tee.body["attributes"]["colour"], "black");
+    assert_eq!(app.get("/v1/skus/12345").await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn a_bad_row_names_its_line_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let settings = settings(&app.database_url);
+    let locations = write(
+        "locations.csv",
+        "code,name,kind,latitude,longitude,pickup,ship,safety_stock\n\
+         S1,Store one,store,25.03,121.56,true,true,2\n\
+         S2,Store two,store,95.0,121.56,true,true,2\n",
+    );
+    let error = import::run(&settings, Kind::Locations, &locations)
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("line 3") && message.contains("latitude"),
+        "{message}"
+    );
+    assert_eq!(
+        app.get("/v1/locations/S1").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let skus = write(
+        "skus.ndjson",
+        "{\"code\":\"A\",\"name\":\"A\"}\n{\"code\":\"bad code\",\"name\":\"B\"}\n",
+    );
+    let message = import::run(&settings, Kind::Skus, &skus)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("line 2") && message.contains("code"),
+        "{message}"
+    );
+    assert_eq!(app.get("/v1/skus/A").await.status, StatusCode::NOT_FOUND);
+
+    let wrong = write("skus.txt", "");
+    assert!(import::run(&settings, Kind::Skus, &wrong).await.is_err());
+}
