@@ -147,7 +147,7 @@ pub async fn post_movements(
                 .map_err(|invalid| invalid.within(&format!("movements[{index}]")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let reply = movements::record(&state.pool, key.as_ref(), &lines).await?;
+    let reply = movements::record(&state.pool, key.as_ref(), "movements", &lines).await?;
     Ok(created_or_replayed(reply))
 }
 

@@ -159,7 +159,7 @@ pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
     for (index, batch) in receipts.chunks(1000).enumerate() {
         let key = Key::parse("movements", &format!("demo-seed-{index}"), &json!(index))
             .map_err(ledger::Error::from)?;
-        ledger::movements::record(&pool, Some(&key), batch).await?;
+        ledger::movements::record(&pool, Some(&key), "movements", batch).await?;
     }
     tracing::info!(
         locations = locations.len(),

@@ -9,7 +9,10 @@
 //!   sale (so on hand stays ≥ 0 and the fold stays exact) and a discrepancy is raised for a
 //!   person to look at;
 //! - whenever on hand ends below what is already allocated to orders, a discrepancy is raised:
-//!   promises stand, available shows 0, a person decides.
+//!   promises stand, available shows 0, a person decides;
+//! - an allocation (a confirmed hold, a placed order) promises units and is refused unless they
+//!   are there: on hand − allocated − safety stock must cover it. This is the guard that keeps
+//!   the ledger from promising more than it has, whatever Redis believed.
 
 use super::quantity::{Counted, Delta, Qty};
 use serde::Serialize;
@@ -57,6 +60,7 @@ pub enum EntryKind {
     Return,
     Adjustment,
     Count,
+    Allocation,
 }
 
 impl EntryKind {
@@ -67,6 +71,7 @@ impl EntryKind {
             Self::Return => "return",
             Self::Adjustment => "adjustment",
             Self::Count => "count",
+            Self::Allocation => "allocation",
         }
     }
 
@@ -77,6 +82,7 @@ impl EntryKind {
             Self::Return,
             Self::Adjustment,
             Self::Count,
+            Self::Allocation,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == raw)
@@ -97,6 +103,7 @@ pub enum Movement {
         counted: Counted,
         reason: Option<String>,
     },
+    Allocate(Qty),
 }
 
 /// One row of the ledger. `qty` is what the movement said (units received, sold, counted, or
@@ -166,9 +173,11 @@ pub struct Outcome {
 pub enum Refusal {
     #[error("on hand is {on_hand}; a change of {change} would make it negative")]
     WouldGoNegative { on_hand: i64, change: i64 },
+    #[error("{available} available to promise; {requested} requested")]
+    NotAvailable { available: i64, requested: i64 },
 }
 
-pub fn apply(before: Balance, movement: &Movement) -> Result<Outcome, Refusal> {
+pub fn apply(before: Balance, safety_stock: i64, movement: &Movement) -> Result<Outcome, Refusal> {
     debug_assert!(before.is_valid(), "stored balance broken: {before:?}");
     let mut entries = Vec::with_capacity(2);
     let mut discrepancy = None;
@@ -222,6 +231,23 @@ pub fn apply(before: Balance, movement: &Movement) -> Result<Outcome, Refusal> {
                 reason.clone(),
             ));
         }
+        Movement::Allocate(qty) => {
+            let available = before.available(0, safety_stock);
+            if available < qty.get() {
+                return Err(Refusal::NotAvailable {
+                    available,
+                    requested: qty.get(),
+                });
+            }
+            entries.push(Entry {
+                kind: EntryKind::Allocation,
+                qty: qty.get(),
+                on_hand_delta: 0,
+                allocated_delta: qty.get(),
+                in_transit_delta: 0,
+                reason: None,
+            });
+        }
     }
     let after = entries
         .iter()
@@ -257,13 +283,15 @@ fn refuse_negative(before: Balance, change: i64) -> Result<(), Refusal> {
 /// line and leaves `balances` as they were.
 pub fn apply_batch<K: Eq + Hash + Clone>(
     balances: &mut HashMap<K, Balance>,
+    safety_stock: impl Fn(&K) -> i64,
     lines: &[(K, Movement)],
 ) -> Result<Vec<Outcome>, (usize, Refusal)> {
     let mut working = balances.clone();
     let mut outcomes = Vec::with_capacity(lines.len());
     for (index, (key, movement)) in lines.iter().enumerate() {
         let balance = working.entry(key.clone()).or_default();
-        let outcome = apply(*balance, movement).map_err(|refusal| (index, refusal))?;
+        let outcome =
+            apply(*balance, safety_stock(key), movement).map_err(|refusal| (index, refusal))?;
         *balance = outcome.after;
         outcomes.push(outcome);
     }
@@ -287,7 +315,7 @@ mod tests {
             allocated: 1,
             in_transit: 0,
         };
-        let outcome = apply(before, &Movement::Sale(qty(3))).unwrap();
+        let outcome = apply(before, 0, &Movement::Sale(qty(3))).unwrap();
         assert_eq!(outcome.after.on_hand, 0);
         assert_eq!(outcome.entries.len(), 2);
         assert_eq!(outcome.entries[0].kind, EntryKind::Adjustment);
@@ -309,7 +337,7 @@ mod tests {
             allocated: 4,
             in_transit: 0,
         };
-        let outcome = apply(before, &Movement::Sale(qty(3))).unwrap();
+        let outcome = apply(before, 0, &Movement::Sale(qty(3))).unwrap();
         assert_eq!(outcome.after.on_hand, 2);
         let discrepancy = outcome.discrepancy.unwrap();
         assert_eq!(discrepancy.kind, DiscrepancyKind::OnHandBelowAllocated);
@@ -325,6 +353,7 @@ mod tests {
         let counted = Counted::parse("qty", 7).unwrap();
         let outcome = apply(
             before,
+            0,
             &Movement::Count {
                 counted,
                 reason: Some("damaged".into()),
@@ -341,6 +370,7 @@ mod tests {
         let delta = Delta::parse("qty", -2).unwrap();
         let refusal = apply(
             Balance::default(),
+            0,
             &Movement::Adjustment {
                 delta,
                 reason: "damaged".into(),
@@ -369,7 +399,7 @@ mod tests {
                 },
             ),
         ];
-        assert_eq!(apply_batch(&mut balances, &lines).unwrap_err().0, 1);
+        assert_eq!(apply_batch(&mut balances, |_| 0, &lines).unwrap_err().0, 1);
         assert_eq!(balances["a"], Balance::default());
     }
 
@@ -388,7 +418,34 @@ mod tests {
                 counted: Counted::parse("qty", n).unwrap(),
                 reason: None
             }),
+            (1..20i64).prop_map(|n| Movement::Allocate(qty(n))),
         ]
+    }
+
+    const SAFETY_STOCK: i64 = 2;
+
+    #[test]
+    fn an_allocation_is_refused_beyond_what_is_there_after_safety_stock() {
+        let before = Balance {
+            on_hand: 5,
+            allocated: 2,
+            in_transit: 0,
+        };
+        assert_eq!(
+            apply(before, 0, &Movement::Allocate(qty(3))).unwrap().after.allocated,
+            5
+        );
+        assert_eq!(
+            apply(before, 0, &Movement::Allocate(qty(3))).unwrap().entries[0].on_hand_delta,
+            0
+        );
+        assert_eq!(
+            apply(before, 2, &Movement::Allocate(qty(2))).unwrap_err(),
+            Refusal::NotAvailable {
+                available: 1,
+                requested: 2
+            }
+        );
     }
 
     proptest! {
@@ -404,8 +461,12 @@ mod tests {
             let mut ledger = vec![opening];
             let mut balance = Balance::fold(&ledger);
             for movement in &movements {
-                match apply(balance, movement) {
+                match apply(balance, SAFETY_STOCK, movement) {
                     Ok(outcome) => {
+                        if let Movement::Allocate(_) = movement {
+                            // An accepted promise is covered by stock beyond safety stock.
+                            prop_assert!(outcome.after.allocated + SAFETY_STOCK <= outcome.after.on_hand);
+                        }
                         ledger.extend(outcome.entries);
                         balance = outcome.after;
                     }
@@ -413,6 +474,10 @@ mod tests {
                         prop_assert!(!matches!(movement, Movement::Sale(_)));
                         prop_assert_eq!(on_hand, balance.on_hand);
                         prop_assert!(on_hand + change < 0);
+                    }
+                    Err(Refusal::NotAvailable { available, requested }) => {
+                        prop_assert!(matches!(movement, Movement::Allocate(_)));
+                        prop_assert!(available < requested);
                     }
                 }
                 prop_assert!(balance.is_valid());

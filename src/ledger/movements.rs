@@ -52,6 +52,9 @@ pub struct TouchedBalance {
     pub on_hand: i64,
     pub allocated: i64,
     pub in_transit: i64,
+    pub safety_stock: i64,
+    /// Increases with every change of this balance; caches keep the newest.
+    pub version: i64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -72,7 +75,13 @@ pub enum Reply<T> {
 
 type Ids = (i64, i64);
 
-pub async fn record(pool: &Pool, key: Option<&Key>, lines: &[Line]) -> Result<Reply<Recorded>> {
+/// Records `lines` (named `{lines_field}[i]` in refusals) in one transaction.
+pub async fn record(
+    pool: &Pool,
+    key: Option<&Key>,
+    lines_field: &str,
+    lines: &[Line],
+) -> Result<Reply<Recorded>> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
     if let Some(key) = key {
@@ -81,21 +90,20 @@ pub async fn record(pool: &Pool, key: Option<&Key>, lines: &[Line]) -> Result<Re
         }
     }
     let ids = resolve(&transaction, lines).await?;
-    let mut balances = lock_balances(&transaction, &ids).await?;
+    let (mut balances, safety_stock) = lock_balances(&transaction, &ids).await?;
     let keyed: Vec<(Ids, Movement)> = ids
         .iter()
         .zip(lines)
         .map(|(ids, line)| (*ids, line.movement.clone()))
         .collect();
-    let outcomes = apply_batch(&mut balances, &keyed).map_err(|(index, refusal)| {
-        let Refusal::WouldGoNegative { on_hand, change } = refusal;
-        Error::Shortage {
-            field: format!("movements[{index}]"),
-            message: format!(
-                "{} at {}: on hand is {on_hand}; a change of {change} would make it negative",
-                lines[index].sku, lines[index].location
-            ),
-        }
+    let outcomes = apply_batch(
+        &mut balances,
+        |key| safety_stock.get(key).copied().unwrap_or(0),
+        &keyed,
+    )
+    .map_err(|(index, refusal): (usize, Refusal)| Error::Shortage {
+        field: format!("{lines_field}[{index}]"),
+        message: format!("{} at {}: {refusal}", lines[index].sku, lines[index].location),
     })?;
 
     let entry_count: i64 = outcomes.iter().map(|o| o.entries.len() as i64).sum();
@@ -143,7 +151,7 @@ pub async fn record(pool: &Pool, key: Option<&Key>, lines: &[Line]) -> Result<Re
         }
     }
     rows.insert(&transaction).await?;
-    let touched = write_balances(&transaction, &balances, &ids, lines).await?;
+    let touched = write_balances(&transaction, &balances, &safety_stock, &ids, lines).await?;
     insert_discrepancies(&transaction, &discrepancy_rows).await?;
 
     let recorded = Recorded {
@@ -208,19 +216,23 @@ async fn resolve(client: &impl GenericClient, lines: &[Line]) -> Result<Vec<Ids>
 
 /// Locks the balance rows of every (SKU, location) in the batch, creating missing ones first.
 /// Rows are locked in key order, so concurrent batches cannot deadlock on each other.
-async fn lock_balances(client: &impl GenericClient, ids: &[Ids]) -> Result<HashMap<Ids, Balance>> {
+async fn lock_balances(
+    client: &impl GenericClient,
+    ids: &[Ids],
+) -> Result<(HashMap<Ids, Balance>, HashMap<Ids, i64>)> {
     let mut keys: Vec<Ids> = ids.to_vec();
     keys.sort_unstable();
     keys.dedup();
     let (sku_ids, location_ids): (Vec<i64>, Vec<i64>) = keys.iter().copied().unzip();
     let select = "
-        SELECT b.sku_id, b.location_id, b.on_hand, b.allocated, b.in_transit
+        SELECT b.sku_id, b.location_id, b.on_hand, b.allocated, b.in_transit, l.safety_stock
         FROM balances b JOIN unnest($1::int8[], $2::int8[]) AS k(sku_id, location_id)
           USING (sku_id, location_id)
+        JOIN locations l ON l.id = b.location_id
         ORDER BY b.sku_id, b.location_id
         FOR UPDATE OF b";
-    let mut balances = read_balances(client.query(select, &[&sku_ids, &location_ids]).await?);
-    if balances.len() < keys.len() {
+    let mut rows = client.query(select, &[&sku_ids, &location_ids]).await?;
+    if rows.len() < keys.len() {
         client
             .execute(
                 "INSERT INTO balances (sku_id, location_id)
@@ -229,28 +241,23 @@ async fn lock_balances(client: &impl GenericClient, ids: &[Ids]) -> Result<HashM
                 &[&sku_ids, &location_ids],
             )
             .await?;
-        balances = read_balances(client.query(select, &[&sku_ids, &location_ids]).await?);
+        rows = client.query(select, &[&sku_ids, &location_ids]).await?;
     }
-    assert_eq!(
-        balances.len(),
-        keys.len(),
-        "every balance row exists after the insert"
-    );
-    Ok(balances)
-}
-
-fn read_balances(rows: Vec<tokio_postgres::Row>) -> HashMap<Ids, Balance> {
-    rows.iter()
-        .map(|row| {
-            let balance = Balance {
-                on_hand: row.get(2),
-                allocated: row.get(3),
-                in_transit: row.get(4),
-            };
-            assert!(balance.is_valid(), "database CHECKs keep balances valid");
-            ((row.get(0), row.get(1)), balance)
-        })
-        .collect()
+    assert_eq!(rows.len(), keys.len(), "every balance row exists after the insert");
+    let mut balances = HashMap::with_capacity(rows.len());
+    let mut safety_stock = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let key = (row.get(0), row.get(1));
+        let balance = Balance {
+            on_hand: row.get(2),
+            allocated: row.get(3),
+            in_transit: row.get(4),
+        };
+        assert!(balance.is_valid(), "database CHECKs keep balances valid");
+        balances.insert(key, balance);
+        safety_stock.insert(key, row.get(5));
+    }
+    Ok((balances, safety_stock))
 }
 
 #[derive(Default)]
@@ -320,6 +327,7 @@ impl MovementRows {
 async fn write_balances(
     client: &impl GenericClient,
     balances: &HashMap<Ids, Balance>,
+    safety_stock: &HashMap<Ids, i64>,
     ids: &[Ids],
     lines: &[Line],
 ) -> Result<Vec<TouchedBalance>> {
@@ -343,18 +351,27 @@ async fn write_balances(
             on_hand: balance.on_hand,
             allocated: balance.allocated,
             in_transit: balance.in_transit,
+            safety_stock: safety_stock.get(key).copied().unwrap_or(0),
+            version: 0,
         });
     }
-    client
-        .execute(
+    let versions: HashMap<Ids, i64> = client
+        .query(
             "UPDATE balances b SET on_hand = v.on_hand, allocated = v.allocated,
                  in_transit = v.in_transit, version = b.version + 1, updated_at = now()
              FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
                  AS v(sku_id, location_id, on_hand, allocated, in_transit)
-             WHERE b.sku_id = v.sku_id AND b.location_id = v.location_id",
+             WHERE b.sku_id = v.sku_id AND b.location_id = v.location_id
+             RETURNING b.sku_id, b.location_id, b.version",
             &[&sku_ids, &location_ids, &on_hand, &allocated, &in_transit],
         )
-        .await?;
+        .await?
+        .iter()
+        .map(|row| ((row.get(0), row.get(1)), row.get(2)))
+        .collect();
+    for (balance, key) in touched.iter_mut().zip(sku_ids.iter().zip(&location_ids)) {
+        balance.version = versions[&(*key.0, *key.1)];
+    }
     Ok(touched)
 }
 
