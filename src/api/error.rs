@@ -2,6 +2,8 @@
 //! `{code, message, field?}`; a fault's cause chain goes to the log, the client gets an opaque 500.
 
 use crate::domain::Invalid;
+use crate::holds::lifecycle::{self, ShortLine};
+use crate::holds::Unavailable;
 use crate::ledger;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -18,6 +20,9 @@ pub struct ApiError {
     /// The offending field, as a path into the request: `movements[2].qty`, `near`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a hold that cannot be placed: each short line with what is available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short: Option<Vec<ShortLine>>,
 }
 
 impl ApiError {
@@ -27,6 +32,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            short: None,
         }
     }
 
@@ -120,6 +126,42 @@ impl From<ledger::Error> for ApiError {
                 Self::unavailable("the database is not reachable right now; retry shortly")
             }
             Database(error) => from_constraint(&error).unwrap_or_else(|| Self::internal(&error)),
+        }
+    }
+}
+
+impl From<Unavailable> for ApiError {
+    fn from(error: Unavailable) -> Self {
+        tracing::warn!(%error, "Redis unavailable");
+        Self::unavailable("reservations are unavailable: Redis is not reachable; retry shortly")
+    }
+}
+
+impl From<lifecycle::Error> for ApiError {
+    fn from(error: lifecycle::Error) -> Self {
+        use lifecycle::Error::*;
+        match error {
+            Unavailable(error) => error.into(),
+            Short(short) => {
+                let mut api_error = Self::new(
+                    StatusCode::CONFLICT,
+                    "insufficient_stock",
+                    format!("not enough stock for {} line(s)", short.len()),
+                );
+                api_error.short = Some(short);
+                api_error
+            }
+            NotFound(_) => Self::not_found(error.to_string()),
+            Resolved(status) => Self::new(
+                StatusCode::CONFLICT,
+                "hold_resolved",
+                format!("the hold is already {}", status.as_str()),
+            ),
+            ClientIdReused => {
+                Self::new(StatusCode::CONFLICT, "client_id_reused", error.to_string())
+                    .with_field("client_id")
+            }
+            Ledger(error) => error.into(),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod discrepancies;
 pub mod error;
 pub mod extract;
+pub mod holds;
 pub mod locations;
 pub mod movements;
 pub mod openapi;
@@ -30,7 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(skus::configure)
         .configure(movements::configure)
         .configure(stock::configure)
-        .configure(discrepancies::configure);
+        .configure(discrepancies::configure)
+        .configure(holds::configure);
 }
 
 /// Parses a code from a path segment, naming the segment on failure.

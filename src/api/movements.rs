@@ -148,6 +148,9 @@ pub async fn post_movements(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let reply = movements::record(&state.pool, key.as_ref(), "movements", &lines).await?;
+    if let Reply::Fresh(recorded) = &reply {
+        crate::holds::lifecycle::follow_ledger(&state.redis, &recorded.balances).await;
+    }
     Ok(created_or_replayed(reply))
 }
 

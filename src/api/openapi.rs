@@ -1,6 +1,6 @@
 //! `/openapi.json`, generated from the handlers' annotations.
 
-use super::{discrepancies, error, locations, movements, ops, skus, stock};
+use super::{discrepancies, error, holds, locations, movements, ops, skus, stock};
 use actix_web::{get, web, HttpResponse};
 use utoipa::OpenApi;
 
@@ -22,6 +22,11 @@ use utoipa::OpenApi;
         movements::list_movements,
         stock::stock_of_sku,
         discrepancies::list_discrepancies,
+        holds::place,
+        holds::read,
+        holds::extend,
+        holds::confirm,
+        holds::release,
     ),
     components(schemas(error::ApiError))
 )]

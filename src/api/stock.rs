@@ -29,6 +29,8 @@ pub struct SkuStock {
     pub sku: String,
     pub name: String,
     pub as_of: Option<DateTime<Utc>>,
+    /// True when Redis could not be asked: `held` then shows 0 and `available` may be high.
+    pub holds_unavailable: bool,
     pub locations: Vec<LocationStock>,
 }
 
@@ -81,22 +83,34 @@ pub async fn stock_of_sku(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
     let rows = stock::by_sku(&client, sku_id, query.as_of).await?;
+    drop(client);
+    // Holds are live, not historical; without Redis the ledger's figures still answer.
+    let held = match query.as_of {
+        Some(_) => Ok(vec![0; rows.len()]),
+        None => {
+            let codes: Vec<&str> = rows
+                .iter()
+                .map(|(location, _)| location.code.as_str())
+                .collect();
+            crate::holds::lifecycle::held(&state.redis, sku.as_str(), &codes).await
+        }
+    };
+    let holds_unavailable = held.is_err();
+    let held = held.unwrap_or_else(|_| vec![0; rows.len()]);
     let mut locations: Vec<LocationStock> = rows
         .into_iter()
-        .map(|(location, balance)| {
-            let held = 0;
-            LocationStock {
-                distance_km: origin.map(|origin| round_km(origin.distance_km(location.point))),
-                location: location.code.to_string(),
-                name: location.name,
-                kind: location.kind,
-                on_hand: balance.on_hand,
-                allocated: balance.allocated,
-                held,
-                in_transit: balance.in_transit,
-                safety_stock: location.safety_stock,
-                available: balance.available(held, location.safety_stock),
-            }
+        .zip(held)
+        .map(|((location, balance), held)| LocationStock {
+            distance_km: origin.map(|origin| round_km(origin.distance_km(location.point))),
+            location: location.code.to_string(),
+            name: location.name,
+            kind: location.kind,
+            on_hand: balance.on_hand,
+            allocated: balance.allocated,
+            held,
+            in_transit: balance.in_transit,
+            safety_stock: location.safety_stock,
+            available: balance.available(held, location.safety_stock),
         })
         .collect();
     locations.sort_by(|a, b| {
@@ -109,6 +123,7 @@ pub async fn stock_of_sku(
         sku: sku.to_string(),
         name: sku_row.name,
         as_of: query.as_of,
+        holds_unavailable,
         locations,
     }))
 }

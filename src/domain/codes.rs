@@ -2,7 +2,7 @@
 //! (`TSHIRT-BLK-M`). They are the public identity of a location or SKU in every API.
 
 use super::Invalid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const CODE_LENGTH_MAX: usize = 64;
@@ -32,9 +32,23 @@ fn parse_code(field: &str, raw: &str) -> Result<String, Invalid> {
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(transparent)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+
+            fn try_from(raw: String) -> Result<Self, Invalid> {
+                Self::parse("code", &raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(code: $name) -> String {
+                code.0
+            }
+        }
 
         impl $name {
             pub fn parse(field: &str, raw: &str) -> Result<Self, Invalid> {

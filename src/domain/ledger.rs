@@ -432,11 +432,17 @@ mod tests {
             in_transit: 0,
         };
         assert_eq!(
-            apply(before, 0, &Movement::Allocate(qty(3))).unwrap().after.allocated,
+            apply(before, 0, &Movement::Allocate(qty(3)))
+                .unwrap()
+                .after
+                .allocated,
             5
         );
         assert_eq!(
-            apply(before, 0, &Movement::Allocate(qty(3))).unwrap().entries[0].on_hand_delta,
+            apply(before, 0, &Movement::Allocate(qty(3)))
+                .unwrap()
+                .entries[0]
+                .on_hand_delta,
             0
         );
         assert_eq!(

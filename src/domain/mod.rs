@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod geo;
+pub mod hold;
 pub mod ledger;
 pub mod location;
 pub mod quantity;

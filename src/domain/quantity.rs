@@ -2,16 +2,30 @@
 //! or absurd quantity never reaches the ledger.
 
 use super::Invalid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The most units one movement line may carry. A real pallet is far below this; anything above
 /// it is a typo or an attack, and keeping sums far from `i64` limits keeps arithmetic exact.
 pub const QTY_MAX: i64 = 1_000_000;
 
 /// A positive number of units: `1..=QTY_MAX`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Qty(i64);
+
+impl TryFrom<i64> for Qty {
+    type Error = Invalid;
+
+    fn try_from(raw: i64) -> Result<Self, Invalid> {
+        Self::parse("qty", raw)
+    }
+}
+
+impl From<Qty> for i64 {
+    fn from(qty: Qty) -> i64 {
+        qty.0
+    }
+}
 
 impl Qty {
     pub fn parse(field: &str, raw: i64) -> Result<Self, Invalid> {

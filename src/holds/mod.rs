@@ -1,12 +1,27 @@
-//! Redis: fast, short-lived holds. PostgreSQL stays the truth; Redis being empty or down must
-//! never make the ledger promise more than it has.
+//! Redis: fast, short-lived holds. PostgreSQL stays the truth: Redis checks holds against a
+//! versioned copy of what the ledger has not promised, and confirming a hold re-checks in the
+//! ledger under a row lock. Redis empty, wrong or down can cost a hold, never an oversell.
+
+pub mod lifecycle;
+pub mod scripts;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{FromRedisValue, ScriptInvocation};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// How long any Redis call may take before the request gives up with a 503.
+/// How long a single Redis call may take before the request gives up with a 503.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a base copied from the ledger is trusted before it is read again.
+pub const BASE_TTL_S: i64 = 600;
+/// How long a resolved hold's record is kept so that its outcome can still be read.
+pub const RECORD_RETENTION_MS: i64 = 24 * 3600 * 1000;
+/// How long units stay counted while a confirmation is written to the ledger.
+pub const CONFIRM_GRACE_MS: i64 = 60_000;
+
+#[derive(Debug, thiserror::Error)]
+#[error("Redis: {0}")]
+pub struct Unavailable(String);
 
 /// A Redis connection that is made on first use (so the service starts while Redis is down)
 /// and reconnects by itself afterwards.
@@ -25,24 +40,71 @@ impl Redis {
         })
     }
 
-    /// Every key carries the deployment prefix; tests give each run its own.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    pub async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+    async fn connection(&self) -> Result<ConnectionManager, Unavailable> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(REDIS_TIMEOUT)
             .set_response_timeout(REDIS_TIMEOUT)
             .set_number_of_retries(1);
-        self.connection
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
-            .await
-            .cloned()
+        let connect = self
+            .connection
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config));
+        match tokio::time::timeout(REDIS_TIMEOUT * 2, connect).await {
+            Ok(Ok(connection)) => Ok(connection.clone()),
+            Ok(Err(error)) => Err(Unavailable(error.to_string())),
+            Err(_) => Err(Unavailable("connecting timed out".into())),
+        }
     }
 
-    pub async fn ping(&self) -> redis::RedisResult<()> {
+    pub async fn ping(&self) -> Result<(), Unavailable> {
         let mut connection = self.connection().await?;
-        redis::cmd("PING").query_async(&mut connection).await
+        bounded(redis::cmd("PING").query_async::<()>(&mut connection)).await
+    }
+
+    pub(crate) async fn invoke<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, Unavailable> {
+        let mut connection = self.connection().await?;
+        bounded(invocation.invoke_async(&mut connection)).await
+    }
+
+    fn sku_tag(&self, sku: &str) -> String {
+        format!("{{{}:s:{sku}}}", self.prefix)
+    }
+
+    pub(crate) fn base_key(&self, sku: &str, location: &str) -> String {
+        format!("{}:b:{location}", self.sku_tag(sku))
+    }
+
+    pub(crate) fn held_key(&self, sku: &str, location: &str) -> String {
+        format!("{}:h:{location}", self.sku_tag(sku))
+    }
+
+    pub(crate) fn qty_key(&self, sku: &str, location: &str) -> String {
+        format!("{}:q:{location}", self.sku_tag(sku))
+    }
+
+    pub(crate) fn record_key(&self, id: &str) -> String {
+        format!("{{{}:h:{id}}}", self.prefix)
+    }
+
+    pub(crate) fn client_key(&self, client_id: &str) -> String {
+        format!("{{{}:c:{client_id}}}", self.prefix)
+    }
+
+    pub(crate) async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, Unavailable> {
+        let mut connection = self.connection().await?;
+        bounded(redis::cmd("HGETALL").arg(key).query_async(&mut connection)).await
+    }
+}
+
+/// A Redis call that is slow counts as a Redis that is down: the caller gets a prompt 503.
+async fn bounded<T>(
+    call: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> Result<T, Unavailable> {
+    match tokio::time::timeout(REDIS_TIMEOUT * 2, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(Unavailable(error.to_string())),
+        Err(_) => Err(Unavailable("timed out".into())),
     }
 }

@@ -103,7 +103,10 @@ pub async fn record(
     )
     .map_err(|(index, refusal): (usize, Refusal)| Error::Shortage {
         field: format!("{lines_field}[{index}]"),
-        message: format!("{} at {}: {refusal}", lines[index].sku, lines[index].location),
+        message: format!(
+            "{} at {}: {refusal}",
+            lines[index].sku, lines[index].location
+        ),
     })?;
 
     let entry_count: i64 = outcomes.iter().map(|o| o.entries.len() as i64).sum();
@@ -243,7 +246,11 @@ async fn lock_balances(
             .await?;
         rows = client.query(select, &[&sku_ids, &location_ids]).await?;
     }
-    assert_eq!(rows.len(), keys.len(), "every balance row exists after the insert");
+    assert_eq!(
+        rows.len(),
+        keys.len(),
+        "every balance row exists after the insert"
+    );
     let mut balances = HashMap::with_capacity(rows.len());
     let mut safety_stock = HashMap::with_capacity(rows.len());
     for row in &rows {

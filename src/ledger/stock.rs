@@ -267,3 +267,41 @@ pub async fn invariant_violations(client: &impl GenericClient) -> Result<Vec<Str
         .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
+
+/// What Redis needs to check holds against one (SKU, location): the units the ledger has not
+/// promised (on hand − allocated − safety stock, may be negative) and the balance's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    Known { base: i64, version: i64 },
+    UnknownSku,
+    UnknownLocation,
+}
+
+pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Result<Vec<Base>> {
+    let skus: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+    let locations: Vec<&str> = pairs.iter().map(|p| p.1).collect();
+    let rows = client
+        .query(
+            "SELECT s.id IS NOT NULL, l.id IS NOT NULL,
+                    coalesce(b.on_hand, 0) - coalesce(b.allocated, 0) - coalesce(l.safety_stock, 0),
+                    coalesce(b.version, 0)
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(sku, location, position)
+             LEFT JOIN skus s ON s.code = k.sku
+             LEFT JOIN locations l ON l.code = k.location
+             LEFT JOIN balances b ON b.sku_id = s.id AND b.location_id = l.id
+             ORDER BY k.position",
+            &[&skus, &locations],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| match (row.get(0), row.get(1)) {
+            (false, _) => Base::UnknownSku,
+            (_, false) => Base::UnknownLocation,
+            _ => Base::Known {
+                base: row.get(2),
+                version: row.get(3),
+            },
+        })
+        .collect())
+}

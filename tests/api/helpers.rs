@@ -13,6 +13,8 @@ pub fn server_url() -> String {
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    pub redis_url: String,
+    pub redis_prefix: String,
     pub client: awc::Client,
 }
 
@@ -24,6 +26,80 @@ pub struct Response {
 
 /// Starts the service on a free port over a new database named for this test.
 pub async fn spawn_app() -> TestApp {
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    spawn_app_with_redis(&redis_url).await
+}
+
+/// A Redis server of the test's own, which it may flush, stop and start again.
+pub struct OwnRedis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = Self { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (make test installs it)");
+        self.child = Some(child);
+        let client = redis::Client::open(self.url()).expect("a Redis URL");
+        for _ in 0..100 {
+            if client.get_connection().is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn flushall(&self) {
+        let client = redis::Client::open(self.url()).expect("a Redis URL");
+        let mut connection = client.get_connection().expect("Redis is up");
+        redis::cmd("FLUSHALL")
+            .exec(&mut connection)
+            .expect("FLUSHALL");
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         allot::telemetry::init();
     }
@@ -39,11 +115,11 @@ pub async fn spawn_app() -> TestApp {
     let database_url = format!("{}/{database}", server_url());
     let settings = Settings {
         database_url: database_url.clone(),
-        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
+        redis_url: redis_url.to_owned(),
         redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
         bind: "127.0.0.1:0".parse().expect("a valid address"),
         db_pool_size: 8,
-        workers: Some(1),
+        workers: Some(2),
     };
     let application = Application::build(&settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -51,6 +127,8 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         address,
         database_url,
+        redis_url: settings.redis_url.clone(),
+        redis_prefix: settings.redis_prefix.clone(),
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
@@ -163,6 +241,17 @@ impl TestApp {
             .unwrap_or_else(
                 || json!({"on_hand": 0, "allocated": 0, "in_transit": 0, "available": 0}),
             )
+    }
+
+    pub fn redis_connection(&self) -> redis::Connection {
+        redis::Client::open(self.redis_url.as_str())
+            .and_then(|client| client.get_connection())
+            .expect("Redis is running")
+    }
+
+    /// A key of this app's, written with `%` for its prefix.
+    pub fn redis_key(&self, pattern: &str) -> String {
+        pattern.replace('%', &self.redis_prefix)
     }
 
     pub async fn database(&self) -> tokio_postgres::Client {

@@ -2,6 +2,7 @@
 //! key prefix per test, so tests run in parallel.
 
 mod helpers;
+mod holds;
 mod import;
 mod input_errors;
 mod ledger;

@@ -45,6 +45,11 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/movements", "get"),
         ("/v1/stock/{sku}", "get"),
         ("/v1/discrepancies", "get"),
+        ("/v1/holds", "post"),
+        ("/v1/holds/{id}", "get"),
+        ("/v1/holds/{id}", "delete"),
+        ("/v1/holds/{id}/extend", "post"),
+        ("/v1/holds/{id}/confirm", "post"),
     ];
     for (path, method) in expected {
         assert!(

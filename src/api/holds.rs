@@ -1,0 +1,126 @@
+use super::error::ApiError;
+use super::extract::Json;
+use super::State;
+use crate::domain::hold::{parse_ttl, HoldBody};
+use crate::holds::lifecycle::{self, Confirmed, HoldView};
+use actix_web::{delete, get, post, web, HttpResponse};
+use serde::Deserialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(place)
+        .service(read)
+        .service(extend)
+        .service(confirm)
+        .service(release);
+}
+
+/// Hold stock for a cart or an order being placed: every line or none.
+///
+/// A retry with the same `client_id` and lines returns the same hold (200).
+#[utoipa::path(
+    tag = "holds",
+    request_body = HoldBody,
+    responses(
+        (status = 201, description = "Held", body = HoldView),
+        (status = 200, description = "The earlier hold of this client_id", body = HoldView),
+        (status = 409, description = "Short lines, with what is available", body = ApiError),
+        (status = 422, description = "Invalid field", body = ApiError),
+        (status = 503, description = "Redis unreachable", body = ApiError),
+    )
+)]
+#[post("/v1/holds")]
+pub async fn place(
+    state: web::Data<State>,
+    body: Json<HoldBody>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.value.parse()?;
+    let (hold, replayed) = lifecycle::place(&state.redis, &state.pool, &request).await?;
+    Ok(if replayed {
+        HttpResponse::Ok().json(hold)
+    } else {
+        HttpResponse::Created().json(hold)
+    })
+}
+
+fn hold_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|id| id.to_string())
+        .map_err(|_| crate::domain::Invalid::new("id", "must be a hold id (UUID)").into())
+}
+
+/// Read a hold and how it stands.
+#[utoipa::path(
+    tag = "holds",
+    params(("id" = String, Path)),
+    responses((status = 200, body = HoldView), (status = 404, body = ApiError), (status = 503, body = ApiError))
+)]
+#[get("/v1/holds/{id}")]
+pub async fn read(
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<web::Json<HoldView>, ApiError> {
+    Ok(web::Json(
+        lifecycle::get(&state.redis, &hold_id(&id)?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendBody {
+    pub ttl_s: i64,
+}
+
+/// Keep a live hold for `ttl_s` more seconds from now (e.g. while a payment runs).
+#[utoipa::path(
+    tag = "holds",
+    params(("id" = String, Path)),
+    request_body = ExtendBody,
+    responses((status = 200, body = HoldView), (status = 404, body = ApiError), (status = 409, body = ApiError))
+)]
+#[post("/v1/holds/{id}/extend")]
+pub async fn extend(
+    state: web::Data<State>,
+    id: web::Path<String>,
+    body: Json<ExtendBody>,
+) -> Result<web::Json<HoldView>, ApiError> {
+    let ttl_ms = parse_ttl("ttl_s", body.value.ttl_s)?;
+    Ok(web::Json(
+        lifecycle::extend(&state.redis, &hold_id(&id)?, ttl_ms).await?,
+    ))
+}
+
+/// Turn the held units into allocated stock in the ledger.
+#[utoipa::path(
+    tag = "holds",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Confirmed),
+        (status = 404, body = ApiError),
+        (status = 409, description = "Already resolved, or the ledger has not the stock", body = ApiError),
+    )
+)]
+#[post("/v1/holds/{id}/confirm")]
+pub async fn confirm(
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<web::Json<Confirmed>, ApiError> {
+    Ok(web::Json(
+        lifecycle::confirm(&state.redis, &state.pool, &hold_id(&id)?).await?,
+    ))
+}
+
+/// Release a live hold.
+#[utoipa::path(
+    tag = "holds",
+    params(("id" = String, Path)),
+    responses((status = 200, body = HoldView), (status = 404, body = ApiError), (status = 409, body = ApiError))
+)]
+#[delete("/v1/holds/{id}")]
+pub async fn release(
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<web::Json<HoldView>, ApiError> {
+    Ok(web::Json(
+        lifecycle::release(&state.redis, &hold_id(&id)?).await?,
+    ))
+}

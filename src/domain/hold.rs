@@ -1,0 +1,213 @@
+//! Holds: short-lived reservations of stock for carts and orders being placed. A hold is atomic
+//! across its lines and resolves exactly once: confirmed, released or expired.
+
+use super::codes::{LocationCode, SkuCode};
+use super::quantity::{Qty, QTY_MAX};
+use super::Invalid;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const HOLD_LINES_MAX: usize = 100;
+pub const HOLD_TTL_S_MIN: i64 = 1;
+pub const HOLD_TTL_S_MAX: i64 = 3600;
+pub const CLIENT_ID_LENGTH_MAX: usize = 128;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HoldLine {
+    #[schema(value_type = String)]
+    pub sku: SkuCode,
+    #[schema(value_type = String)]
+    pub location: LocationCode,
+    #[schema(value_type = i64)]
+    pub qty: Qty,
+}
+
+/// A hold request parsed at the edge: lines summed per (location, SKU), in a stable order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldRequest {
+    pub lines: Vec<HoldLine>,
+    pub ttl_ms: i64,
+    pub client_id: Option<String>,
+}
+
+/// Wire form of one line of `POST /v1/holds`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldLineBody {
+    pub sku: String,
+    pub location: String,
+    pub qty: i64,
+}
+
+/// Wire form of `POST /v1/holds`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    pub lines: Vec<HoldLineBody>,
+    pub ttl_s: i64,
+    pub client_id: Option<String>,
+}
+
+pub fn parse_ttl(field: &str, ttl_s: i64) -> Result<i64, Invalid> {
+    if (HOLD_TTL_S_MIN..=HOLD_TTL_S_MAX).contains(&ttl_s) {
+        Ok(ttl_s * 1000)
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("must be from {HOLD_TTL_S_MIN} to {HOLD_TTL_S_MAX} seconds"),
+        ))
+    }
+}
+
+impl HoldBody {
+    pub fn parse(self) -> Result<HoldRequest, Invalid> {
+        if self.lines.is_empty() || self.lines.len() > HOLD_LINES_MAX {
+            return Err(Invalid::new(
+                "lines",
+                format!("must have 1 to {HOLD_LINES_MAX} lines"),
+            ));
+        }
+        let mut summed: BTreeMap<(SkuCode, LocationCode), i64> = BTreeMap::new();
+        for (index, line) in self.lines.into_iter().enumerate() {
+            let field = |name: &str| format!("lines[{index}].{name}");
+            let sku = SkuCode::parse(&field("sku"), &line.sku)?;
+            let location = LocationCode::parse(&field("location"), &line.location)?;
+            let qty = Qty::parse(&field("qty"), line.qty)?;
+            let total = summed.entry((sku, location)).or_default();
+            *total += qty.get();
+            if *total > QTY_MAX {
+                return Err(Invalid::new(
+                    field("qty"),
+                    format!("lines for one SKU and location may add up to at most {QTY_MAX}"),
+                ));
+            }
+        }
+        let lines = summed
+            .into_iter()
+            .map(|((sku, location), qty)| {
+                Ok(HoldLine {
+                    sku,
+                    location,
+                    qty: Qty::parse("qty", qty)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Invalid>>()?;
+        let client_id = self
+            .client_id
+            .map(|raw| {
+                if raw.is_empty()
+                    || raw.len() > CLIENT_ID_LENGTH_MAX
+                    || !raw.bytes().all(|b| b.is_ascii_graphic())
+                {
+                    Err(Invalid::new(
+                        "client_id",
+                        format!("must be 1 to {CLIENT_ID_LENGTH_MAX} visible ASCII characters"),
+                    ))
+                } else {
+                    Ok(raw)
+                }
+            })
+            .transpose()?;
+        Ok(HoldRequest {
+            lines,
+            ttl_ms: parse_ttl("ttl_s", self.ttl_s)?,
+            client_id,
+        })
+    }
+}
+
+/// How a hold stands. `Held` past its expiry is reported as `Expired`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    Held,
+    /// Being turned into an allocation in the ledger right now.
+    Confirming,
+    Confirmed,
+    Released,
+    Expired,
+}
+
+impl HoldStatus {
+    pub fn from_stored(raw: &str, expires_ms: i64, now_ms: i64) -> Option<Self> {
+        Some(match raw {
+            "held" if expires_ms <= now_ms => Self::Expired,
+            "held" => Self::Held,
+            "confirming" => Self::Confirming,
+            "confirmed" => Self::Confirmed,
+            "released" => Self::Released,
+            "expired" => Self::Expired,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Held => "held",
+            Self::Confirming => "confirming",
+            Self::Confirmed => "confirmed",
+            Self::Released => "released",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(lines: Vec<(&str, &str, i64)>, ttl_s: i64) -> HoldBody {
+        HoldBody {
+            lines: lines
+                .into_iter()
+                .map(|(sku, location, qty)| HoldLineBody {
+                    sku: sku.into(),
+                    location: location.into(),
+                    qty,
+                })
+                .collect(),
+            ttl_s,
+            client_id: None,
+        }
+    }
+
+    #[test]
+    fn repeated_lines_are_summed() {
+        let request = body(vec![("A", "S1", 2), ("B", "S1", 1), ("A", "S1", 3)], 60)
+            .parse()
+            .unwrap();
+        assert_eq!(request.lines.len(), 2);
+        assert_eq!(request.lines[0].qty.get(), 5);
+        assert_eq!(request.ttl_ms, 60_000);
+    }
+
+    #[test]
+    fn bad_requests_name_the_field() {
+        let cases = [
+            (body(vec![], 60), "lines"),
+            (body(vec![("A", "S1", 0)], 60), "lines[0].qty"),
+            (body(vec![("A b", "S1", 1)], 60), "lines[0].sku"),
+            (body(vec![("A", "S1", 1)], 0), "ttl_s"),
+            (body(vec![("A", "S1", 1)], 3601), "ttl_s"),
+            (
+                body(vec![("A", "S1", QTY_MAX), ("A", "S1", 1)], 60),
+                "lines[1].qty",
+            ),
+        ];
+        for (body, field) in cases {
+            assert_eq!(body.parse().unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn a_held_hold_past_its_expiry_reads_as_expired() {
+        assert_eq!(
+            HoldStatus::from_stored("held", 100, 100),
+            Some(HoldStatus::Expired)
+        );
+        assert_eq!(
+            HoldStatus::from_stored("held", 101, 100),
+            Some(HoldStatus::Held)
+        );
+    }
+}

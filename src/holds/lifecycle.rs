@@ -1,0 +1,375 @@
+//! The life of a hold: placed in Redis (atomically, all lines or none), extended, released,
+//! expired, or confirmed — which writes an allocation to the ledger under its guard first.
+
+use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
+use super::{Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS};
+use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus};
+use crate::domain::ledger::Movement;
+use crate::ledger::{
+    self, idempotency::Key, movements::Line, movements::Reply, movements::TouchedBalance,
+    stock::Base,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use deadpool_postgres::Pool;
+use redis::Value;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Attempts at placing a hold while Redis learns missing bases from the ledger.
+const PLACE_ATTEMPTS_MAX: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    #[error("not enough stock for {} line(s)", .0.len())]
+    Short(Vec<ShortLine>),
+    #[error("no hold '{0}' (it may have expired long ago, or been lost with Redis)")]
+    NotFound(String),
+    #[error("the hold is already {}", .0.as_str())]
+    Resolved(HoldStatus),
+    #[error("client_id was already used for a different hold")]
+    ClientIdReused,
+    #[error(transparent)]
+    Ledger(#[from] ledger::Error),
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShortLine {
+    pub sku: String,
+    pub location: String,
+    pub requested: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HoldView {
+    pub id: String,
+    pub status: HoldStatus,
+    pub expires_at: DateTime<Utc>,
+    pub lines: Vec<HoldLine>,
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn fingerprint(request: &HoldRequest) -> String {
+    let lines = serde_json::to_string(&request.lines).unwrap_or_default();
+    let digest = Sha256::digest(format!("{lines}|{}", request.ttl_ms).as_bytes());
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn text(value: &Value) -> String {
+    redis::from_redis_value::<String>(value).unwrap_or_default()
+}
+
+fn number(value: &Value) -> i64 {
+    redis::from_redis_value::<i64>(value).unwrap_or_default()
+}
+
+/// Places a hold; `(view, replayed)` where `replayed` says the client id found an earlier hold.
+pub async fn place(
+    redis: &Redis,
+    pool: &Pool,
+    request: &HoldRequest,
+) -> Result<(HoldView, bool), Error> {
+    let id = Uuid::new_v4().to_string();
+    let fingerprint = fingerprint(request);
+    let lines_json = serde_json::to_string(&request.lines).unwrap_or_default();
+    let client_key = redis.client_key(request.client_id.as_deref().unwrap_or(""));
+    for _ in 0..PLACE_ATTEMPTS_MAX {
+        let mut invocation = HOLD_SCRIPT.prepare_invoke();
+        invocation.key(redis.record_key(&id)).key(&client_key);
+        for line in &request.lines {
+            let (sku, location) = (line.sku.as_str(), line.location.as_str());
+            invocation
+                .key(redis.base_key(sku, location))
+                .key(redis.held_key(sku, location))
+                .key(redis.qty_key(sku, location));
+        }
+        invocation
+            .arg(&id)
+            .arg(request.ttl_ms)
+            .arg(if request.client_id.is_some() {
+                "1"
+            } else {
+                "0"
+            })
+            .arg(&lines_json)
+            .arg(&fingerprint)
+            .arg(RECORD_RETENTION_MS);
+        for line in &request.lines {
+            invocation.arg(line.qty.get());
+        }
+        let reply: Vec<Value> = redis.invoke(&invocation).await?;
+        match reply.first().map(text).as_deref() {
+            Some("held") => {
+                let view = HoldView {
+                    id,
+                    status: HoldStatus::Held,
+                    expires_at: at(reply.get(1).map(number).unwrap_or_default()),
+                    lines: request.lines.clone(),
+                };
+                return Ok((view, false));
+            }
+            Some("replay") => {
+                let stored = reply.get(1).map(text).unwrap_or_default();
+                let (earlier, earlier_fingerprint) = stored.split_once(':').unwrap_or_default();
+                if earlier_fingerprint != fingerprint {
+                    return Err(Error::ClientIdReused);
+                }
+                return Ok((get(redis, earlier).await?, true));
+            }
+            Some("missing") => {
+                let missing: Vec<&HoldLine> = reply[1..]
+                    .iter()
+                    .filter_map(|index| request.lines.get((number(index) - 1) as usize))
+                    .collect();
+                learn_bases(redis, pool, &missing).await?;
+            }
+            Some("short") => {
+                let short = reply[1..]
+                    .chunks(2)
+                    .filter_map(|pair| {
+                        let line = request.lines.get((number(&pair[0]) - 1) as usize)?;
+                        Some(ShortLine {
+                            sku: line.sku.to_string(),
+                            location: line.location.to_string(),
+                            requested: line.qty.get(),
+                            available: pair.get(1).map(number).unwrap_or_default(),
+                        })
+                    })
+                    .collect();
+                return Err(Error::Short(short));
+            }
+            other => return Err(Unavailable(format!("unexpected reply {other:?}")).into()),
+        }
+    }
+    Err(Unavailable("the ledger's figures could not be loaded into Redis".into()).into())
+}
+
+/// Reads bases from the ledger for lines Redis does not know, and stores them (newest wins).
+async fn learn_bases(redis: &Redis, pool: &Pool, lines: &[&HoldLine]) -> Result<(), Error> {
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|line| (line.sku.as_str(), line.location.as_str()))
+        .collect();
+    let client = pool.get().await.map_err(ledger::Error::from)?;
+    let bases = ledger::stock::bases(&client, &pairs).await?;
+    let mut known = Vec::with_capacity(bases.len());
+    for (line, base) in lines.iter().zip(bases) {
+        match base {
+            Base::Known { base, version } => {
+                known.push((line.sku.as_str(), line.location.as_str(), base, version))
+            }
+            Base::UnknownSku => {
+                return Err(ledger::Error::UnknownSku {
+                    field: "lines.sku".into(),
+                    code: line.sku.to_string(),
+                }
+                .into())
+            }
+            Base::UnknownLocation => {
+                return Err(ledger::Error::UnknownLocation {
+                    field: "lines.location".into(),
+                    code: line.location.to_string(),
+                }
+                .into())
+            }
+        }
+    }
+    sync(redis, &known).await?;
+    Ok(())
+}
+
+async fn sync(redis: &Redis, bases: &[(&str, &str, i64, i64)]) -> Result<(), Unavailable> {
+    if bases.is_empty() {
+        return Ok(());
+    }
+    let mut invocation = SYNC_SCRIPT.prepare_invoke();
+    invocation.arg(BASE_TTL_S);
+    for (sku, location, base, version) in bases {
+        invocation
+            .key(redis.base_key(sku, location))
+            .arg(version)
+            .arg(base);
+    }
+    redis.invoke::<i64>(&invocation).await.map(|_| ())
+}
+
+/// After the ledger changed balances, Redis learns their new bases. Best effort: if Redis is
+/// down the copies expire or are replaced by the next change, and the ledger's guard still holds.
+pub async fn follow_ledger(redis: &Redis, balances: &[TouchedBalance]) {
+    let bases: Vec<(&str, &str, i64, i64)> = balances
+        .iter()
+        .map(|b| {
+            (
+                b.sku.as_str(),
+                b.location.as_str(),
+                b.on_hand - b.allocated - b.safety_stock,
+                b.version,
+            )
+        })
+        .collect();
+    if let Err(error) = sync(redis, &bases).await {
+        tracing::warn!(%error, "Redis did not learn the new balances; its copies will expire");
+    }
+}
+
+pub async fn get(redis: &Redis, id: &str) -> Result<HoldView, Error> {
+    let fields = redis.hgetall(&redis.record_key(id)).await?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let (Some(status), Some(expires_ms), Some(lines)) =
+        (field("status"), field("expires_ms"), field("lines"))
+    else {
+        return Err(Error::NotFound(id.to_owned()));
+    };
+    let expires_ms: i64 = expires_ms.parse().unwrap_or_default();
+    let status = HoldStatus::from_stored(status, expires_ms, Utc::now().timestamp_millis())
+        .ok_or_else(|| Error::NotFound(id.to_owned()))?;
+    let lines: Vec<HoldLine> =
+        serde_json::from_str(lines).map_err(|_| Error::NotFound(id.to_owned()))?;
+    Ok(HoldView {
+        id: id.to_owned(),
+        status,
+        expires_at: at(expires_ms),
+        lines,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Release,
+    Begin,
+    Finish,
+    Revert,
+    Extend { ttl_ms: i64 },
+}
+
+async fn transition(
+    redis: &Redis,
+    hold: &HoldView,
+    action: Action,
+) -> Result<DateTime<Utc>, Error> {
+    let mut invocation = TRANSITION_SCRIPT.prepare_invoke();
+    invocation
+        .key(redis.record_key(&hold.id))
+        .key(redis.client_key(""));
+    for line in &hold.lines {
+        let (sku, location) = (line.sku.as_str(), line.location.as_str());
+        invocation
+            .key(redis.held_key(sku, location))
+            .key(redis.qty_key(sku, location));
+    }
+    let (name, ttl_ms) = match action {
+        Action::Release => ("release", 0),
+        Action::Begin => ("begin", 0),
+        Action::Finish => ("finish", 0),
+        Action::Revert => ("revert", 0),
+        Action::Extend { ttl_ms } => ("extend", ttl_ms),
+    };
+    invocation
+        .arg(name)
+        .arg(&hold.id)
+        .arg(ttl_ms)
+        .arg(CONFIRM_GRACE_MS)
+        .arg(RECORD_RETENTION_MS);
+    let reply: Vec<Value> = redis.invoke(&invocation).await?;
+    match (reply.first().map(text).as_deref(), reply.get(1)) {
+        (Some("ok"), Some(expires)) => Ok(at(number(expires))),
+        (Some("refused"), Some(status)) => {
+            let status = text(status);
+            match HoldStatus::from_stored(&status, 0, 0) {
+                Some(status) => Err(Error::Resolved(status)),
+                None => Err(Error::NotFound(hold.id.clone())),
+            }
+        }
+        other => Err(Unavailable(format!("unexpected reply {other:?}")).into()),
+    }
+}
+
+pub async fn release(redis: &Redis, id: &str) -> Result<HoldView, Error> {
+    let mut hold = get(redis, id).await?;
+    transition(redis, &hold, Action::Release).await?;
+    hold.status = HoldStatus::Released;
+    Ok(hold)
+}
+
+pub async fn extend(redis: &Redis, id: &str, ttl_ms: i64) -> Result<HoldView, Error> {
+    let mut hold = get(redis, id).await?;
+    hold.expires_at = transition(redis, &hold, Action::Extend { ttl_ms }).await?;
+    Ok(hold)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Confirmed {
+    #[serde(flatten)]
+    pub hold: HoldView,
+    /// The ledger's allocation movements (a replay of the first confirmation on a retry).
+    #[schema(value_type = Object)]
+    pub ledger: serde_json::Value,
+}
+
+/// Turns the held units into allocated stock in the ledger, re-checked there under row locks.
+/// If the ledger refuses, the hold stays held and the caller gets the shortage.
+pub async fn confirm(redis: &Redis, pool: &Pool, id: &str) -> Result<Confirmed, Error> {
+    let mut hold = get(redis, id).await?;
+    transition(redis, &hold, Action::Begin).await?;
+    let now = Utc::now();
+    let lines: Vec<Line> = hold
+        .lines
+        .iter()
+        .map(|line| Line {
+            location: line.location.clone(),
+            sku: line.sku.clone(),
+            movement: Movement::Allocate(line.qty),
+            occurred_at: now,
+        })
+        .collect();
+    let document = serde_json::to_value(&hold.lines).unwrap_or_default();
+    let key = Key::parse("hold-confirm", id, &document).map_err(ledger::Error::from)?;
+    let recorded = match ledger::movements::record(pool, Some(&key), "lines", &lines).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            if let Err(revert) = transition(redis, &hold, Action::Revert).await {
+                tracing::warn!(error = %revert, hold = id, "could not return the hold to held");
+            }
+            return Err(error.into());
+        }
+    };
+    let ledger = match recorded {
+        Reply::Fresh(recorded) => {
+            follow_ledger(redis, &recorded.balances).await;
+            serde_json::to_value(&recorded).unwrap_or_default()
+        }
+        Reply::Replayed(document) => document,
+    };
+    // The ledger has the allocation: that is the confirmation. Redis catching up is best effort;
+    // if it fails the held units stop counting when the confirmation grace ends.
+    if let Err(error) = transition(redis, &hold, Action::Finish).await {
+        tracing::warn!(%error, hold = id, "hold confirmed in the ledger; Redis not yet updated");
+    }
+    hold.status = HoldStatus::Confirmed;
+    Ok(Confirmed { hold, ledger })
+}
+
+/// Units in live holds at each location for one SKU.
+pub async fn held(redis: &Redis, sku: &str, locations: &[&str]) -> Result<Vec<i64>, Unavailable> {
+    if locations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut invocation = HELD_SCRIPT.prepare_invoke();
+    for location in locations {
+        invocation
+            .key(redis.held_key(sku, location))
+            .key(redis.qty_key(sku, location));
+    }
+    redis.invoke(&invocation).await
+}

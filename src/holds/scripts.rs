@@ -1,0 +1,164 @@
+//! The Lua scripts: each runs atomically inside Redis in one round trip.
+//!
+//! Keys, for deployment prefix P (hash tags keep one SKU's keys in one Cluster slot):
+//! - `{P:s:SKU}:b:LOC`  string `version:base`, base = on hand − allocated − safety stock from
+//!   PostgreSQL, expiring after `BASE_TTL_S` so it is re-read from the ledger now and then;
+//! - `{P:s:SKU}:h:LOC`  sorted set: hold id → expiry (ms); expired members are purged by
+//!   whichever script touches the key next, so a hold stops counting at its expiry;
+//! - `{P:s:SKU}:q:LOC`  hash: hold id → units, and `total` = units of live holds;
+//! - `{P:h:ID}`          hash: the hold record (status, expiry, lines, fingerprint);
+//! - `{P:c:CLIENT}`      string `hold id:fingerprint`, so a retried request finds its hold.
+
+use redis::Script;
+use std::sync::LazyLock;
+
+/// Shared Lua: the clock and the purge of expired holds of one (SKU, location).
+const PRELUDE: &str = r#"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function purge(held_key, qty_key, now)
+  local expired = redis.call('ZRANGEBYSCORE', held_key, '-inf', now)
+  for _, id in ipairs(expired) do
+    local qty = tonumber(redis.call('HGET', qty_key, id) or '0')
+    redis.call('HDEL', qty_key, id)
+    redis.call('HINCRBY', qty_key, 'total', -qty)
+  end
+  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', held_key, '-inf', now) end
+  return tonumber(redis.call('HGET', qty_key, 'total') or '0')
+end
+local function drop(held_key, qty_key, id)
+  redis.call('ZREM', held_key, id)
+  local qty = redis.call('HGET', qty_key, id)
+  if qty then
+    redis.call('HDEL', qty_key, id)
+    redis.call('HINCRBY', qty_key, 'total', -tonumber(qty))
+  end
+end
+"#;
+
+/// KEYS: record, client, then (base, held, qty) per line.
+/// ARGV: id, ttl ms, use client (0/1), lines JSON, fingerprint, retention ms, then qty per line.
+/// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
+/// `{'short', i, available, ...}` (1-based line numbers).
+const HOLD: &str = r#"
+local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
+if ARGV[3] == '1' then
+  local existing = redis.call('GET', KEYS[2])
+  if existing then return {'replay', existing} end
+end
+local lines = (#KEYS - 2) / 3
+local missing = {'missing'}
+for i = 1, lines do
+  if redis.call('EXISTS', KEYS[3 * i]) == 0 then table.insert(missing, i) end
+end
+if #missing > 1 then return missing end
+local now = now_ms()
+local short = {'short'}
+for i = 1, lines do
+  local base = tonumber(string.match(redis.call('GET', KEYS[3 * i]), ':(-?%d+)$'))
+  local held = purge(KEYS[3 * i + 1], KEYS[3 * i + 2], now)
+  local available = math.max(math.max(base, 0) - held, 0)
+  if available < tonumber(ARGV[6 + i]) then
+    table.insert(short, i)
+    table.insert(short, available)
+  end
+end
+if #short > 1 then return short end
+local expires = now + ttl
+for i = 1, lines do
+  redis.call('ZADD', KEYS[3 * i + 1], expires, id)
+  redis.call('HSET', KEYS[3 * i + 2], id, ARGV[6 + i])
+  redis.call('HINCRBY', KEYS[3 * i + 2], 'total', tonumber(ARGV[6 + i]))
+end
+redis.call('HSET', KEYS[1], 'status', 'held', 'expires_ms', expires, 'lines', ARGV[4],
+  'fingerprint', fingerprint)
+redis.call('PEXPIRE', KEYS[1], ttl + retention)
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[2], id .. ':' .. fingerprint, 'PX', ttl + retention)
+end
+return {'held', expires}
+"#;
+
+/// Moves a hold from one status to the next, exactly once.
+/// KEYS: record, client, then (held, qty) per line.
+/// ARGV: action (release | begin | finish | revert | extend), id, ttl ms (extend),
+/// confirm grace ms (begin), retention ms.
+/// Returns `{'ok', expires}` or `{'refused', status}` where status is what the hold is now
+/// (`missing` when there is no record).
+const TRANSITION: &str = r#"
+local action, id = ARGV[1], ARGV[2]
+local ttl, grace, retention = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'refused', 'missing'} end
+local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_ms'))
+local now = now_ms()
+local live = status == 'held' and expires > now
+local lines = (#KEYS - 2) / 2
+local function each_line(f) for i = 1, lines do f(KEYS[2 * i + 1], KEYS[2 * i + 2]) end end
+if action == 'release' and live then
+  each_line(function(held, qty) drop(held, qty, id) end)
+  redis.call('HSET', KEYS[1], 'status', 'released')
+elseif action == 'begin' and (live or status == 'confirming') then
+  -- Keep the units counted while the ledger confirms, even past the hold's expiry.
+  each_line(function(held, qty) redis.call('ZADD', held, 'XX', now + grace, id) end)
+  redis.call('HSET', KEYS[1], 'status', 'confirming')
+elseif action == 'finish' and status == 'confirming' then
+  each_line(function(held, qty) drop(held, qty, id) end)
+  redis.call('HSET', KEYS[1], 'status', 'confirmed')
+elseif action == 'revert' and status == 'confirming' then
+  each_line(function(held, qty) redis.call('ZADD', held, 'XX', expires, id) end)
+  redis.call('HSET', KEYS[1], 'status', 'held')
+elseif action == 'extend' and live then
+  expires = now + ttl
+  each_line(function(held, qty) redis.call('ZADD', held, 'XX', expires, id) end)
+  redis.call('HSET', KEYS[1], 'expires_ms', expires)
+  redis.call('PEXPIRE', KEYS[1], ttl + retention)
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ttl + retention) end
+else
+  if status == 'held' and not live then status = 'expired' end
+  return {'refused', status}
+end
+return {'ok', expires}
+"#;
+
+/// Stores bases read from the ledger unless Redis already has a newer version.
+/// KEYS: base keys. ARGV: ttl s, then (version, base) per key.
+const SYNC: &str = r#"
+for i = 1, #KEYS do
+  local version = tonumber(ARGV[2 * i])
+  local current = redis.call('GET', KEYS[i])
+  local current_version = current and tonumber(string.match(current, '^(%d+):')) or -1
+  if version > current_version then
+    redis.call('SET', KEYS[i], version .. ':' .. ARGV[2 * i + 1], 'EX', ARGV[1])
+  elseif version == current_version then
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
+  end
+end
+return #KEYS
+"#;
+
+/// Units in live holds. KEYS: (held, qty) per location. Returns one total per location.
+const HELD: &str = r#"
+local now = now_ms()
+local totals = {}
+for i = 1, #KEYS / 2 do
+  table.insert(totals, purge(KEYS[2 * i - 1], KEYS[2 * i], now))
+end
+return totals
+"#;
+
+fn with_prelude(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}\n{body}"))
+}
+
+pub static HOLD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HOLD));
+pub static TRANSITION_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(TRANSITION));
+pub static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SYNC));
+pub static HELD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HELD));
+
+/// The Lua source of the hold script, for `redis-benchmark` (see docs/BENCHMARKS.md).
+pub fn hold_source() -> String {
+    format!("{PRELUDE}\n{HOLD}")
+}
