@@ -12,5 +12,6 @@ pub mod config;
 pub mod domain;
 pub mod holds;
 pub mod ledger;
+pub mod routing;
 pub mod startup;
 pub mod telemetry;

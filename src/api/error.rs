@@ -166,6 +166,20 @@ impl From<lifecycle::Error> for ApiError {
     }
 }
 
+impl From<crate::routing::Error> for ApiError {
+    fn from(error: crate::routing::Error) -> Self {
+        use crate::routing::Error::*;
+        match error {
+            Ledger(error) => error.into(),
+            Refused { field, message } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message).with_field(field)
+            }
+            Solver(error) => Self::internal(&error),
+            Join(error) => Self::internal(&error),
+        }
+    }
+}
+
 /// The database is the last guard; when one of its constraints fires, the client still learns
 /// which field was wrong.
 fn from_constraint(error: &tokio_postgres::Error) -> Option<ApiError> {
@@ -228,6 +242,20 @@ const CONSTRAINTS: &[ConstraintRule] = &[
         "invalid_field",
         "reason",
         "must be 1 to 200 characters",
+    ),
+    (
+        "order_referrer_whole",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_location",
+        "referrer.store",
+        "no such store",
+    ),
+    (
+        "order_referrer_clerk_length",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "referrer.clerk",
+        "must be 1 to 64 characters",
     ),
     (
         "idempotency_key_length",

@@ -73,6 +73,12 @@ fn too_large() -> ApiError {
 }
 
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, ApiError> {
+    // An empty body is an empty object: required fields are still named as missing.
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
     let document: Value = serde_json::from_slice(body).map_err(|error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -9,8 +9,10 @@ pub mod locations;
 pub mod movements;
 pub mod openapi;
 pub mod ops;
+pub mod orders;
 pub mod skus;
 pub mod stock;
+pub mod transfers;
 
 use crate::holds::Redis;
 use actix_web::web;
@@ -32,7 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(movements::configure)
         .configure(stock::configure)
         .configure(discrepancies::configure)
-        .configure(holds::configure);
+        .configure(holds::configure)
+        .configure(orders::configure)
+        .configure(transfers::configure);
 }
 
 /// Parses a code from a path segment, naming the segment on failure.

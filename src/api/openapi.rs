@@ -1,6 +1,8 @@
 //! `/openapi.json`, generated from the handlers' annotations.
 
-use super::{discrepancies, error, holds, locations, movements, ops, skus, stock};
+use super::{
+    discrepancies, error, holds, locations, movements, ops, orders, skus, stock, transfers,
+};
 use actix_web::{get, web, HttpResponse};
 use utoipa::OpenApi;
 
@@ -27,6 +29,20 @@ use utoipa::OpenApi;
         holds::extend,
         holds::confirm,
         holds::release,
+        orders::promise,
+        orders::place,
+        orders::read,
+        orders::cancel,
+        orders::fulfil,
+        orders::pickups,
+        orders::returns,
+        orders::attribution,
+        transfers::create,
+        transfers::list,
+        transfers::read,
+        transfers::ship,
+        transfers::receive,
+        transfers::cancel,
     ),
     components(schemas(error::ApiError))
 )]

@@ -61,6 +61,11 @@ pub enum EntryKind {
     Adjustment,
     Count,
     Allocation,
+    Deallocation,
+    Fulfilment,
+    TransferOut,
+    InTransit,
+    TransferIn,
 }
 
 impl EntryKind {
@@ -72,6 +77,11 @@ impl EntryKind {
             Self::Adjustment => "adjustment",
             Self::Count => "count",
             Self::Allocation => "allocation",
+            Self::Deallocation => "deallocation",
+            Self::Fulfilment => "fulfilment",
+            Self::TransferOut => "transfer_out",
+            Self::InTransit => "in_transit",
+            Self::TransferIn => "transfer_in",
         }
     }
 
@@ -83,6 +93,11 @@ impl EntryKind {
             Self::Adjustment,
             Self::Count,
             Self::Allocation,
+            Self::Deallocation,
+            Self::Fulfilment,
+            Self::TransferOut,
+            Self::InTransit,
+            Self::TransferIn,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == raw)
@@ -103,7 +118,24 @@ pub enum Movement {
         counted: Counted,
         reason: Option<String>,
     },
+    /// Promise units to an order or a confirmed hold; safety stock is kept back.
     Allocate(Qty),
+    /// Promise units that arrived for an order by transfer: they were bought for it, so the
+    /// store's safety stock does not apply.
+    AllocateArrived(Qty),
+    /// Withdraw a promise (an order or transfer cancelled).
+    Deallocate(Qty),
+    /// Promised units leave with the customer (shipped or picked up).
+    Fulfil(Qty),
+    /// Promised units leave for another location.
+    TransferOut(Qty),
+    /// Units on their way here.
+    InTransit(Qty),
+    /// A transfer arrives: `received` of the `expected` units are here.
+    TransferIn {
+        expected: Qty,
+        received: Counted,
+    },
 }
 
 /// One row of the ledger. `qty` is what the movement said (units received, sold, counted, or
@@ -140,6 +172,8 @@ pub enum DiscrepancyKind {
     SaleExceededOnHand,
     /// On hand fell below the units already promised to orders.
     OnHandBelowAllocated,
+    /// A transfer arrived with fewer units than were sent.
+    TransferShort,
 }
 
 impl DiscrepancyKind {
@@ -147,6 +181,7 @@ impl DiscrepancyKind {
         match self {
             Self::SaleExceededOnHand => "sale_exceeded_on_hand",
             Self::OnHandBelowAllocated => "on_hand_below_allocated",
+            Self::TransferShort => "transfer_short",
         }
     }
 }
@@ -175,6 +210,31 @@ pub enum Refusal {
     WouldGoNegative { on_hand: i64, change: i64 },
     #[error("{available} available to promise; {requested} requested")]
     NotAvailable { available: i64, requested: i64 },
+    #[error("{allocated} allocated; {requested} requested")]
+    NotAllocated { allocated: i64, requested: i64 },
+    #[error("{in_transit} in transit; {requested} expected")]
+    NotInTransit { in_transit: i64, requested: i64 },
+}
+
+fn entry(kind: EntryKind, qty: i64, on_hand: i64, allocated: i64, in_transit: i64) -> Entry {
+    Entry {
+        kind,
+        qty,
+        on_hand_delta: on_hand,
+        allocated_delta: allocated,
+        in_transit_delta: in_transit,
+        reason: None,
+    }
+}
+
+fn refuse_unallocated(before: Balance, qty: i64) -> Result<(), Refusal> {
+    if before.allocated < qty {
+        return Err(Refusal::NotAllocated {
+            allocated: before.allocated,
+            requested: qty,
+        });
+    }
+    Ok(())
 }
 
 pub fn apply(before: Balance, safety_stock: i64, movement: &Movement) -> Result<Outcome, Refusal> {
@@ -239,14 +299,57 @@ pub fn apply(before: Balance, safety_stock: i64, movement: &Movement) -> Result<
                     requested: qty.get(),
                 });
             }
-            entries.push(Entry {
-                kind: EntryKind::Allocation,
-                qty: qty.get(),
-                on_hand_delta: 0,
-                allocated_delta: qty.get(),
-                in_transit_delta: 0,
-                reason: None,
-            });
+            entries.push(entry(EntryKind::Allocation, qty.get(), 0, qty.get(), 0));
+        }
+        Movement::AllocateArrived(qty) => {
+            let available = before.available(0, 0);
+            if available < qty.get() {
+                return Err(Refusal::NotAvailable {
+                    available,
+                    requested: qty.get(),
+                });
+            }
+            entries.push(entry(EntryKind::Allocation, qty.get(), 0, qty.get(), 0));
+        }
+        Movement::Deallocate(qty) => {
+            refuse_unallocated(before, qty.get())?;
+            entries.push(entry(EntryKind::Deallocation, qty.get(), 0, -qty.get(), 0));
+        }
+        Movement::Fulfil(qty) | Movement::TransferOut(qty) => {
+            refuse_unallocated(before, qty.get())?;
+            refuse_negative(before, -qty.get())?;
+            let kind = match movement {
+                Movement::Fulfil(_) => EntryKind::Fulfilment,
+                _ => EntryKind::TransferOut,
+            };
+            entries.push(entry(kind, qty.get(), -qty.get(), -qty.get(), 0));
+        }
+        Movement::InTransit(qty) => {
+            entries.push(entry(EntryKind::InTransit, qty.get(), 0, 0, qty.get()));
+        }
+        Movement::TransferIn { expected, received } => {
+            if before.in_transit < expected.get() {
+                return Err(Refusal::NotInTransit {
+                    in_transit: before.in_transit,
+                    requested: expected.get(),
+                });
+            }
+            entries.push(entry(
+                EntryKind::TransferIn,
+                received.get(),
+                received.get(),
+                0,
+                -expected.get(),
+            ));
+            if received.get() < expected.get() {
+                discrepancy = Some(Discrepancy {
+                    kind: DiscrepancyKind::TransferShort,
+                    on_hand_before: before.on_hand,
+                    on_hand_after: before.on_hand + received.get(),
+                    allocated: before.allocated,
+                    shortfall: expected.get() - received.get(),
+                });
+            }
         }
     }
     let after = entries
@@ -419,6 +522,15 @@ mod tests {
                 reason: None
             }),
             (1..20i64).prop_map(|n| Movement::Allocate(qty(n))),
+            (1..20i64).prop_map(|n| Movement::AllocateArrived(qty(n))),
+            (1..20i64).prop_map(|n| Movement::Deallocate(qty(n))),
+            (1..20i64).prop_map(|n| Movement::Fulfil(qty(n))),
+            (1..20i64).prop_map(|n| Movement::TransferOut(qty(n))),
+            (1..20i64).prop_map(|n| Movement::InTransit(qty(n))),
+            (1..20i64, 0..20i64).prop_map(|(n, r)| Movement::TransferIn {
+                expected: qty(n),
+                received: Counted::parse("qty", r.min(n)).unwrap()
+            }),
         ]
     }
 
@@ -482,8 +594,16 @@ mod tests {
                         prop_assert!(on_hand + change < 0);
                     }
                     Err(Refusal::NotAvailable { available, requested }) => {
-                        prop_assert!(matches!(movement, Movement::Allocate(_)));
+                        prop_assert!(matches!(movement, Movement::Allocate(_) | Movement::AllocateArrived(_)));
                         prop_assert!(available < requested);
+                    }
+                    Err(Refusal::NotAllocated { allocated, requested }) => {
+                        prop_assert_eq!(allocated, balance.allocated);
+                        prop_assert!(allocated < requested);
+                    }
+                    Err(Refusal::NotInTransit { in_transit, requested }) => {
+                        prop_assert_eq!(in_transit, balance.in_transit);
+                        prop_assert!(in_transit < requested);
                     }
                 }
                 prop_assert!(balance.is_valid());

@@ -373,3 +373,58 @@ pub async fn held(redis: &Redis, sku: &str, locations: &[&str]) -> Result<Vec<i6
     }
     redis.invoke(&invocation).await
 }
+
+/// Re-reads the bases of these (SKU, location) pairs from the ledger into Redis, after a write
+/// that did not report its balances. Best effort, like [`follow_ledger`].
+pub async fn refresh(redis: &Redis, pool: &Pool, pairs: &[(&str, &str)]) {
+    if pairs.is_empty() {
+        return;
+    }
+    let bases = match pool.get().await {
+        Ok(client) => ledger::stock::bases(&client, pairs).await,
+        Err(error) => Err(ledger::Error::from(error)),
+    };
+    let known: Vec<(&str, &str, i64, i64)> = match bases {
+        Ok(bases) => pairs
+            .iter()
+            .zip(bases)
+            .filter_map(|((sku, location), base)| match base {
+                Base::Known { base, version } => Some((*sku, *location, base, version)),
+                _ => None,
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "could not read balances for Redis");
+            return;
+        }
+    };
+    if let Err(error) = sync(redis, &known).await {
+        tracing::warn!(%error, "Redis did not learn the new balances; its copies will expire");
+    }
+}
+
+/// Runs `work` (a ledger write) while `hold`'s units stay counted in Redis, then drops the hold:
+/// the ledger now carries the units. If `work` fails the hold is released. Without a hold (Redis
+/// down) `work` runs alone, guarded by the ledger.
+pub async fn consume<T>(
+    redis: &Redis,
+    hold: Option<&HoldView>,
+    work: impl AsyncFnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let Some(hold) = hold else {
+        return work().await;
+    };
+    transition(redis, hold, Action::Begin).await?;
+    let result = work().await;
+    let settle = match result {
+        Ok(_) => transition(redis, hold, Action::Finish).await,
+        Err(_) => match transition(redis, hold, Action::Revert).await {
+            Ok(_) => transition(redis, hold, Action::Release).await,
+            Err(error) => Err(error),
+        },
+    };
+    if let Err(error) = settle {
+        tracing::warn!(%error, hold = hold.id, "Redis did not settle the hold; it will expire");
+    }
+    result
+}

@@ -4,8 +4,10 @@
 pub mod idempotency;
 pub mod locations;
 pub mod movements;
+pub mod orders;
 pub mod skus;
 pub mod stock;
+pub mod transfers;
 
 use crate::domain::Invalid;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};

@@ -89,8 +89,23 @@ pub async fn record(
             return Ok(Reply::Replayed(response));
         }
     }
-    let ids = resolve(&transaction, lines).await?;
-    let (mut balances, safety_stock) = lock_balances(&transaction, &ids).await?;
+    let recorded = record_in(&transaction, lines_field, lines).await?;
+    if let Some(key) = key {
+        let response = serde_json::to_value(&recorded).expect("a response serialises");
+        idempotency::store(&transaction, key, 201, &response).await?;
+    }
+    transaction.commit().await?;
+    Ok(Reply::Fresh(recorded))
+}
+
+/// Records `lines` inside a transaction the caller owns (and commits).
+pub async fn record_in(
+    transaction: &impl GenericClient,
+    lines_field: &str,
+    lines: &[Line],
+) -> Result<Recorded> {
+    let ids = resolve(transaction, lines).await?;
+    let (mut balances, safety_stock) = lock_balances(transaction, &ids).await?;
     let keyed: Vec<(Ids, Movement)> = ids
         .iter()
         .zip(lines)
@@ -153,22 +168,16 @@ pub async fn record(
             });
         }
     }
-    rows.insert(&transaction).await?;
-    let touched = write_balances(&transaction, &balances, &safety_stock, &ids, lines).await?;
-    insert_discrepancies(&transaction, &discrepancy_rows).await?;
+    rows.insert(transaction).await?;
+    let touched = write_balances(transaction, &balances, &safety_stock, &ids, lines).await?;
+    insert_discrepancies(transaction, &discrepancy_rows).await?;
 
-    let recorded = Recorded {
+    Ok(Recorded {
         request_id,
         movements,
         balances: touched,
         discrepancies,
-    };
-    if let Some(key) = key {
-        let response = serde_json::to_value(&recorded).expect("a response serialises");
-        idempotency::store(&transaction, key, 201, &response).await?;
-    }
-    transaction.commit().await?;
-    Ok(Reply::Fresh(recorded))
+    })
 }
 
 /// Codes to ids; an unknown code names the first line that uses it.

@@ -305,3 +305,46 @@ pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Resul
         })
         .collect())
 }
+
+/// A location with units of one SKU it could still promise (on hand − allocated − safety stock).
+#[derive(Debug, Clone)]
+pub struct CandidateRow {
+    pub location: Location,
+    pub sku: String,
+    pub available: i64,
+}
+
+/// Every location with promisable units of any of `skus`.
+pub async fn candidates(client: &impl GenericClient, skus: &[&str]) -> Result<Vec<CandidateRow>> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {LOCATION_COLUMNS}, s.code, b.on_hand - b.allocated - l.safety_stock
+                 FROM balances b
+                 JOIN skus s ON s.id = b.sku_id
+                 JOIN locations l ON l.id = b.location_id
+                 WHERE s.code = ANY($1) AND b.on_hand - b.allocated - l.safety_stock > 0"
+            ),
+            &[&skus],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| CandidateRow {
+            location: locations::from_row(row, 0),
+            sku: row.get(8),
+            available: row.get(9),
+        })
+        .collect())
+}
+
+/// Which of `skus` exist.
+pub async fn known_skus(
+    client: &impl GenericClient,
+    skus: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    let rows = client
+        .query("SELECT code FROM skus WHERE code = ANY($1)", &[&skus])
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}

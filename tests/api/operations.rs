@@ -50,6 +50,20 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/holds/{id}", "delete"),
         ("/v1/holds/{id}/extend", "post"),
         ("/v1/holds/{id}/confirm", "post"),
+        ("/v1/promise", "post"),
+        ("/v1/orders", "post"),
+        ("/v1/orders/{id}", "get"),
+        ("/v1/orders/{id}/cancel", "post"),
+        ("/v1/orders/{id}/fulfil", "post"),
+        ("/v1/orders/{id}/pickups", "post"),
+        ("/v1/orders/{id}/returns", "post"),
+        ("/v1/reports/attribution", "get"),
+        ("/v1/transfers", "post"),
+        ("/v1/transfers", "get"),
+        ("/v1/transfers/{id}", "get"),
+        ("/v1/transfers/{id}/ship", "post"),
+        ("/v1/transfers/{id}/receive", "post"),
+        ("/v1/transfers/{id}/cancel", "post"),
     ];
     for (path, method) in expected {
         assert!(

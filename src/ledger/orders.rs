@@ -1,0 +1,801 @@
+//! Orders: the plan routing chose, committed as allocations at its sources (and transfers into
+//! the pickup store) in one transaction, then fulfilled, picked up, cancelled or returned — each
+//! step a ledger movement under the order's row lock, so steps cannot happen out of order.
+
+use super::idempotency::{self, Key};
+use super::movements::{record_in, Line, Reply};
+use super::transfers::{self, NewTransfer, Reason, TransferView};
+use super::{Error, Result};
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::geo::Point;
+use crate::domain::ledger::Movement;
+use crate::domain::quantity::Qty;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Pool};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// Shipped from the source to the customer.
+    Ship,
+    /// On the pickup store's shelf.
+    Pickup,
+    /// Transferred into the pickup store, then picked up.
+    Transfer,
+}
+
+impl Route {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ship => "ship",
+            Self::Pickup => "pickup",
+            Self::Transfer => "transfer",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Destination {
+    Ship(Point),
+    Pickup(LocationCode),
+}
+
+#[derive(Debug, Clone)]
+pub struct Referrer {
+    pub store: LocationCode,
+    pub clerk: String,
+    /// Whether the referral was within its validity window when the order was placed.
+    pub credited: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedLine {
+    pub sku: SkuCode,
+    pub source: LocationCode,
+    pub route: Route,
+    pub qty: Qty,
+    pub ready_at: DateTime<Utc>,
+    /// For the transfer route: the lane's lead time.
+    pub lead_time_hours: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub client_order_id: String,
+    pub request_hash: Vec<u8>,
+    pub destination: Destination,
+    pub allow_split: bool,
+    pub referrer: Option<Referrer>,
+    pub lines: Vec<PlannedLine>,
+    pub cost: Value,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AllocationView {
+    pub sku: String,
+    pub qty: i64,
+    pub source: String,
+    pub route: String,
+    pub ready_at: DateTime<Utc>,
+    pub fulfilled: i64,
+    pub cancelled: i64,
+    pub returned: i64,
+    pub transfer: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PickupBatch {
+    pub source: String,
+    pub units: i64,
+    pub ready_at: DateTime<Utc>,
+    /// `ready` on the shelf now, or the status of the transfer bringing it.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferrerView {
+    pub store: String,
+    pub clerk: String,
+    pub credited: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub fulfilment: Value,
+    pub allow_split: bool,
+    pub referrer: Option<ReferrerView>,
+    pub allocations: Vec<AllocationView>,
+    pub transfers: Vec<TransferView>,
+    pub pickup_batches: Vec<PickupBatch>,
+    /// The cost the optimiser weighed, by component.
+    #[schema(value_type = Object)]
+    pub cost: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let (mode, pickup, latitude, longitude) = match &order.destination {
+        Destination::Ship(point) => ("ship", None, Some(point.latitude), Some(point.longitude)),
+        Destination::Pickup(store) => ("pickup", Some(store.as_str()), None, None),
+    };
+    let inserted = transaction
+        .query_opt(
+            "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
+                 longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost)
+             VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
+                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11)
+             ON CONFLICT (client_order_id) DO NOTHING
+             RETURNING id",
+            &[
+                &order.client_order_id,
+                &order.request_hash,
+                &mode,
+                &pickup,
+                &latitude,
+                &longitude,
+                &order.allow_split,
+                &order.referrer.as_ref().map(|r| r.store.as_str()),
+                &order.referrer.as_ref().map(|r| r.clerk.as_str()),
+                &order.referrer.as_ref().is_some_and(|r| r.credited),
+                &order.cost,
+            ],
+        )
+        .await?;
+    let Some(row) = inserted else {
+        drop(transaction);
+        return replay(&client, order).await;
+    };
+    let order_id: i64 = row.get(0);
+    let now = Utc::now();
+    let direct: Vec<Line> = order
+        .lines
+        .iter()
+        .filter(|line| line.route != Route::Transfer)
+        .map(|line| Line {
+            location: line.source.clone(),
+            sku: line.sku.clone(),
+            movement: Movement::Allocate(line.qty),
+            occurred_at: now,
+        })
+        .collect();
+    if !direct.is_empty() {
+        record_in(&transaction, "lines", &direct).await?;
+    }
+    let (transfer_lines, new_transfers): (Vec<&PlannedLine>, Vec<NewTransfer>) = order
+        .lines
+        .iter()
+        .filter(|line| line.route == Route::Transfer)
+        .filter_map(|line| match &order.destination {
+            Destination::Pickup(store) => Some((
+                line,
+                NewTransfer {
+                    sku: line.sku.clone(),
+                    from: line.source.clone(),
+                    to: store.clone(),
+                    qty: line.qty,
+                    reason: Reason::Order,
+                    order_id: Some(order_id),
+                    lead_time_hours: line.lead_time_hours,
+                },
+            )),
+            Destination::Ship(_) => None,
+        })
+        .unzip();
+    let transfer_ids = transfers::create_in(&transaction, &new_transfers).await?;
+    let transfer_of = |line: &PlannedLine| {
+        transfer_lines
+            .iter()
+            .position(|candidate| std::ptr::eq(*candidate, line))
+            .map(|index| transfer_ids[index])
+    };
+    for line in &order.lines {
+        transaction
+            .execute(
+                "INSERT INTO order_lines (order_id, sku_id, source_location_id, route, transfer_id,
+                     qty, ready_at)
+                 SELECT $1, s.id, l.id, $4, $5, $6, $7
+                 FROM skus s, locations l WHERE s.code = $2 AND l.code = $3",
+                &[
+                    &order_id,
+                    &line.sku.as_str(),
+                    &line.source.as_str(),
+                    &line.route.as_str(),
+                    &transfer_of(line),
+                    &line.qty.get(),
+                    &line.ready_at,
+                ],
+            )
+            .await?;
+    }
+    let view = view(&transaction, order_id).await?;
+    let response = serde_json::to_value(&view).expect("an order view serialises");
+    transaction
+        .execute(
+            "UPDATE orders SET response = $2 WHERE id = $1",
+            &[&order_id, &response],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(Reply::Fresh(view))
+}
+
+async fn replay(client: &impl GenericClient, order: &NewOrder) -> Result<Reply<OrderView>> {
+    let row = client
+        .query_one(
+            "SELECT request_hash, response FROM orders WHERE client_order_id = $1",
+            &[&order.client_order_id],
+        )
+        .await?;
+    if row.get::<_, &[u8]>(0) != order.request_hash.as_slice() {
+        return Err(Error::Refused {
+            field: "id".into(),
+            message: "was already used for a different order".into(),
+        });
+    }
+    Ok(Reply::Replayed(row.get(1)))
+}
+
+/// The order's id for its client order id, if it exists.
+pub async fn id_of(client: &impl GenericClient, client_order_id: &str) -> Result<i64> {
+    client
+        .query_opt(
+            "SELECT id FROM orders WHERE client_order_id = $1",
+            &[&client_order_id],
+        )
+        .await?
+        .map(|row| row.get(0))
+        .ok_or_else(|| Error::NotFound(format!("no order '{client_order_id}'")))
+}
+
+pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderView> {
+    let order = client
+        .query_one(
+            "SELECT o.client_order_id, o.status, o.mode, p.code, o.latitude, o.longitude,
+                    o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at
+             FROM orders o
+             LEFT JOIN locations p ON p.id = o.pickup_location_id
+             LEFT JOIN locations r ON r.id = o.referrer_location_id
+             WHERE o.id = $1",
+            &[&order_id],
+        )
+        .await?;
+    let lines = client
+        .query(
+            "SELECT s.code, ol.qty, l.code, ol.route, ol.ready_at, ol.fulfilled, ol.cancelled,
+                    ol.returned, ol.transfer_id, t.status
+             FROM order_lines ol
+             JOIN skus s ON s.id = ol.sku_id
+             JOIN locations l ON l.id = ol.source_location_id
+             LEFT JOIN transfers t ON t.id = ol.transfer_id
+             WHERE ol.order_id = $1 ORDER BY ol.id",
+            &[&order_id],
+        )
+        .await?;
+    let allocations: Vec<AllocationView> = lines
+        .iter()
+        .map(|row| AllocationView {
+            sku: row.get(0),
+            qty: row.get(1),
+            source: row.get(2),
+            route: row.get(3),
+            ready_at: row.get(4),
+            fulfilled: row.get(5),
+            cancelled: row.get(6),
+            returned: row.get(7),
+            transfer: row.get(8),
+        })
+        .collect();
+    let mode: String = order.get(2);
+    let mut batches: BTreeMap<String, PickupBatch> = BTreeMap::new();
+    if mode == "pickup" {
+        for (allocation, row) in allocations.iter().zip(&lines) {
+            let status = match row.get::<_, Option<String>>(9) {
+                None => "ready".to_owned(),
+                Some(status) if status == "received" => "ready".to_owned(),
+                Some(status) => status,
+            };
+            let batch = batches
+                .entry(allocation.source.clone())
+                .or_insert(PickupBatch {
+                    source: allocation.source.clone(),
+                    units: 0,
+                    ready_at: allocation.ready_at,
+                    status,
+                });
+            batch.units += allocation.qty;
+            batch.ready_at = batch.ready_at.max(allocation.ready_at);
+        }
+    }
+    let mut pickup_batches: Vec<PickupBatch> = batches.into_values().collect();
+    pickup_batches.sort_by_key(|batch| batch.ready_at);
+    let fulfilment = match mode.as_str() {
+        "pickup" => {
+            serde_json::json!({"mode": "pickup", "store": order.get::<_, Option<String>>(3)})
+        }
+        _ => serde_json::json!({"mode": "ship", "latitude": order.get::<_, Option<f64>>(4),
+                                "longitude": order.get::<_, Option<f64>>(5)}),
+    };
+    let referrer = order.get::<_, Option<String>>(7).map(|store| ReferrerView {
+        store,
+        clerk: order.get::<_, Option<String>>(8).unwrap_or_default(),
+        credited: order.get(9),
+    });
+    let transfers = transfers::list(
+        client,
+        &transfers::Filter {
+            limit: 1000,
+            ..Default::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|transfer| {
+        lines
+            .iter()
+            .any(|row| row.get::<_, Option<i64>>(8) == Some(transfer.id))
+    })
+    .collect();
+    Ok(OrderView {
+        id: order.get(0),
+        status: order.get(1),
+        fulfilment,
+        allow_split: order.get(6),
+        referrer,
+        allocations,
+        transfers,
+        pickup_batches,
+        cost: order.get(10),
+        created_at: order.get(11),
+    })
+}
+
+/// One order line row as the lifecycle steps see it, locked.
+struct Locked {
+    id: i64,
+    sku: String,
+    source: String,
+    route: String,
+    qty: i64,
+    fulfilled: i64,
+    cancelled: i64,
+    returned: i64,
+    transfer_id: Option<i64>,
+    transfer_status: Option<String>,
+    transfer_received: Option<i64>,
+}
+
+impl Locked {
+    fn remaining(&self) -> i64 {
+        self.qty - self.fulfilled - self.cancelled
+    }
+
+    /// Units at the pickup store that the customer may collect now.
+    fn ready_for_pickup(&self) -> i64 {
+        match self.route.as_str() {
+            "pickup" => self.remaining(),
+            "transfer" if self.transfer_status.as_deref() == Some("received") => {
+                (self.transfer_received.unwrap_or(0) - self.fulfilled - self.cancelled).max(0)
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// Locks the order and its lines; the order must be open for `action`.
+async fn lock(
+    client: &impl GenericClient,
+    order_id: i64,
+    action: &str,
+) -> Result<(String, Option<String>, Vec<Locked>)> {
+    let order = client
+        .query_one(
+            "SELECT o.status, o.mode, p.code FROM orders o
+             LEFT JOIN locations p ON p.id = o.pickup_location_id
+             WHERE o.id = $1 FOR UPDATE OF o",
+            &[&order_id],
+        )
+        .await?;
+    let status: String = order.get(0);
+    if status != "open" {
+        return Err(Error::Conflict(format!(
+            "the order is {status}; it cannot be {action}"
+        )));
+    }
+    let rows = client
+        .query(
+            "SELECT ol.id, s.code, l.code, ol.route, ol.qty, ol.fulfilled, ol.cancelled, ol.returned,
+                    ol.transfer_id, t.status, t.received
+             FROM order_lines ol
+             JOIN skus s ON s.id = ol.sku_id
+             JOIN locations l ON l.id = ol.source_location_id
+             LEFT JOIN transfers t ON t.id = ol.transfer_id
+             WHERE ol.order_id = $1 ORDER BY ol.id FOR UPDATE OF ol",
+            &[&order_id],
+        )
+        .await?;
+    let lines = rows
+        .iter()
+        .map(|row| Locked {
+            id: row.get(0),
+            sku: row.get(1),
+            source: row.get(2),
+            route: row.get(3),
+            qty: row.get(4),
+            fulfilled: row.get(5),
+            cancelled: row.get(6),
+            returned: row.get(7),
+            transfer_id: row.get(8),
+            transfer_status: row.get(9),
+            transfer_received: row.get(10),
+        })
+        .collect();
+    Ok((order.get(1), order.get(2), lines))
+}
+
+/// Runs one lifecycle step of an order in a transaction, under its optional idempotency key.
+async fn step<F>(pool: &Pool, key: Option<&Key>, order_id: i64, work: F) -> Result<Reply<OrderView>>
+where
+    F: AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<()>,
+{
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    if let Some(key) = key {
+        if let Some(response) = idempotency::claim(&transaction, key).await? {
+            return Ok(Reply::Replayed(response));
+        }
+    }
+    work(&transaction).await?;
+    transaction
+        .execute(
+            "UPDATE orders SET status = 'completed'
+             WHERE id = $1 AND status = 'open'
+               AND NOT EXISTS (SELECT 1 FROM order_lines
+                               WHERE order_id = $1 AND fulfilled + cancelled < qty)",
+            &[&order_id],
+        )
+        .await?;
+    let view = view(&transaction, order_id).await?;
+    if let Some(key) = key {
+        let response = serde_json::to_value(&view).expect("an order view serialises");
+        idempotency::store(&transaction, key, 200, &response).await?;
+    }
+    transaction.commit().await?;
+    Ok(Reply::Fresh(view))
+}
+
+fn code_pair(sku: &str, location: &str) -> Result<(SkuCode, LocationCode)> {
+    Ok((
+        SkuCode::parse("sku", sku)?,
+        LocationCode::parse("location", location)?,
+    ))
+}
+
+/// Takes `wanted` units from lines in order, each giving at most what `available` says.
+fn take(lines: &[Locked], wanted: i64, available: impl Fn(&Locked) -> i64) -> Vec<(usize, i64)> {
+    let mut left = wanted;
+    let mut taken = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let units = available(line).min(left);
+        if units > 0 {
+            taken.push((index, units));
+            left -= units;
+        }
+    }
+    taken
+}
+
+/// The customer collects units at the pickup store.
+pub async fn pick_up(
+    pool: &Pool,
+    key: Option<&Key>,
+    order_id: i64,
+    lines: &[(SkuCode, Qty)],
+) -> Result<Reply<OrderView>> {
+    step(pool, key, order_id, async |transaction| {
+        let (mode, store, locked) = lock(transaction, order_id, "picked up").await?;
+        let store = match (mode.as_str(), store) {
+            ("pickup", Some(store)) => LocationCode::parse("store", &store)?,
+            _ => {
+                return Err(Error::Conflict(
+                    "the order is shipped, not picked up".into(),
+                ))
+            }
+        };
+        let mut movements = Vec::new();
+        for (index, (sku, qty)) in lines.iter().enumerate() {
+            let of_sku: Vec<&Locked> = locked.iter().filter(|l| l.sku == sku.as_str()).collect();
+            let ready: i64 = of_sku.iter().map(|l| l.ready_for_pickup()).sum();
+            if ready < qty.get() {
+                return Err(Error::Shortage {
+                    field: format!("lines[{index}].qty"),
+                    message: format!(
+                        "{} unit(s) of {sku} are ready for pickup; {} asked",
+                        ready,
+                        qty.get()
+                    ),
+                });
+            }
+            let owned: Vec<Locked> = of_sku.into_iter().map(clone_locked).collect();
+            for (position, units) in take(&owned, qty.get(), Locked::ready_for_pickup) {
+                transaction
+                    .execute(
+                        "UPDATE order_lines SET fulfilled = fulfilled + $2 WHERE id = $1",
+                        &[&owned[position].id, &units],
+                    )
+                    .await?;
+            }
+            movements.push(Line {
+                location: store.clone(),
+                sku: sku.clone(),
+                movement: Movement::Fulfil(*qty),
+                occurred_at: Utc::now(),
+            });
+        }
+        record_in(transaction, "lines", &movements).await?;
+        Ok(())
+    })
+    .await
+}
+
+fn clone_locked(line: &Locked) -> Locked {
+    Locked {
+        id: line.id,
+        sku: line.sku.clone(),
+        source: line.source.clone(),
+        route: line.route.clone(),
+        qty: line.qty,
+        fulfilled: line.fulfilled,
+        cancelled: line.cancelled,
+        returned: line.returned,
+        transfer_id: line.transfer_id,
+        transfer_status: line.transfer_status.clone(),
+        transfer_received: line.transfer_received,
+    }
+}
+
+/// Units leave a source for the customer (ship orders).
+pub async fn fulfil(
+    pool: &Pool,
+    key: Option<&Key>,
+    order_id: i64,
+    lines: &[(SkuCode, LocationCode, Qty)],
+) -> Result<Reply<OrderView>> {
+    step(pool, key, order_id, async |transaction| {
+        let (mode, _, locked) = lock(transaction, order_id, "fulfilled").await?;
+        if mode != "ship" {
+            return Err(Error::Conflict("a pickup order is fulfilled by its pickups".into()));
+        }
+        let mut movements = Vec::new();
+        for (index, (sku, source, qty)) in lines.iter().enumerate() {
+            let line = locked
+                .iter()
+                .find(|l| l.sku == sku.as_str() && l.source == source.as_str())
+                .ok_or_else(|| Error::Refused {
+                    field: format!("lines[{index}]"),
+                    message: format!("the order takes no {sku} from {source}"),
+                })?;
+            if line.remaining() < qty.get() {
+                return Err(Error::Conflict(format!(
+                    "lines[{index}]: {} unit(s) of {sku} from {source} are left to fulfil; {} asked",
+                    line.remaining(),
+                    qty.get()
+                )));
+            }
+            transaction
+                .execute("UPDATE order_lines SET fulfilled = fulfilled + $2 WHERE id = $1", &[&line.id, &qty.get()])
+                .await?;
+            movements.push(Line {
+                location: source.clone(),
+                sku: sku.clone(),
+                movement: Movement::Fulfil(*qty),
+                occurred_at: Utc::now(),
+            });
+        }
+        record_in(transaction, "lines", &movements).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Cancels what has not happened yet: allocations are released, planned transfers cancelled.
+/// Units already in transit arrive as ordinary stock of the pickup store.
+pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Reply<OrderView>> {
+    step(pool, key, order_id, async |transaction| {
+        let (_, store, locked) = lock(transaction, order_id, "cancelled").await?;
+        let mut movements = Vec::new();
+        for line in &locked {
+            let remaining = line.remaining();
+            if remaining == 0 {
+                continue;
+            }
+            match (line.route.as_str(), line.transfer_status.as_deref()) {
+                ("transfer", Some("planned")) => {
+                    if let Some(transfer) = line.transfer_id {
+                        transfers::cancel_in(transaction, transfer).await?;
+                    }
+                }
+                ("transfer", Some("received")) => {
+                    let arrived = line.ready_for_pickup();
+                    if arrived > 0 {
+                        let (sku, location) =
+                            code_pair(&line.sku, store.as_deref().unwrap_or_default())?;
+                        movements.push(Line {
+                            location,
+                            sku,
+                            movement: Movement::Deallocate(Qty::parse("qty", arrived)?),
+                            occurred_at: Utc::now(),
+                        });
+                    }
+                }
+                ("transfer", _) => {}
+                _ => {
+                    let (sku, location) = code_pair(&line.sku, &line.source)?;
+                    movements.push(Line {
+                        location,
+                        sku,
+                        movement: Movement::Deallocate(Qty::parse("qty", remaining)?),
+                        occurred_at: Utc::now(),
+                    });
+                }
+            }
+            transaction
+                .execute(
+                    "UPDATE order_lines SET cancelled = cancelled + $2 WHERE id = $1",
+                    &[&line.id, &remaining],
+                )
+                .await?;
+        }
+        if !movements.is_empty() {
+            record_in(transaction, "lines", &movements).await?;
+        }
+        transaction
+            .execute(
+                "UPDATE orders SET status = 'cancelled' WHERE id = $1",
+                &[&order_id],
+            )
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Fulfilled units come back at any location and become its sellable stock.
+pub async fn take_back(
+    pool: &Pool,
+    key: Option<&Key>,
+    order_id: i64,
+    lines: &[(SkuCode, LocationCode, Qty)],
+) -> Result<Reply<OrderView>> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    if let Some(key) = key {
+        if let Some(response) = idempotency::claim(&transaction, key).await? {
+            return Ok(Reply::Replayed(response));
+        }
+    }
+    transaction
+        .execute(
+            "SELECT 1 FROM orders WHERE id = $1 FOR UPDATE",
+            &[&order_id],
+        )
+        .await?;
+    let rows = transaction
+        .query(
+            "SELECT ol.id, s.code, ol.fulfilled - ol.returned FROM order_lines ol
+             JOIN skus s ON s.id = ol.sku_id WHERE ol.order_id = $1 ORDER BY ol.id FOR UPDATE OF ol",
+            &[&order_id],
+        )
+        .await?;
+    let mut movements = Vec::new();
+    for (index, (sku, location, qty)) in lines.iter().enumerate() {
+        let returnable: Vec<(i64, i64)> = rows
+            .iter()
+            .filter(|row| row.get::<_, &str>(1) == sku.as_str())
+            .map(|row| (row.get(0), row.get(2)))
+            .collect();
+        let total: i64 = returnable.iter().map(|(_, units)| units).sum();
+        if total < qty.get() {
+            return Err(Error::Conflict(format!(
+                "lines[{index}]: {total} unit(s) of {sku} were fulfilled and not yet returned; {} asked",
+                qty.get()
+            )));
+        }
+        let mut left = qty.get();
+        for (id, units) in returnable {
+            let units = units.min(left);
+            if units > 0 {
+                transaction
+                    .execute(
+                        "UPDATE order_lines SET returned = returned + $2 WHERE id = $1",
+                        &[&id, &units],
+                    )
+                    .await?;
+                left -= units;
+            }
+        }
+        movements.push(Line {
+            location: location.clone(),
+            sku: sku.clone(),
+            movement: Movement::Return(*qty),
+            occurred_at: Utc::now(),
+        });
+    }
+    record_in(&transaction, "lines", &movements).await?;
+    let view = view(&transaction, order_id).await?;
+    if let Some(key) = key {
+        let response = serde_json::to_value(&view).expect("an order view serialises");
+        idempotency::store(&transaction, key, 200, &response).await?;
+    }
+    transaction.commit().await?;
+    Ok(Reply::Fresh(view))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttributionRow {
+    pub store: String,
+    pub clerk: String,
+    pub orders: i64,
+    pub units_ordered: i64,
+    /// Units that reached the customer and were not returned.
+    pub units_sold: i64,
+}
+
+/// Sales credited to the store and clerk who served the customer, whichever location fulfilled.
+pub async fn attribution(
+    client: &impl GenericClient,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AttributionRow>> {
+    let rows = client
+        .query(
+            "SELECT r.code, o.referrer_clerk, count(DISTINCT o.id),
+                    sum(ol.qty - ol.cancelled)::int8, sum(ol.fulfilled - ol.returned)::int8
+             FROM orders o
+             JOIN locations r ON r.id = o.referrer_location_id
+             JOIN order_lines ol ON ol.order_id = o.id
+             WHERE o.referrer_credited AND o.created_at >= $1 AND o.created_at < $2
+             GROUP BY r.code, o.referrer_clerk
+             ORDER BY r.code, o.referrer_clerk",
+            &[&from, &to],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| AttributionRow {
+            store: row.get(0),
+            clerk: row.get(1),
+            orders: row.get(2),
+            units_ordered: row.get(3),
+            units_sold: row.get(4),
+        })
+        .collect())
+}
+
+/// Every (SKU, location) whose balance an order's steps move: its sources and its pickup store.
+pub async fn touched(client: &impl GenericClient, order_id: i64) -> Result<Vec<(String, String)>> {
+    let rows = client
+        .query(
+            "SELECT s.code, l.code FROM order_lines ol
+             JOIN skus s ON s.id = ol.sku_id JOIN locations l ON l.id = ol.source_location_id
+             WHERE ol.order_id = $1
+             UNION
+             SELECT s.code, p.code FROM order_lines ol
+             JOIN orders o ON o.id = ol.order_id
+             JOIN skus s ON s.id = ol.sku_id JOIN locations p ON p.id = o.pickup_location_id
+             WHERE ol.order_id = $1",
+            &[&order_id],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+}

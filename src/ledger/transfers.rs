@@ -1,0 +1,363 @@
+//! Transfers between locations: planned (units allocated at the source) → shipped (they leave
+//! the source's on hand and are in transit to the destination) → received (on hand at the
+//! destination; for an order, allocated to it there) — or cancelled while still planned.
+
+use super::movements::{record_in, Line, Recorded};
+use super::{Error, Result};
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::ledger::Movement;
+use crate::domain::quantity::{Counted, Qty};
+use chrono::{DateTime, Duration, Utc};
+use deadpool_postgres::{GenericClient, Pool};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Order,
+    Clerk,
+    Replenishment,
+    Rebalance,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Order => "order",
+            Self::Clerk => "clerk",
+            Self::Replenishment => "replenishment",
+            Self::Rebalance => "rebalance",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> std::result::Result<Self, crate::domain::Invalid> {
+        [
+            Self::Order,
+            Self::Clerk,
+            Self::Replenishment,
+            Self::Rebalance,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == raw)
+        .ok_or_else(|| {
+            crate::domain::Invalid::new(field, "must be order, clerk, replenishment or rebalance")
+        })
+    }
+}
+
+/// A transfer to create: its units are allocated at the source in the same transaction.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    pub sku: SkuCode,
+    pub from: LocationCode,
+    pub to: LocationCode,
+    pub qty: Qty,
+    pub reason: Reason,
+    pub order_id: Option<i64>,
+    pub lead_time_hours: f64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TransferView {
+    pub id: i64,
+    pub sku: String,
+    pub qty: i64,
+    pub from: String,
+    pub to: String,
+    pub status: String,
+    pub reason: String,
+    /// The client order id when the transfer serves an order.
+    pub order: Option<String>,
+    pub lead_time_hours: f64,
+    /// When the units are expected at the destination.
+    pub arrives_at: DateTime<Utc>,
+    pub received: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// Creates transfers inside `transaction` and allocates their units at the sources. A source
+/// that lacks the units refuses with a shortage naming `transfers[i]`.
+pub async fn create_in(
+    transaction: &impl GenericClient,
+    transfers: &[NewTransfer],
+) -> Result<Vec<i64>> {
+    let now = Utc::now();
+    let lines: Vec<Line> = transfers
+        .iter()
+        .map(|t| Line {
+            location: t.from.clone(),
+            sku: t.sku.clone(),
+            movement: Movement::Allocate(t.qty),
+            occurred_at: now,
+        })
+        .collect();
+    record_in(transaction, "transfers", &lines).await?;
+    let mut ids = Vec::with_capacity(transfers.len());
+    for transfer in transfers {
+        let row = transaction
+            .query_one(
+                "INSERT INTO transfers (sku_id, from_location_id, to_location_id, qty, reason,
+                     order_id, lead_time_hours)
+                 SELECT s.id, f.id, t.id, $4, $5, $6, $7
+                 FROM skus s, locations f, locations t
+                 WHERE s.code = $1 AND f.code = $2 AND t.code = $3
+                 RETURNING id",
+                &[
+                    &transfer.sku.as_str(),
+                    &transfer.from.as_str(),
+                    &transfer.to.as_str(),
+                    &transfer.qty.get(),
+                    &transfer.reason.as_str(),
+                    &transfer.order_id,
+                    &transfer.lead_time_hours,
+                ],
+            )
+            .await?;
+        ids.push(row.get(0));
+    }
+    Ok(ids)
+}
+
+const VIEW: &str = "
+    SELECT t.id, s.code, t.qty, f.code, d.code, t.status, t.reason, o.client_order_id,
+           t.lead_time_hours, t.received, t.created_at, t.shipped_at, t.received_at, t.order_id
+    FROM transfers t
+    JOIN skus s ON s.id = t.sku_id
+    JOIN locations f ON f.id = t.from_location_id
+    JOIN locations d ON d.id = t.to_location_id
+    LEFT JOIN orders o ON o.id = t.order_id";
+
+fn view(row: &tokio_postgres::Row) -> TransferView {
+    let lead_time_hours: f64 = row.get(8);
+    let created_at: DateTime<Utc> = row.get(10);
+    let shipped_at: Option<DateTime<Utc>> = row.get(11);
+    let lead = Duration::milliseconds((lead_time_hours * 3_600_000.0) as i64);
+    TransferView {
+        id: row.get(0),
+        sku: row.get(1),
+        qty: row.get(2),
+        from: row.get(3),
+        to: row.get(4),
+        status: row.get(5),
+        reason: row.get(6),
+        order: row.get(7),
+        lead_time_hours,
+        arrives_at: shipped_at.unwrap_or(created_at) + lead,
+        received: row.get(9),
+        created_at,
+        shipped_at,
+        received_at: row.get(12),
+    }
+}
+
+pub async fn get(client: &impl GenericClient, id: i64) -> Result<TransferView> {
+    let row = client
+        .query_opt(&format!("{VIEW} WHERE t.id = $1"), &[&id])
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no transfer {id}")))?;
+    Ok(view(&row))
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub location_id: Option<i64>,
+    pub status: Option<String>,
+    pub reason: Option<Reason>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn list(client: &impl GenericClient, filter: &Filter) -> Result<Vec<TransferView>> {
+    let rows = client
+        .query(
+            &format!(
+                "{VIEW}
+                 WHERE ($1::int8 IS NULL OR t.from_location_id = $1 OR t.to_location_id = $1)
+                   AND ($2::text IS NULL OR t.status = $2)
+                   AND ($3::text IS NULL OR t.reason = $3)
+                   AND ($4::int8 IS NULL OR t.id > $4)
+                 ORDER BY t.id LIMIT $5"
+            ),
+            &[
+                &filter.location_id,
+                &filter.status,
+                &filter.reason.map(Reason::as_str),
+                &filter.after,
+                &filter.limit,
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(view).collect())
+}
+
+/// Locks a transfer and checks it is in `expected` status.
+async fn lock(
+    client: &impl GenericClient,
+    id: i64,
+    expected: &str,
+    action: &str,
+) -> Result<TransferView> {
+    let row = client
+        .query_opt(&format!("{VIEW} WHERE t.id = $1 FOR UPDATE OF t"), &[&id])
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no transfer {id}")))?;
+    let transfer = view(&row);
+    if transfer.status != expected {
+        return Err(Error::Conflict(format!(
+            "transfer {id} is {}; only a {expected} transfer can be {action}",
+            transfer.status
+        )));
+    }
+    Ok(transfer)
+}
+
+fn codes(transfer: &TransferView) -> Result<(SkuCode, LocationCode, LocationCode, Qty)> {
+    Ok((
+        SkuCode::parse("sku", &transfer.sku)?,
+        LocationCode::parse("from", &transfer.from)?,
+        LocationCode::parse("to", &transfer.to)?,
+        Qty::parse("qty", transfer.qty)?,
+    ))
+}
+
+/// The units leave the source and are in transit to the destination.
+pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let transfer = lock(&transaction, id, "planned", "shipped").await?;
+    let (sku, from, to, qty) = codes(&transfer)?;
+    let now = Utc::now();
+    let lines = [
+        Line {
+            location: from,
+            sku: sku.clone(),
+            movement: Movement::TransferOut(qty),
+            occurred_at: now,
+        },
+        Line {
+            location: to,
+            sku,
+            movement: Movement::InTransit(qty),
+            occurred_at: now,
+        },
+    ];
+    let recorded = record_in(&transaction, "transfer", &lines).await?;
+    transaction
+        .execute(
+            "UPDATE transfers SET status = 'shipped', shipped_at = now() WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    let transfer = get(&transaction, id).await?;
+    transaction.commit().await?;
+    Ok((transfer, recorded))
+}
+
+/// The units arrive: `received` of them (all when absent); missing units become a discrepancy.
+/// Units for an open order are allocated to it at the destination.
+pub async fn receive(
+    pool: &Pool,
+    id: i64,
+    received: Option<Counted>,
+) -> Result<(TransferView, Recorded)> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let transfer = lock(&transaction, id, "shipped", "received").await?;
+    let (sku, _, to, expected) = codes(&transfer)?;
+    let received = match received {
+        Some(received) if received.get() > expected.get() => {
+            return Err(Error::Refused {
+                field: "received".into(),
+                message: format!("at most {} units were sent", expected.get()),
+            })
+        }
+        Some(received) => received,
+        None => Counted::parse("received", expected.get())?,
+    };
+    let now = Utc::now();
+    let mut lines = vec![Line {
+        location: to.clone(),
+        sku: sku.clone(),
+        movement: Movement::TransferIn { expected, received },
+        occurred_at: now,
+    }];
+    let for_open_order: bool = transaction
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM transfers t JOIN orders o ON o.id = t.order_id
+                            WHERE t.id = $1 AND o.status = 'open')",
+            &[&id],
+        )
+        .await?
+        .get(0);
+    if for_open_order && received.get() > 0 {
+        lines.push(Line {
+            location: to,
+            sku,
+            movement: Movement::AllocateArrived(Qty::parse("received", received.get())?),
+            occurred_at: now,
+        });
+    }
+    let recorded = record_in(&transaction, "transfer", &lines).await?;
+    transaction
+        .execute(
+            "UPDATE transfers SET status = 'received', received = $2, received_at = now() WHERE id = $1",
+            &[&id, &received.get()],
+        )
+        .await?;
+    let transfer = get(&transaction, id).await?;
+    transaction.commit().await?;
+    Ok((transfer, recorded))
+}
+
+/// Cancels a planned transfer inside `transaction`, releasing its units at the source.
+pub async fn cancel_in(
+    transaction: &impl GenericClient,
+    id: i64,
+) -> Result<(TransferView, Recorded)> {
+    let transfer = lock(transaction, id, "planned", "cancelled").await?;
+    let (sku, from, _, qty) = codes(&transfer)?;
+    let lines = [Line {
+        location: from,
+        sku,
+        movement: Movement::Deallocate(qty),
+        occurred_at: Utc::now(),
+    }];
+    let recorded = record_in(transaction, "transfer", &lines).await?;
+    transaction
+        .execute(
+            "UPDATE transfers SET status = 'cancelled', cancelled_at = now() WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    Ok((get(transaction, id).await?, recorded))
+}
+
+/// Cancels a planned transfer that serves no order (an order's transfers go with the order).
+pub async fn cancel(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let transfer = get(&transaction, id).await?;
+    if let Some(order) = &transfer.order {
+        return Err(Error::Conflict(format!(
+            "transfer {id} serves order {order}; cancel the order instead"
+        )));
+    }
+    let cancelled = cancel_in(&transaction, id).await?;
+    transaction.commit().await?;
+    Ok(cancelled)
+}
+
+/// Creates transfers in their own transaction and returns them.
+pub async fn create(pool: &Pool, transfers: &[NewTransfer]) -> Result<Vec<TransferView>> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let ids = create_in(&transaction, transfers).await?;
+    let mut views = Vec::with_capacity(ids.len());
+    for id in ids {
+        views.push(get(&transaction, id).await?);
+    }
+    transaction.commit().await?;
+    Ok(views)
+}

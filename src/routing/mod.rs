@@ -1,0 +1,288 @@
+//! Order routing: gather candidates from the ledger and live holds, ask the solver where each
+//! line should come from, and hand the plan to the ledger. The solver is pure; this module is
+//! the shell around it.
+
+pub mod costs;
+
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::geo::Point;
+use crate::domain::location::{Location, LocationKind};
+use crate::domain::quantity::Qty;
+use crate::holds::{lifecycle, Redis};
+use crate::ledger::{self, stock::CandidateRow};
+use allot_solver::{
+    Candidate, Coordinates, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind,
+    OrderLine, SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
+};
+use deadpool_postgres::Pool;
+use std::collections::{BTreeMap, HashMap};
+
+/// Wall-clock budget of one sourcing solve; past it the greedy plan is used.
+pub const SOLVE_TIME_MS_MAX: u64 = 200;
+/// A split penalty so large that no optimal plan splits unless it has to.
+const NO_SPLIT_PENALTY: f64 = 1.0e7;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fulfilment {
+    Ship(Point),
+    Pickup(LocationCode),
+}
+
+/// What routing is asked: lines (summed per SKU), where they go, and the customer's tolerance.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub lines: Vec<(SkuCode, Qty)>,
+    pub fulfilment: Fulfilment,
+    pub allow_split: bool,
+    pub allow_partial: bool,
+    /// Units for the store's own stock (a clerk's transfer), not for a customer: the store's
+    /// shelf is not a source and it need not offer pickup.
+    pub restock: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ledger(#[from] ledger::Error),
+    #[error("{field}: {message}")]
+    Refused { field: String, message: String },
+    #[error("the solver refused its input: {0}")]
+    Solver(#[from] SolveError),
+    #[error("the solver did not finish: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The solver's plan with the locations it speaks of.
+pub struct Routed {
+    pub plan: SourcingPlan,
+    pub locations: HashMap<String, Location>,
+}
+
+impl Routed {
+    pub fn is_feasible(&self) -> bool {
+        !matches!(
+            self.plan.status,
+            SolveStatus::Infeasible { .. } | SolveStatus::Unsolved { .. }
+        )
+    }
+
+    pub fn sources_used(&self) -> usize {
+        let mut sources: Vec<&str> = self
+            .plan
+            .lines
+            .iter()
+            .flat_map(|line| line.sources.iter().map(|s| s.location.0.as_str()))
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        sources.len()
+    }
+}
+
+pub async fn route(pool: &Pool, redis: &Redis, request: &Request) -> Result<Routed, Error> {
+    let client = pool.get().await.map_err(ledger::Error::from)?;
+    let skus: Vec<&str> = request.lines.iter().map(|(sku, _)| sku.as_str()).collect();
+    let known = ledger::stock::known_skus(&client, &skus).await?;
+    if let Some(index) = request
+        .lines
+        .iter()
+        .position(|(sku, _)| !known.contains(sku.as_str()))
+    {
+        return Err(ledger::Error::UnknownSku {
+            field: format!("lines[{index}].sku"),
+            code: request.lines[index].0.to_string(),
+        }
+        .into());
+    }
+    let pickup_store = match &request.fulfilment {
+        Fulfilment::Pickup(code) => {
+            let (_, store) = ledger::locations::get(&client, code)
+                .await?
+                .ok_or_else(|| ledger::Error::UnknownLocation {
+                    field: "fulfilment.store".into(),
+                    code: code.to_string(),
+                })?;
+            if !store.pickup && !request.restock {
+                return Err(Error::Refused {
+                    field: "fulfilment.store".into(),
+                    message: format!("{code} does not offer pickup"),
+                });
+            }
+            Some(store)
+        }
+        Fulfilment::Ship(_) => None,
+    };
+    let rows = ledger::stock::candidates(&client, &skus).await?;
+    drop(client);
+    let held = held_units(redis, &rows).await;
+    let problem = problem(request, pickup_store.as_ref(), &rows, &held);
+    let mut locations: HashMap<String, Location> = rows
+        .into_iter()
+        .map(|row| (row.location.code.to_string(), row.location))
+        .collect();
+    if let Some(store) = pickup_store {
+        locations.insert(store.code.to_string(), store);
+    }
+    let plan =
+        tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
+    Ok(Routed { plan, locations })
+}
+
+/// Units in live holds per (SKU, location). Without Redis the holds are unknown: routing goes on
+/// and the ledger's guard still refuses what is not there.
+async fn held_units(redis: &Redis, rows: &[CandidateRow]) -> HashMap<(String, String), i64> {
+    let mut by_sku: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for row in rows {
+        by_sku
+            .entry(row.sku.as_str())
+            .or_default()
+            .push(row.location.code.as_str());
+    }
+    let mut held = HashMap::new();
+    for (sku, locations) in by_sku {
+        match lifecycle::held(redis, sku, &locations).await {
+            Ok(units) => {
+                for (location, units) in locations.iter().zip(units) {
+                    held.insert((sku.to_owned(), (*location).to_owned()), units);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "routing without live holds");
+                break;
+            }
+        }
+    }
+    held
+}
+
+fn solver_kind(kind: LocationKind) -> SolverKind {
+    match kind {
+        LocationKind::Store => SolverKind::Store,
+        LocationKind::Warehouse => SolverKind::Warehouse,
+    }
+}
+
+fn coordinates(point: Point) -> Coordinates {
+    Coordinates {
+        lat: point.latitude,
+        lon: point.longitude,
+    }
+}
+
+/// The sourcing problem of one request: pure, so it can be tested without a database.
+pub fn problem(
+    request: &Request,
+    pickup_store: Option<&Location>,
+    rows: &[CandidateRow],
+    held: &HashMap<(String, String), i64>,
+) -> SourcingProblem {
+    let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+    for row in rows {
+        let code = row.location.code.to_string();
+        let usable = match &request.fulfilment {
+            Fulfilment::Ship(_) => row.location.ship,
+            Fulfilment::Pickup(store) => !(request.restock && store == &row.location.code),
+        };
+        if !usable {
+            continue;
+        }
+        let available = row.available
+            - held
+                .get(&(row.sku.clone(), code.clone()))
+                .copied()
+                .unwrap_or(0);
+        if available <= 0 {
+            continue;
+        }
+        let candidate = candidates
+            .entry(code.clone())
+            .or_insert_with(|| candidate(&row.location));
+        candidate.stock.push(StockLevel {
+            sku: row.sku.as_str().into(),
+            available,
+            protected: match row.location.kind {
+                LocationKind::Store => costs::STORE_PROTECTED_UNITS.min(available),
+                LocationKind::Warehouse => 0,
+            },
+        });
+    }
+    let mut lanes = Vec::new();
+    let fulfilment = match (&request.fulfilment, pickup_store) {
+        (Fulfilment::Ship(point), _) => SolverFulfilment::Ship {
+            destination: coordinates(*point),
+        },
+        (Fulfilment::Pickup(code), store) => {
+            if let Some(store) = store {
+                candidates
+                    .entry(code.to_string())
+                    .or_insert_with(|| candidate(store));
+                for (from, source) in &candidates {
+                    if from != code.as_str() {
+                        let distance = store.point.distance_km(Point {
+                            latitude: source.position.lat,
+                            longitude: source.position.lon,
+                        });
+                        let kind = match source.kind {
+                            SolverKind::Store => LocationKind::Store,
+                            SolverKind::Warehouse => LocationKind::Warehouse,
+                        };
+                        let (cost_fixed, cost_per_unit, lead_time_hours) =
+                            costs::lane(kind, distance);
+                        lanes.push(Lane {
+                            from: from.as_str().into(),
+                            to: code.as_str().into(),
+                            cost_fixed,
+                            cost_per_unit,
+                            lead_time_hours,
+                        });
+                    }
+                }
+            }
+            SolverFulfilment::Pickup {
+                store: code.as_str().into(),
+            }
+        }
+    };
+    SourcingProblem {
+        lines: request
+            .lines
+            .iter()
+            .map(|(sku, qty)| OrderLine {
+                sku: sku.as_str().into(),
+                qty: qty.get(),
+            })
+            .collect(),
+        fulfilment,
+        candidates: candidates.into_values().collect(),
+        lanes,
+        costs: SourcingCosts {
+            shipment_fixed: costs::SHIPMENT_FIXED,
+            shipping_per_unit_km: costs::SHIPPING_PER_UNIT_KM,
+            split_penalty: if request.allow_split {
+                costs::SPLIT_PENALTY
+            } else {
+                NO_SPLIT_PENALTY
+            },
+            protection_per_unit: costs::PROTECTION_PER_UNIT,
+            unfulfilled_per_unit: if request.allow_partial {
+                costs::UNFULFILLED_PER_UNIT
+            } else {
+                0.0
+            },
+        },
+        allow_partial: request.allow_partial,
+        time_limit_ms: SOLVE_TIME_MS_MAX,
+    }
+}
+
+fn candidate(location: &Location) -> Candidate {
+    Candidate {
+        location: location.code.as_str().into(),
+        kind: solver_kind(location.kind),
+        position: coordinates(location.point),
+        stock: Vec::new(),
+        handling_per_unit: costs::handling_per_unit(location.kind),
+        handling_hours: costs::handling_hours(location.kind),
+        capacity_units: None,
+    }
+}
