@@ -287,6 +287,12 @@ pub async fn place(
         })
         .transpose()?;
     let request_hash = sha_of(&body.document);
+    // A retry must not be routed again: the first attempt's units are already allocated.
+    if let Some(Reply::Replayed(document)) =
+        orders::replay(&state.client().await?, &client_order_id, &request_hash).await?
+    {
+        return Ok(HttpResponse::Ok().json(document));
+    }
     let destination = match &request.fulfilment {
         Fulfilment::Ship(point) => orders::Destination::Ship(*point),
         Fulfilment::Pickup(store) => orders::Destination::Pickup(store.clone()),

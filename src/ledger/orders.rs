@@ -151,7 +151,9 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
         .await?;
     let Some(row) = inserted else {
         drop(transaction);
-        return replay(&client, order).await;
+        return replay(&client, &order.client_order_id, &order.request_hash)
+            .await?
+            .ok_or_else(|| Error::Conflict("the order vanished while being placed".into()));
     };
     let order_id: i64 = row.get(0);
     let now = Utc::now();
@@ -227,20 +229,29 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
     Ok(Reply::Fresh(view))
 }
 
-async fn replay(client: &impl GenericClient, order: &NewOrder) -> Result<Reply<OrderView>> {
-    let row = client
-        .query_one(
+/// The stored response of an order already placed under this id, if any; a different request
+/// under the same id is refused.
+pub async fn replay(
+    client: &impl GenericClient,
+    client_order_id: &str,
+    request_hash: &[u8],
+) -> Result<Option<Reply<OrderView>>> {
+    let Some(row) = client
+        .query_opt(
             "SELECT request_hash, response FROM orders WHERE client_order_id = $1",
-            &[&order.client_order_id],
+            &[&client_order_id],
         )
-        .await?;
-    if row.get::<_, &[u8]>(0) != order.request_hash.as_slice() {
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.get::<_, &[u8]>(0) != request_hash {
         return Err(Error::Refused {
             field: "id".into(),
             message: "was already used for a different order".into(),
         });
     }
-    Ok(Reply::Replayed(row.get(1)))
+    Ok(Some(Reply::Replayed(row.get(1))))
 }
 
 /// The order's id for its client order id, if it exists.

@@ -7,4 +7,5 @@ mod import;
 mod input_errors;
 mod ledger;
 mod operations;
+mod orders;
 mod stock;
