@@ -44,14 +44,18 @@ impl Point {
         Ok(point)
     }
 
-    /// Great-circle distance; good to a few metres at city scale, which is all routing needs.
+    /// Great-circle distance; the solver's, so routing and lookups agree to the metre.
     pub fn distance_km(self, other: Point) -> f64 {
-        const EARTH_RADIUS_KM: f64 = 6371.0;
-        let (lat1, lat2) = (self.latitude.to_radians(), other.latitude.to_radians());
-        let dlat = lat2 - lat1;
-        let dlon = (other.longitude - self.longitude).to_radians();
-        let a = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
-        2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
+        allot_solver::haversine_km(self.into(), other.into())
+    }
+}
+
+impl From<Point> for allot_solver::Coordinates {
+    fn from(point: Point) -> Self {
+        Self {
+            lat: point.latitude,
+            lon: point.longitude,
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use crate::domain::quantity::Qty;
 use crate::holds::{lifecycle, Redis};
 use crate::ledger::{self, stock::CandidateRow};
 use allot_solver::{
-    Candidate, Coordinates, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind,
-    OrderLine, SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
+    Candidate, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind, OrderLine,
+    SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
 };
 use deadpool_postgres::Pool;
 use std::collections::{BTreeMap, HashMap};
@@ -162,13 +162,6 @@ fn solver_kind(kind: LocationKind) -> SolverKind {
     }
 }
 
-fn coordinates(point: Point) -> Coordinates {
-    Coordinates {
-        lat: point.latitude,
-        lon: point.longitude,
-    }
-}
-
 /// The sourcing problem of one request: pure, so it can be tested without a database.
 pub fn problem(
     request: &Request,
@@ -209,7 +202,7 @@ pub fn problem(
     let mut lanes = Vec::new();
     let fulfilment = match (&request.fulfilment, pickup_store) {
         (Fulfilment::Ship(point), _) => SolverFulfilment::Ship {
-            destination: coordinates(*point),
+            destination: (*point).into(),
         },
         (Fulfilment::Pickup(code), store) => {
             if let Some(store) = store {
@@ -279,7 +272,7 @@ fn candidate(location: &Location) -> Candidate {
     Candidate {
         location: location.code.as_str().into(),
         kind: solver_kind(location.kind),
-        position: coordinates(location.point),
+        position: location.point.into(),
         stock: Vec::new(),
         handling_per_unit: costs::handling_per_unit(location.kind),
         handling_hours: costs::handling_hours(location.kind),
