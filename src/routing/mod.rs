@@ -279,3 +279,97 @@ fn candidate(location: &Location) -> Candidate {
         capacity_units: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(code: &str, kind: LocationKind, ship: bool) -> Location {
+        Location {
+            code: LocationCode::parse("code", code).unwrap(),
+            name: code.into(),
+            kind,
+            point: Point::parse("", 25.0, 121.5).unwrap(),
+            pickup: kind == LocationKind::Store,
+            ship,
+            safety_stock: 0,
+        }
+    }
+
+    fn row(location: &Location, available: i64) -> CandidateRow {
+        CandidateRow {
+            location: location.clone(),
+            sku: "TEE".into(),
+            available,
+        }
+    }
+
+    fn request(fulfilment: Fulfilment, restock: bool) -> Request {
+        Request {
+            lines: vec![(
+                SkuCode::parse("sku", "TEE").unwrap(),
+                Qty::parse("qty", 2).unwrap(),
+            )],
+            fulfilment,
+            allow_split: true,
+            allow_partial: false,
+            restock,
+        }
+    }
+
+    #[test]
+    fn shipping_uses_only_ship_from_locations_and_subtracts_live_holds() {
+        let shipper = location("S1", LocationKind::Store, true);
+        let shop_only = location("S2", LocationKind::Store, false);
+        let warehouse = location("W", LocationKind::Warehouse, true);
+        let rows = [row(&shipper, 3), row(&shop_only, 9), row(&warehouse, 5)];
+        let held = HashMap::from([
+            (("TEE".to_owned(), "W".to_owned()), 5),
+            (("TEE".to_owned(), "S1".to_owned()), 1),
+        ]);
+        let point = Point::parse("", 25.0, 121.5).unwrap();
+        let problem = problem(&request(Fulfilment::Ship(point), false), None, &rows, &held);
+        let codes: Vec<&str> = problem
+            .candidates
+            .iter()
+            .map(|c| c.location.0.as_str())
+            .collect();
+        assert_eq!(codes, ["S1"], "S2 does not ship; W's units are all held");
+        assert_eq!(problem.candidates[0].stock[0].available, 2);
+        assert_eq!(
+            problem.candidates[0].stock[0].protected,
+            costs::STORE_PROTECTED_UNITS
+        );
+        assert!(problem.lanes.is_empty());
+    }
+
+    #[test]
+    fn a_pickup_store_gets_a_lane_from_every_other_source_and_restock_skips_its_shelf() {
+        let store = location("P", LocationKind::Store, false);
+        let other = location("N", LocationKind::Store, false);
+        let warehouse = location("W", LocationKind::Warehouse, true);
+        let rows = [row(&store, 4), row(&other, 1), row(&warehouse, 9)];
+        let pickup = Fulfilment::Pickup(store.code.clone());
+        let customer = problem(
+            &request(pickup.clone(), false),
+            Some(&store),
+            &rows,
+            &HashMap::new(),
+        );
+        assert_eq!(customer.candidates.len(), 3);
+        assert_eq!(customer.lanes.len(), 2);
+        assert!(customer.lanes.iter().all(|lane| lane.to.0 == "P"));
+        let restock = problem(&request(pickup, true), Some(&store), &rows, &HashMap::new());
+        let shelf = restock
+            .candidates
+            .iter()
+            .find(|c| c.location.0 == "P")
+            .unwrap();
+        assert!(
+            shelf.stock.is_empty(),
+            "a store does not restock from its own shelf"
+        );
+        let plan = allot_solver::solve_sourcing(&restock).unwrap();
+        assert!(plan.lines[0].sources.iter().all(|s| s.location.0 != "P"));
+    }
+}
