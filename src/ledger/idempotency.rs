@@ -4,7 +4,7 @@
 //! differs); otherwise the work runs and the response is stored in the same commit. A crash
 //! leaves nothing half-done: the lock and the work vanish together.
 
-use super::{Error, Result};
+use super::{Cached, Error, Result};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -57,7 +57,7 @@ impl Key {
 /// and its response is to be replayed.
 pub async fn claim(transaction: &impl GenericClient, key: &Key) -> Result<Option<Value>> {
     let locked: bool = transaction
-        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key.lock_id()])
+        .cached_query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key.lock_id()])
         .await?
         .get(0);
     if !locked {
@@ -66,7 +66,7 @@ pub async fn claim(transaction: &impl GenericClient, key: &Key) -> Result<Option
         ));
     }
     let stored = transaction
-        .query_opt(
+        .cached_query_opt(
             "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
             &[&key.scope, &key.key],
         )
@@ -89,7 +89,7 @@ pub async fn store(
     response: &Value,
 ) -> Result<()> {
     transaction
-        .execute(
+        .cached_execute(
             "INSERT INTO idempotency_keys (scope, key, request_hash, status, response)
              VALUES ($1, $2, $3, $4, $5)",
             &[

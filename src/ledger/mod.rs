@@ -10,9 +10,11 @@ pub mod stock;
 pub mod transfers;
 
 use crate::domain::Invalid;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 mod embedded {
     refinery::embed_migrations!("sql");
@@ -46,6 +48,37 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Queries through each connection's statement cache: a cached statement is one round trip,
+/// a fresh one two (prepare, then execute).
+#[allow(async_fn_in_trait)]
+pub trait Cached: GenericClient {
+    async fn cached_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let statement = self.prepare_cached(sql).await?;
+        Ok(self.query(&statement, params).await?)
+    }
+
+    async fn cached_query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>> {
+        let statement = self.prepare_cached(sql).await?;
+        Ok(self.query_opt(&statement, params).await?)
+    }
+
+    async fn cached_query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+        let statement = self.prepare_cached(sql).await?;
+        Ok(self.query_one(&statement, params).await?)
+    }
+
+    async fn cached_execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let statement = self.prepare_cached(sql).await?;
+        Ok(self.execute(&statement, params).await?)
+    }
+}
+
+impl<T: GenericClient> Cached for T {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {

@@ -2,7 +2,7 @@
 //! same transaction, the response stored with the idempotency key.
 
 use super::idempotency::{self, Key};
-use super::{Error, Result};
+use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::{apply_batch, Balance, Discrepancy, EntryKind, Movement, Refusal};
 use chrono::{DateTime, Utc};
@@ -126,7 +126,7 @@ pub async fn record_in(
 
     let entry_count: i64 = outcomes.iter().map(|o| o.entries.len() as i64).sum();
     let movement_ids: Vec<i64> = transaction
-        .query(
+        .cached_query(
             "SELECT nextval(pg_get_serial_sequence('movements', 'id')) FROM generate_series(1, $1::int8)",
             &[&entry_count],
         )
@@ -191,11 +191,11 @@ async fn resolve(client: &impl GenericClient, lines: &[Line]) -> Result<Vec<Ids>
     let (sku_params, location_params) = ([&sku_codes as _], [&location_codes as _]);
     // Both lookups go out pipelined on the one connection.
     let (sku_rows, location_rows) = tokio::try_join!(
-        client.query(
+        client.cached_query(
             "SELECT code, id FROM skus WHERE code = ANY($1)",
             &sku_params
         ),
-        client.query(
+        client.cached_query(
             "SELECT code, id FROM locations WHERE code = ANY($1)",
             &location_params
         ),
@@ -243,17 +243,21 @@ async fn lock_balances(
         JOIN locations l ON l.id = b.location_id
         ORDER BY b.sku_id, b.location_id
         FOR UPDATE OF b";
-    let mut rows = client.query(select, &[&sku_ids, &location_ids]).await?;
+    let mut rows = client
+        .cached_query(select, &[&sku_ids, &location_ids])
+        .await?;
     if rows.len() < keys.len() {
         client
-            .execute(
+            .cached_execute(
                 "INSERT INTO balances (sku_id, location_id)
                  SELECT * FROM unnest($1::int8[], $2::int8[]) ORDER BY 1, 2
                  ON CONFLICT DO NOTHING",
                 &[&sku_ids, &location_ids],
             )
             .await?;
-        rows = client.query(select, &[&sku_ids, &location_ids]).await?;
+        rows = client
+            .cached_query(select, &[&sku_ids, &location_ids])
+            .await?;
     }
     assert_eq!(
         rows.len(),
@@ -315,7 +319,7 @@ impl MovementRows {
 
     async fn insert(&self, client: &impl GenericClient) -> Result<()> {
         client
-            .execute(
+            .cached_execute(
                 "INSERT INTO movements (id, sku_id, location_id, kind, qty, on_hand_delta,
                      allocated_delta, in_transit_delta, reason, request_id, occurred_at)
                  SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
@@ -372,7 +376,7 @@ async fn write_balances(
         });
     }
     let versions: HashMap<Ids, i64> = client
-        .query(
+        .cached_query(
             "UPDATE balances b SET on_hand = v.on_hand, allocated = v.allocated,
                  in_transit = v.in_transit, version = b.version + 1, updated_at = now()
              FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
@@ -401,7 +405,7 @@ async fn insert_discrepancies(
     let column = |f: fn(&(Ids, i64, Discrepancy)) -> i64| rows.iter().map(f).collect::<Vec<_>>();
     let kinds: Vec<&str> = rows.iter().map(|r| r.2.kind.as_str()).collect();
     client
-        .execute(
+        .cached_execute(
             "INSERT INTO discrepancies (sku_id, location_id, movement_id, kind, on_hand_before,
                  on_hand_after, allocated, shortfall)
              SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],

@@ -5,7 +5,7 @@
 use super::idempotency::{self, Key};
 use super::movements::{record_in, Line, Reply};
 use super::transfers::{self, NewTransfer, Reason, TransferView};
-use super::{Error, Result};
+use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::ledger::Movement;
@@ -127,7 +127,7 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
         Destination::Pickup(store) => ("pickup", Some(store.as_str()), None, None),
     };
     let inserted = transaction
-        .query_opt(
+        .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
                  longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost)
              VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
@@ -200,7 +200,7 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
     };
     for line in &order.lines {
         transaction
-            .execute(
+            .cached_execute(
                 "INSERT INTO order_lines (order_id, sku_id, source_location_id, route, transfer_id,
                      qty, ready_at)
                  SELECT $1, s.id, l.id, $4, $5, $6, $7
@@ -220,7 +220,7 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
     let view = view(&transaction, order_id).await?;
     let response = serde_json::to_value(&view).expect("an order view serialises");
     transaction
-        .execute(
+        .cached_execute(
             "UPDATE orders SET response = $2 WHERE id = $1",
             &[&order_id, &response],
         )
@@ -237,7 +237,7 @@ pub async fn replay(
     request_hash: &[u8],
 ) -> Result<Option<Reply<OrderView>>> {
     let Some(row) = client
-        .query_opt(
+        .cached_query_opt(
             "SELECT request_hash, response FROM orders WHERE client_order_id = $1",
             &[&client_order_id],
         )
@@ -257,7 +257,7 @@ pub async fn replay(
 /// The order's id for its client order id, if it exists.
 pub async fn id_of(client: &impl GenericClient, client_order_id: &str) -> Result<i64> {
     client
-        .query_opt(
+        .cached_query_opt(
             "SELECT id FROM orders WHERE client_order_id = $1",
             &[&client_order_id],
         )
@@ -268,7 +268,7 @@ pub async fn id_of(client: &impl GenericClient, client_order_id: &str) -> Result
 
 pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderView> {
     let order = client
-        .query_one(
+        .cached_query_one(
             "SELECT o.client_order_id, o.status, o.mode, p.code, o.latitude, o.longitude,
                     o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at
              FROM orders o
@@ -279,7 +279,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         )
         .await?;
     let lines = client
-        .query(
+        .cached_query(
             "SELECT s.code, ol.qty, l.code, ol.route, ol.ready_at, ol.fulfilled, ol.cancelled,
                     ol.returned, ol.transfer_id, t.status
              FROM order_lines ol
@@ -407,7 +407,7 @@ async fn lock(
     action: &str,
 ) -> Result<(String, Option<String>, Vec<Locked>)> {
     let order = client
-        .query_one(
+        .cached_query_one(
             "SELECT o.status, o.mode, p.code FROM orders o
              LEFT JOIN locations p ON p.id = o.pickup_location_id
              WHERE o.id = $1 FOR UPDATE OF o",
@@ -421,7 +421,7 @@ async fn lock(
         )));
     }
     let rows = client
-        .query(
+        .cached_query(
             "SELECT ol.id, s.code, l.code, ol.route, ol.qty, ol.fulfilled, ol.cancelled, ol.returned,
                     ol.transfer_id, t.status, t.received
              FROM order_lines ol
@@ -465,7 +465,7 @@ where
     }
     work(&transaction).await?;
     transaction
-        .execute(
+        .cached_execute(
             "UPDATE orders SET status = 'completed'
              WHERE id = $1 AND status = 'open'
                AND NOT EXISTS (SELECT 1 FROM order_lines
@@ -540,7 +540,7 @@ pub async fn pick_up(
             let owned: Vec<Locked> = of_sku.into_iter().map(clone_locked).collect();
             for (position, units) in take(&owned, qty.get(), Locked::ready_for_pickup) {
                 transaction
-                    .execute(
+                    .cached_execute(
                         "UPDATE order_lines SET fulfilled = fulfilled + $2 WHERE id = $1",
                         &[&owned[position].id, &units],
                     )
@@ -604,7 +604,7 @@ pub async fn fulfil(
                 )));
             }
             transaction
-                .execute("UPDATE order_lines SET fulfilled = fulfilled + $2 WHERE id = $1", &[&line.id, &qty.get()])
+                .cached_execute("UPDATE order_lines SET fulfilled = fulfilled + $2 WHERE id = $1", &[&line.id, &qty.get()])
                 .await?;
             movements.push(Line {
                 location: source.clone(),
@@ -661,7 +661,7 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Rep
                 }
             }
             transaction
-                .execute(
+                .cached_execute(
                     "UPDATE order_lines SET cancelled = cancelled + $2 WHERE id = $1",
                     &[&line.id, &remaining],
                 )
@@ -671,7 +671,7 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Rep
             record_in(transaction, "lines", &movements).await?;
         }
         transaction
-            .execute(
+            .cached_execute(
                 "UPDATE orders SET status = 'cancelled' WHERE id = $1",
                 &[&order_id],
             )
@@ -696,13 +696,13 @@ pub async fn take_back(
         }
     }
     transaction
-        .execute(
+        .cached_execute(
             "SELECT 1 FROM orders WHERE id = $1 FOR UPDATE",
             &[&order_id],
         )
         .await?;
     let rows = transaction
-        .query(
+        .cached_query(
             "SELECT ol.id, s.code, ol.fulfilled - ol.returned FROM order_lines ol
              JOIN skus s ON s.id = ol.sku_id WHERE ol.order_id = $1 ORDER BY ol.id FOR UPDATE OF ol",
             &[&order_id],
@@ -727,7 +727,7 @@ pub async fn take_back(
             let units = units.min(left);
             if units > 0 {
                 transaction
-                    .execute(
+                    .cached_execute(
                         "UPDATE order_lines SET returned = returned + $2 WHERE id = $1",
                         &[&id, &units],
                     )
@@ -769,7 +769,7 @@ pub async fn attribution(
     to: DateTime<Utc>,
 ) -> Result<Vec<AttributionRow>> {
     let rows = client
-        .query(
+        .cached_query(
             "SELECT r.code, o.referrer_clerk, count(DISTINCT o.id),
                     sum(ol.qty - ol.cancelled)::int8, sum(ol.fulfilled - ol.returned)::int8
              FROM orders o
@@ -796,7 +796,7 @@ pub async fn attribution(
 /// Every (SKU, location) whose balance an order's steps move: its sources and its pickup store.
 pub async fn touched(client: &impl GenericClient, order_id: i64) -> Result<Vec<(String, String)>> {
     let rows = client
-        .query(
+        .cached_query(
             "SELECT s.code, l.code FROM order_lines ol
              JOIN skus s ON s.id = ol.sku_id JOIN locations l ON l.id = ol.source_location_id
              WHERE ol.order_id = $1

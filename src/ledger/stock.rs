@@ -2,7 +2,7 @@
 //! audit trail and the discrepancies.
 
 use super::locations::{self, COLUMNS as LOCATION_COLUMNS};
-use super::Result;
+use super::{Cached, Result};
 use crate::domain::ledger::Balance;
 use crate::domain::location::Location;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ pub async fn by_sku(
     let rows = match as_of {
         None => {
             client
-                .query(
+                .cached_query(
                     &format!(
                         "SELECT {LOCATION_COLUMNS}, b.on_hand, b.allocated, b.in_transit
                          FROM balances b JOIN locations l ON l.id = b.location_id
@@ -32,7 +32,7 @@ pub async fn by_sku(
         }
         Some(instant) => {
             client
-                .query(
+                .cached_query(
                     &format!(
                         "SELECT {LOCATION_COLUMNS}, f.on_hand, f.allocated, f.in_transit
                          FROM (SELECT location_id, sum(on_hand_delta)::int8 AS on_hand,
@@ -79,7 +79,7 @@ pub async fn by_location(
     limit: i64,
 ) -> Result<Vec<SkuBalance>> {
     let rows = client
-        .query(
+        .cached_query(
             "SELECT s.code, s.name, b.on_hand, b.allocated, b.in_transit
              FROM balances b JOIN skus s ON s.id = b.sku_id
              WHERE b.location_id = $1 AND ($2::text IS NULL OR s.code > $2)
@@ -130,7 +130,7 @@ pub async fn movements(
     filter: &MovementFilter,
 ) -> Result<Vec<MovementRow>> {
     let rows = client
-        .query(
+        .cached_query(
             "SELECT m.id, l.code, s.code, m.kind, m.qty, m.on_hand_delta, m.allocated_delta,
                     m.in_transit_delta, m.reason, m.request_id, m.occurred_at, m.recorded_at
              FROM movements m
@@ -193,7 +193,7 @@ pub async fn discrepancies(
     limit: i64,
 ) -> Result<Vec<DiscrepancyRow>> {
     let rows = client
-        .query(
+        .cached_query(
             "SELECT d.id, l.code, s.code, d.kind, d.movement_id, d.on_hand_before,
                     d.on_hand_after, d.allocated, d.shortfall, d.created_at
              FROM discrepancies d
@@ -235,7 +235,10 @@ pub async fn id_of(
         IdTable::Skus => "SELECT id FROM skus WHERE code = $1",
     };
     Ok(Some(
-        client.query_opt(sql, &[&code]).await?.map(|row| row.get(0)),
+        client
+            .cached_query_opt(sql, &[&code])
+            .await?
+            .map(|row| row.get(0)),
     ))
 }
 
@@ -249,7 +252,7 @@ pub enum IdTable {
 /// their movements, or that hold a negative figure. Empty on a healthy ledger.
 pub async fn invariant_violations(client: &impl GenericClient) -> Result<Vec<String>> {
     let rows = client
-        .query(
+        .cached_query(
             "WITH folded AS (
                  SELECT sku_id, location_id, sum(on_hand_delta) AS on_hand,
                         sum(allocated_delta) AS allocated, sum(in_transit_delta) AS in_transit
@@ -281,7 +284,7 @@ pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Resul
     let skus: Vec<&str> = pairs.iter().map(|p| p.0).collect();
     let locations: Vec<&str> = pairs.iter().map(|p| p.1).collect();
     let rows = client
-        .query(
+        .cached_query(
             "SELECT s.id IS NOT NULL, l.id IS NOT NULL,
                     coalesce(b.on_hand, 0) - coalesce(b.allocated, 0) - coalesce(l.safety_stock, 0),
                     coalesce(b.version, 0)
@@ -317,7 +320,7 @@ pub struct CandidateRow {
 /// Every location with promisable units of any of `skus`.
 pub async fn candidates(client: &impl GenericClient, skus: &[&str]) -> Result<Vec<CandidateRow>> {
     let rows = client
-        .query(
+        .cached_query(
             &format!(
                 "SELECT {LOCATION_COLUMNS}, s.code, b.on_hand - b.allocated - l.safety_stock
                  FROM balances b
@@ -344,7 +347,7 @@ pub async fn known_skus(
     skus: &[&str],
 ) -> Result<std::collections::HashSet<String>> {
     let rows = client
-        .query("SELECT code FROM skus WHERE code = ANY($1)", &[&skus])
+        .cached_query("SELECT code FROM skus WHERE code = ANY($1)", &[&skus])
         .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }

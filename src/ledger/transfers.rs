@@ -3,7 +3,7 @@
 //! destination; for an order, allocated to it there) — or cancelled while still planned.
 
 use super::movements::{record_in, Line, Recorded};
-use super::{Error, Result};
+use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
 use crate::domain::quantity::{Counted, Qty};
@@ -97,7 +97,7 @@ pub async fn create_in(
     let mut ids = Vec::with_capacity(transfers.len());
     for transfer in transfers {
         let row = transaction
-            .query_one(
+            .cached_query_one(
                 "INSERT INTO transfers (sku_id, from_location_id, to_location_id, qty, reason,
                      order_id, lead_time_hours)
                  SELECT s.id, f.id, t.id, $4, $5, $6, $7
@@ -154,7 +154,7 @@ fn view(row: &tokio_postgres::Row) -> TransferView {
 
 pub async fn get(client: &impl GenericClient, id: i64) -> Result<TransferView> {
     let row = client
-        .query_opt(&format!("{VIEW} WHERE t.id = $1"), &[&id])
+        .cached_query_opt(&format!("{VIEW} WHERE t.id = $1"), &[&id])
         .await?
         .ok_or_else(|| Error::NotFound(format!("no transfer {id}")))?;
     Ok(view(&row))
@@ -171,7 +171,7 @@ pub struct Filter {
 
 pub async fn list(client: &impl GenericClient, filter: &Filter) -> Result<Vec<TransferView>> {
     let rows = client
-        .query(
+        .cached_query(
             &format!(
                 "{VIEW}
                  WHERE ($1::int8 IS NULL OR t.from_location_id = $1 OR t.to_location_id = $1)
@@ -200,7 +200,7 @@ async fn lock(
     action: &str,
 ) -> Result<TransferView> {
     let row = client
-        .query_opt(&format!("{VIEW} WHERE t.id = $1 FOR UPDATE OF t"), &[&id])
+        .cached_query_opt(&format!("{VIEW} WHERE t.id = $1 FOR UPDATE OF t"), &[&id])
         .await?
         .ok_or_else(|| Error::NotFound(format!("no transfer {id}")))?;
     let transfer = view(&row);
@@ -245,7 +245,7 @@ pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
     ];
     let recorded = record_in(&transaction, "transfer", &lines).await?;
     transaction
-        .execute(
+        .cached_execute(
             "UPDATE transfers SET status = 'shipped', shipped_at = now() WHERE id = $1",
             &[&id],
         )
@@ -284,7 +284,7 @@ pub async fn receive(
         occurred_at: now,
     }];
     let for_open_order: bool = transaction
-        .query_one(
+        .cached_query_one(
             "SELECT EXISTS (SELECT 1 FROM transfers t JOIN orders o ON o.id = t.order_id
                             WHERE t.id = $1 AND o.status = 'open')",
             &[&id],
@@ -301,7 +301,7 @@ pub async fn receive(
     }
     let recorded = record_in(&transaction, "transfer", &lines).await?;
     transaction
-        .execute(
+        .cached_execute(
             "UPDATE transfers SET status = 'received', received = $2, received_at = now() WHERE id = $1",
             &[&id, &received.get()],
         )
@@ -326,7 +326,7 @@ pub async fn cancel_in(
     }];
     let recorded = record_in(transaction, "transfer", &lines).await?;
     transaction
-        .execute(
+        .cached_execute(
             "UPDATE transfers SET status = 'cancelled', cancelled_at = now() WHERE id = $1",
             &[&id],
         )
