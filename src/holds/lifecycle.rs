@@ -49,6 +49,8 @@ pub struct HoldView {
     pub status: HoldStatus,
     pub expires_at: DateTime<Utc>,
     pub lines: Vec<HoldLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
@@ -92,11 +94,7 @@ pub async fn place(
         invocation
             .arg(&id)
             .arg(request.ttl_ms)
-            .arg(if request.client_id.is_some() {
-                "1"
-            } else {
-                "0"
-            })
+            .arg(request.client_id.as_deref().unwrap_or(""))
             .arg(&lines_json)
             .arg(&fingerprint)
             .arg(RECORD_RETENTION_MS);
@@ -111,6 +109,7 @@ pub async fn place(
                     status: HoldStatus::Held,
                     expires_at: at(reply.get(1).map(number).unwrap_or_default()),
                     lines: request.lines.clone(),
+                    client_id: request.client_id.clone(),
                 };
                 return Ok((view, false));
             }
@@ -241,6 +240,9 @@ pub async fn get(redis: &Redis, id: &str) -> Result<HoldView, Error> {
         status,
         expires_at: at(expires_ms),
         lines,
+        client_id: field("client_id")
+            .filter(|client_id| !client_id.is_empty())
+            .map(str::to_owned),
     })
 }
 
@@ -261,7 +263,7 @@ async fn transition(
     let mut invocation = TRANSITION_SCRIPT.prepare_invoke();
     invocation
         .key(redis.record_key(&hold.id))
-        .key(redis.client_key(""));
+        .key(redis.client_key(hold.client_id.as_deref().unwrap_or("")));
     for line in &hold.lines {
         let (sku, location) = (line.sku.as_str(), line.location.as_str());
         invocation

@@ -39,12 +39,13 @@ end
 "#;
 
 /// KEYS: record, client, then (base, held, qty) per line.
-/// ARGV: id, ttl ms, use client (0/1), lines JSON, fingerprint, retention ms, then qty per line.
+/// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, then qty
+/// per line.
 /// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
 /// `{'short', i, available, ...}` (1-based line numbers).
 const HOLD: &str = r#"
 local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
-if ARGV[3] == '1' then
+if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
 end
@@ -73,9 +74,9 @@ for i = 1, lines do
   redis.call('HINCRBY', KEYS[3 * i + 2], 'total', tonumber(ARGV[6 + i]))
 end
 redis.call('HSET', KEYS[1], 'status', 'held', 'expires_ms', expires, 'lines', ARGV[4],
-  'fingerprint', fingerprint)
+  'fingerprint', fingerprint, 'client_id', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ttl + retention)
-if ARGV[3] == '1' then
+if ARGV[3] ~= '' then
   redis.call('SET', KEYS[2], id .. ':' .. fingerprint, 'PX', ttl + retention)
 end
 return {'held', expires}

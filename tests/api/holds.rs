@@ -196,6 +196,24 @@ async fn the_same_client_id_gets_the_same_hold() {
     assert_eq!(second.status, StatusCode::OK);
     assert_eq!(second.body["id"], first.body["id"]);
     assert_eq!(app.balance("S1", "TEE").await["held"], 2, "held once");
+    let id = first.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/v1/holds/{id}")).await.body["client_id"],
+        "cart-42"
+    );
+    let extended = app
+        .post(&format!("/v1/holds/{id}/extend"), &json!({"ttl_s": 900}))
+        .await;
+    assert_eq!(extended.status, StatusCode::OK);
+    let mut redis = app.redis_connection();
+    let client_ttl_ms: i64 = redis::cmd("PTTL")
+        .arg(app.redis_key("{%:c:cart-42}"))
+        .query(&mut redis)
+        .unwrap();
+    assert!(
+        client_ttl_ms > 800_000,
+        "the client id lives as long as its hold: {client_ttl_ms}"
+    );
     let different = json!({"lines": [{"sku": "TEE", "location": "S1", "qty": 1}], "ttl_s": 60, "client_id": "cart-42"});
     let reused = app.post("/v1/holds", &different).await;
     assert_eq!(reused.status, StatusCode::CONFLICT);
