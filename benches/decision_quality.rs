@@ -1,0 +1,202 @@
+//! Decision quality: Allot's routing (the sourcing model with the chain's cost model) against
+//! nearest-store greedy routing, on the same generated orders, in the same run.
+//!
+//! `cargo bench --bench decision_quality` prints total cost, split shipments/batches and solve
+//! time for both. The chain: 200 stores around Taipei and 2 warehouses; each store carries about
+//! 30% of 1,000 SKUs (1–8 units), the warehouses most of the range. Each order is routed against
+//! the same opening stock (orders are independent), so the comparison is per decision.
+
+use allot::domain::codes::{LocationCode, SkuCode};
+use allot::domain::geo::Point;
+use allot::domain::location::{Location, LocationKind};
+use allot::domain::quantity::Qty;
+use allot::ledger::stock::CandidateRow;
+use allot::routing::{problem, Fulfilment, Request};
+use allot_solver::{solve_sourcing, solve_sourcing_greedy, SolveStatus, SourcingPlan};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const STORES: usize = 200;
+const SKUS: usize = 1_000;
+const ORDERS: usize = 3_000;
+
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+
+    fn around(&mut self, centre: f64, spread: f64) -> f64 {
+        centre + (self.next(20_001) as f64 / 10_000.0 - 1.0) * spread
+    }
+}
+
+fn location(code: String, kind: LocationKind, point: Point) -> Location {
+    Location {
+        code: LocationCode::parse("code", &code).expect("generated code"),
+        name: code,
+        kind,
+        point,
+        pickup: kind == LocationKind::Store,
+        ship: true,
+        safety_stock: 0,
+    }
+}
+
+struct Totals {
+    cost: f64,
+    splits: usize,
+    infeasible: usize,
+    time: Duration,
+}
+
+fn sources(plan: &SourcingPlan) -> usize {
+    let mut used: Vec<&str> = plan
+        .lines
+        .iter()
+        .flat_map(|line| line.sources.iter().map(|s| s.location.0.as_str()))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    used.len()
+}
+
+fn main() {
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let mut locations = Vec::new();
+    for index in 0..STORES {
+        let point = Point::parse("", random.around(25.04, 0.15), random.around(121.53, 0.15))
+            .expect("a point near Taipei");
+        locations.push(location(format!("S{index:03}"), LocationKind::Store, point));
+    }
+    for (index, (latitude, longitude)) in [(25.0, 121.3), (24.95, 121.6)].into_iter().enumerate() {
+        let point = Point::parse("", latitude, longitude).expect("a warehouse point");
+        locations.push(location(
+            format!("W{index}"),
+            LocationKind::Warehouse,
+            point,
+        ));
+    }
+    let mut stock: HashMap<String, Vec<CandidateRow>> = HashMap::new();
+    for sku in 0..SKUS {
+        let code = format!("SKU{sku:04}");
+        for location in &locations {
+            let units = match location.kind {
+                LocationKind::Store if random.next(100) < 30 => 1 + random.next(8) as i64,
+                LocationKind::Warehouse if random.next(100) < 85 => 20 + random.next(180) as i64,
+                _ => 0,
+            };
+            if units > 0 {
+                stock.entry(code.clone()).or_default().push(CandidateRow {
+                    location: location.clone(),
+                    sku: code.clone(),
+                    available: units,
+                });
+            }
+        }
+    }
+
+    let mut optimal = Totals {
+        cost: 0.0,
+        splits: 0,
+        infeasible: 0,
+        time: Duration::ZERO,
+    };
+    let mut greedy = Totals {
+        cost: 0.0,
+        splits: 0,
+        infeasible: 0,
+        time: Duration::ZERO,
+    };
+    let (mut compared, mut not_optimal) = (0, 0);
+    for _ in 0..ORDERS {
+        let line_count = 1 + random.next(4) as usize;
+        let mut lines: Vec<(SkuCode, Qty)> = Vec::new();
+        while lines.len() < line_count {
+            let sku = SkuCode::parse("sku", &format!("SKU{:04}", random.next(SKUS as u64)))
+                .expect("code");
+            if lines.iter().all(|(code, _)| *code != sku) {
+                lines.push((
+                    sku,
+                    Qty::parse("qty", 1 + random.next(2) as i64).expect("qty"),
+                ));
+            }
+        }
+        let pickup = random.next(100) < 30;
+        let store = &locations[random.next(STORES as u64) as usize];
+        let fulfilment = if pickup {
+            Fulfilment::Pickup(store.code.clone())
+        } else {
+            let point = Point::parse("", random.around(25.04, 0.2), random.around(121.53, 0.2))
+                .expect("point");
+            Fulfilment::Ship(point)
+        };
+        let request = Request {
+            lines,
+            fulfilment,
+            allow_split: true,
+            allow_partial: false,
+            restock: false,
+        };
+        let rows: Vec<CandidateRow> = request
+            .lines
+            .iter()
+            .flat_map(|(sku, _)| stock.get(sku.as_str()).cloned().unwrap_or_default())
+            .collect();
+        let sourcing = problem(&request, pickup.then_some(store), &rows, &HashMap::new());
+
+        let started = Instant::now();
+        let best = solve_sourcing(&sourcing).expect("a valid problem");
+        optimal.time += started.elapsed();
+        let started = Instant::now();
+        let nearest = solve_sourcing_greedy(&sourcing).expect("a valid problem");
+        greedy.time += started.elapsed();
+
+        let best_ok = !matches!(
+            best.status,
+            SolveStatus::Infeasible { .. } | SolveStatus::Unsolved { .. }
+        );
+        let nearest_ok = !matches!(
+            nearest.status,
+            SolveStatus::Infeasible { .. } | SolveStatus::Unsolved { .. }
+        );
+        optimal.infeasible += usize::from(!best_ok);
+        greedy.infeasible += usize::from(!nearest_ok);
+        not_optimal += usize::from(best_ok && !best.status.is_optimal());
+        if best_ok && nearest_ok {
+            compared += 1;
+            optimal.cost += best.cost.total;
+            greedy.cost += nearest.cost.total;
+            optimal.splits += sources(&best).saturating_sub(1);
+            greedy.splits += sources(&nearest).saturating_sub(1);
+        }
+    }
+    let saving = 100.0 * (greedy.cost - optimal.cost) / greedy.cost;
+    println!("decision quality on {ORDERS} generated orders ({STORES} stores, 2 warehouses, {SKUS} SKUs)");
+    println!(
+        "orders compared (both feasible): {compared}; optimiser fell back to greedy: {not_optimal}"
+    );
+    println!(
+        "{:<10} {:>14} {:>16} {:>12} {:>14}",
+        "router", "total cost", "extra parcels", "infeasible", "solve time"
+    );
+    for (name, totals) in [("optimiser", &optimal), ("greedy", &greedy)] {
+        println!(
+            "{name:<10} {:>14.0} {:>16} {:>12} {:>12.1?}",
+            totals.cost, totals.splits, totals.infeasible, totals.time
+        );
+    }
+    println!(
+        "saving: {saving:.1}% of cost, {} fewer extra parcels/batches ({:.1} µs per optimal solve)",
+        greedy.splits as i64 - optimal.splits as i64,
+        optimal.time.as_secs_f64() * 1e6 / ORDERS as f64
+    );
+    assert!(
+        optimal.cost <= greedy.cost + 1e-6,
+        "the optimiser is never worse than greedy"
+    );
+}
