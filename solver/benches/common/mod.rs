@@ -167,12 +167,14 @@ pub fn sourcing_order(seed: u64, lines: usize, candidates: usize) -> SourcingPro
     }
 }
 
-/// `stores` stores around Taipei and `skus` SKUs; for each SKU about 10 % of the stores hold a
-/// surplus (1 to 8 units) and 10 % a shortfall (1 to 8 units).
+/// `stores` stores within about 33 km of Taipei and `skus` SKUs; for each SKU, `percent` % of
+/// the stores hold a surplus (1 to 8 units) and as many a shortfall (1 to 8 units). Stores
+/// exchange stock within 8 km.
 pub fn rebalancing_run(
     seed: u64,
     stores: usize,
     skus: usize,
+    percent: u64,
     threads: usize,
 ) -> RebalancingProblem {
     let mut draw = Draw::new(seed);
@@ -189,12 +191,14 @@ pub fn rebalancing_run(
             stores: positions
                 .iter()
                 .filter_map(|store| {
-                    let roll = draw.below(10);
+                    let roll = draw.below(100);
                     let units = 1 + draw.below(8) as i64;
-                    let (surplus, shortfall) = match roll {
-                        0 => (units, 0),
-                        1 => (0, units),
-                        _ => return None,
+                    let (surplus, shortfall) = if roll < percent {
+                        (units, 0)
+                    } else if roll < 2 * percent {
+                        (0, units)
+                    } else {
+                        return None;
                     };
                     Some(StoreBalance {
                         location: store.location.clone(),
@@ -211,7 +215,7 @@ pub fn rebalancing_run(
             transfer_fixed: 6.0,
             transfer_per_unit: 0.4,
             transfer_per_unit_km: 0.08,
-            transfer_km_max: 15.0,
+            transfer_km_max: 8.0,
         },
         min_transfer_qty: 2,
         skus,
