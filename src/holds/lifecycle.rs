@@ -88,8 +88,9 @@ pub async fn place(
             let (sku, location) = (line.sku.as_str(), line.location.as_str());
             invocation
                 .key(redis.base_key(sku, location))
-                .key(redis.held_key(sku, location))
-                .key(redis.qty_key(sku, location));
+                .key(redis.held_key(sku))
+                .key(redis.qty_key(sku))
+                .key(redis.total_key(sku));
         }
         invocation
             .arg(&id)
@@ -99,7 +100,7 @@ pub async fn place(
             .arg(&fingerprint)
             .arg(RECORD_RETENTION_MS);
         for line in &request.lines {
-            invocation.arg(line.qty.get());
+            invocation.arg(line.qty.get()).arg(line.location.as_str());
         }
         let reply: Vec<Value> = redis.invoke(&invocation).await?;
         match reply.first().map(text).as_deref() {
@@ -265,10 +266,11 @@ async fn transition(
         .key(redis.record_key(&hold.id))
         .key(redis.client_key(hold.client_id.as_deref().unwrap_or("")));
     for line in &hold.lines {
-        let (sku, location) = (line.sku.as_str(), line.location.as_str());
+        let sku = line.sku.as_str();
         invocation
-            .key(redis.held_key(sku, location))
-            .key(redis.qty_key(sku, location));
+            .key(redis.held_key(sku))
+            .key(redis.qty_key(sku))
+            .key(redis.total_key(sku));
     }
     let (name, ttl_ms) = match action {
         Action::Release => ("release", 0),
@@ -283,6 +285,9 @@ async fn transition(
         .arg(ttl_ms)
         .arg(CONFIRM_GRACE_MS)
         .arg(RECORD_RETENTION_MS);
+    for line in &hold.lines {
+        invocation.arg(line.location.as_str());
+    }
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
     match (reply.first().map(text).as_deref(), reply.get(1)) {
         (Some("ok"), Some(expires)) => Ok(at(number(expires))),
@@ -362,16 +367,18 @@ pub async fn confirm(redis: &Redis, pool: &Pool, id: &str) -> Result<Confirmed, 
     Ok(Confirmed { hold, ledger })
 }
 
-/// Units in live holds at each location for one SKU.
+/// Units in live holds at each location for one SKU: one Redis call, whatever the locations.
 pub async fn held(redis: &Redis, sku: &str, locations: &[&str]) -> Result<Vec<i64>, Unavailable> {
     if locations.is_empty() {
         return Ok(Vec::new());
     }
     let mut invocation = HELD_SCRIPT.prepare_invoke();
+    invocation
+        .key(redis.held_key(sku))
+        .key(redis.qty_key(sku))
+        .key(redis.total_key(sku));
     for location in locations {
-        invocation
-            .key(redis.held_key(sku, location))
-            .key(redis.qty_key(sku, location));
+        invocation.arg(*location);
     }
     redis.invoke(&invocation).await
 }

@@ -76,12 +76,19 @@ impl Redis {
         format!("{}:b:{location}", self.sku_tag(sku))
     }
 
-    pub(crate) fn held_key(&self, sku: &str, location: &str) -> String {
-        format!("{}:h:{location}", self.sku_tag(sku))
+    /// The SKU's live holds by expiry (members `hold id|location`).
+    pub(crate) fn held_key(&self, sku: &str) -> String {
+        format!("{}:h", self.sku_tag(sku))
     }
 
-    pub(crate) fn qty_key(&self, sku: &str, location: &str) -> String {
-        format!("{}:q:{location}", self.sku_tag(sku))
+    /// Units of each of the SKU's hold lines.
+    pub(crate) fn qty_key(&self, sku: &str) -> String {
+        format!("{}:q", self.sku_tag(sku))
+    }
+
+    /// Units in live holds of the SKU per location.
+    pub(crate) fn total_key(&self, sku: &str) -> String {
+        format!("{}:n", self.sku_tag(sku))
     }
 
     pub(crate) fn record_key(&self, id: &str) -> String {

@@ -1,46 +1,49 @@
 //! The Lua scripts: each runs atomically inside Redis in one round trip.
 //!
 //! Keys, for deployment prefix P (hash tags keep one SKU's keys in one Cluster slot):
-//! - `{P:s:SKU}:b:LOC`  string `version:base`, base = on hand − allocated − safety stock from
+//! - `{P:s:SKU}:b:LOC` string `version:base`, base = on hand − allocated − safety stock from
 //!   PostgreSQL, expiring after `BASE_TTL_S` so it is re-read from the ledger now and then;
-//! - `{P:s:SKU}:h:LOC`  sorted set: hold id → expiry (ms); expired members are purged by
-//!   whichever script touches the key next, so a hold stops counting at its expiry;
-//! - `{P:s:SKU}:q:LOC`  hash: hold id → units, and `total` = units of live holds;
-//! - `{P:h:ID}`          hash: the hold record (status, expiry, lines, fingerprint);
-//! - `{P:c:CLIENT}`      string `hold id:fingerprint`, so a retried request finds its hold.
+//! - `{P:s:SKU}:h`     sorted set: `hold id|LOC` → expiry (ms); expired members are purged by
+//!   whichever script touches the SKU next, so a hold stops counting at its expiry;
+//! - `{P:s:SKU}:q`     hash: `hold id|LOC` → units;
+//! - `{P:s:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU);
+//! - `{P:h:ID}`        hash: the hold record (status, expiry, lines, fingerprint, client id);
+//! - `{P:c:CLIENT}`    string `hold id:fingerprint`, so a retried request finds its hold.
 
 use redis::Script;
 use std::sync::LazyLock;
 
-/// Shared Lua: the clock and the purge of expired holds of one (SKU, location).
+/// Shared Lua: the clock, the purge of a SKU's expired holds, and dropping one hold line.
 const PRELUDE: &str = r#"
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function purge(held_key, qty_key, now)
+local function location_of(member)
+  return string.match(member, '|(.*)$')
+end
+local function purge(held_key, qty_key, total_key, now)
   local expired = redis.call('ZRANGEBYSCORE', held_key, '-inf', now)
-  for _, id in ipairs(expired) do
-    local qty = tonumber(redis.call('HGET', qty_key, id) or '0')
-    redis.call('HDEL', qty_key, id)
-    redis.call('HINCRBY', qty_key, 'total', -qty)
+  for _, member in ipairs(expired) do
+    local qty = tonumber(redis.call('HGET', qty_key, member) or '0')
+    redis.call('HDEL', qty_key, member)
+    redis.call('HINCRBY', total_key, location_of(member), -qty)
   end
   if #expired > 0 then redis.call('ZREMRANGEBYSCORE', held_key, '-inf', now) end
-  return tonumber(redis.call('HGET', qty_key, 'total') or '0')
 end
-local function drop(held_key, qty_key, id)
-  redis.call('ZREM', held_key, id)
-  local qty = redis.call('HGET', qty_key, id)
+local function drop(held_key, qty_key, total_key, member)
+  redis.call('ZREM', held_key, member)
+  local qty = redis.call('HGET', qty_key, member)
   if qty then
-    redis.call('HDEL', qty_key, id)
-    redis.call('HINCRBY', qty_key, 'total', -tonumber(qty))
+    redis.call('HDEL', qty_key, member)
+    redis.call('HINCRBY', total_key, location_of(member), -tonumber(qty))
   end
 end
 "#;
 
-/// KEYS: record, client, then (base, held, qty) per line.
-/// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, then qty
-/// per line.
+/// KEYS: record, client, then (base, held, qty, total) per line.
+/// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, then
+/// (qty, location) per line.
 /// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
 /// `{'short', i, available, ...}` (1-based line numbers).
 const HOLD: &str = r#"
@@ -49,19 +52,22 @@ if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
 end
-local lines = (#KEYS - 2) / 3
+local lines = (#KEYS - 2) / 4
 local missing = {'missing'}
 for i = 1, lines do
-  if redis.call('EXISTS', KEYS[3 * i]) == 0 then table.insert(missing, i) end
+  if redis.call('EXISTS', KEYS[4 * i - 1]) == 0 then table.insert(missing, i) end
 end
 if #missing > 1 then return missing end
 local now = now_ms()
 local short = {'short'}
 for i = 1, lines do
-  local base = tonumber(string.match(redis.call('GET', KEYS[3 * i]), ':(-?%d+)$'))
-  local held = purge(KEYS[3 * i + 1], KEYS[3 * i + 2], now)
+  local base_key, held_key, qty_key, total_key = KEYS[4 * i - 1], KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
+  local qty, location = tonumber(ARGV[5 + 2 * i]), ARGV[6 + 2 * i]
+  local base = tonumber(string.match(redis.call('GET', base_key), ':(-?%d+)$'))
+  purge(held_key, qty_key, total_key, now)
+  local held = tonumber(redis.call('HGET', total_key, location) or '0')
   local available = math.max(math.max(base, 0) - held, 0)
-  if available < tonumber(ARGV[6 + i]) then
+  if available < qty then
     table.insert(short, i)
     table.insert(short, available)
   end
@@ -69,9 +75,12 @@ end
 if #short > 1 then return short end
 local expires = now + ttl
 for i = 1, lines do
-  redis.call('ZADD', KEYS[3 * i + 1], expires, id)
-  redis.call('HSET', KEYS[3 * i + 2], id, ARGV[6 + i])
-  redis.call('HINCRBY', KEYS[3 * i + 2], 'total', tonumber(ARGV[6 + i]))
+  local held_key, qty_key, total_key = KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
+  local qty, location = tonumber(ARGV[5 + 2 * i]), ARGV[6 + 2 * i]
+  local member = id .. '|' .. location
+  redis.call('ZADD', held_key, expires, member)
+  redis.call('HSET', qty_key, member, qty)
+  redis.call('HINCRBY', total_key, location, qty)
 end
 redis.call('HSET', KEYS[1], 'status', 'held', 'expires_ms', expires, 'lines', ARGV[4],
   'fingerprint', fingerprint, 'client_id', ARGV[3])
@@ -83,9 +92,9 @@ return {'held', expires}
 "#;
 
 /// Moves a hold from one status to the next, exactly once.
-/// KEYS: record, client, then (held, qty) per line.
+/// KEYS: record, client, then (held, qty, total) per line.
 /// ARGV: action (release | begin | finish | revert | extend), id, ttl ms (extend),
-/// confirm grace ms (begin), retention ms.
+/// confirm grace ms (begin), retention ms, then the location of each line.
 /// Returns `{'ok', expires}` or `{'refused', status}` where status is what the hold is now
 /// (`missing` when there is no record).
 const TRANSITION: &str = r#"
@@ -96,24 +105,28 @@ if not status then return {'refused', 'missing'} end
 local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_ms'))
 local now = now_ms()
 local live = status == 'held' and expires > now
-local lines = (#KEYS - 2) / 2
-local function each_line(f) for i = 1, lines do f(KEYS[2 * i + 1], KEYS[2 * i + 2]) end end
+local lines = (#KEYS - 2) / 3
+local function each_line(f)
+  for i = 1, lines do
+    f(KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2], id .. '|' .. ARGV[5 + i])
+  end
+end
 if action == 'release' and live then
-  each_line(function(held, qty) drop(held, qty, id) end)
+  each_line(function(held, qty, total, member) drop(held, qty, total, member) end)
   redis.call('HSET', KEYS[1], 'status', 'released')
 elseif action == 'begin' and (live or status == 'confirming') then
   -- Keep the units counted while the ledger confirms, even past the hold's expiry.
-  each_line(function(held, qty) redis.call('ZADD', held, 'XX', now + grace, id) end)
+  each_line(function(held, qty, total, member) redis.call('ZADD', held, 'XX', now + grace, member) end)
   redis.call('HSET', KEYS[1], 'status', 'confirming')
 elseif action == 'finish' and status == 'confirming' then
-  each_line(function(held, qty) drop(held, qty, id) end)
+  each_line(function(held, qty, total, member) drop(held, qty, total, member) end)
   redis.call('HSET', KEYS[1], 'status', 'confirmed')
 elseif action == 'revert' and status == 'confirming' then
-  each_line(function(held, qty) redis.call('ZADD', held, 'XX', expires, id) end)
+  each_line(function(held, qty, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
   redis.call('HSET', KEYS[1], 'status', 'held')
 elseif action == 'extend' and live then
   expires = now + ttl
-  each_line(function(held, qty) redis.call('ZADD', held, 'XX', expires, id) end)
+  each_line(function(held, qty, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
   redis.call('HSET', KEYS[1], 'expires_ms', expires)
   redis.call('PEXPIRE', KEYS[1], ttl + retention)
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ttl + retention) end
@@ -140,13 +153,12 @@ end
 return #KEYS
 "#;
 
-/// Units in live holds. KEYS: (held, qty) per location. Returns one total per location.
+/// Units in live holds of one SKU at each location. KEYS: held, qty, total of the SKU.
+/// ARGV: the locations. Returns one total per location.
 const HELD: &str = r#"
-local now = now_ms()
-local totals = {}
-for i = 1, #KEYS / 2 do
-  table.insert(totals, purge(KEYS[2 * i - 1], KEYS[2 * i], now))
-end
+purge(KEYS[1], KEYS[2], KEYS[3], now_ms())
+local totals = redis.call('HMGET', KEYS[3], unpack(ARGV))
+for i = 1, #totals do totals[i] = tonumber(totals[i] or '0') end
 return totals
 "#;
 
