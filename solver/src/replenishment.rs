@@ -591,3 +591,107 @@ fn levels(target: &StockTarget, field: &impl Fn(&str) -> String) -> Result<(u32,
     }
     Ok((min, target))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn small_run() -> impl Strategy<Value = ReplenishmentProblem> {
+        (
+            proptest::collection::vec(0..=12i64, 2),
+            proptest::collection::vec(
+                (
+                    0..=40u32,
+                    0..=2i64,
+                    proptest::collection::vec((0..=6i64, 0..=6i64, 0..=6i64), 2),
+                ),
+                1..=3,
+            ),
+            (1..=8i64, 0..=10u32, 5..=30u32, 0..=5u32),
+        )
+            .prop_map(
+                |(stock, stores, (truck, handling, urgent_value, topup_value))| {
+                    ReplenishmentProblem {
+                        warehouse: "dc".into(),
+                        warehouse_stock: stock
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &available)| WarehouseStock {
+                                sku: Sku(format!("k{k}")),
+                                available,
+                            })
+                            .collect(),
+                        pick_capacity_units: None,
+                        handling_per_unit: f64::from(handling) / 10.0,
+                        truck_capacity_units: truck,
+                        values: ReplenishmentValues {
+                            below_min_per_unit: f64::from(urgent_value) / 10.0 + 1.0,
+                            to_target_per_unit: f64::from(topup_value) / 10.0,
+                        },
+                        stores: stores
+                            .into_iter()
+                            .enumerate()
+                            .map(|(s, (truck_cost, trucks_max, needs))| ReplenishmentStore {
+                                location: LocationId(format!("s{s}")),
+                                truck_cost: f64::from(truck_cost) / 10.0,
+                                trucks_max,
+                                receive_capacity_units: None,
+                                needs: needs
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(k, (on_hand, min, extra))| StoreNeed {
+                                        sku: Sku(format!("k{k}")),
+                                        on_hand,
+                                        target: StockTarget::Levels {
+                                            min,
+                                            target: min + extra,
+                                        },
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                        time_limit_ms: 10_000,
+                    }
+                },
+            )
+    }
+
+    fn respects_limits(problem: &ReplenishmentProblem, plan: &ReplenishmentPlan) -> bool {
+        let stock_ok = problem.warehouse_stock.iter().all(|stock| {
+            let shipped: i64 = plan
+                .shipments
+                .iter()
+                .flat_map(|s| &s.lines)
+                .filter(|line| line.sku == stock.sku)
+                .map(|line| i64::from(line.qty))
+                .sum();
+            shipped <= stock.available
+        });
+        let trucks_ok = plan.shipments.iter().all(|shipment| {
+            let store = problem.stores.iter().find(|s| s.location == shipment.to);
+            let units: i64 = shipment.lines.iter().map(|l| i64::from(l.qty)).sum();
+            store.is_some_and(|store| {
+                i64::from(shipment.trucks) <= store.trucks_max
+                    && units <= i64::from(shipment.trucks) * problem.truck_capacity_units
+            })
+        });
+        stock_ok && trucks_ok
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn replenishment_respects_limits_and_beats_greedy(problem in small_run()) {
+            let plan = solve_replenishment(&problem).unwrap();
+            let greedy = solve_replenishment_greedy(&problem).unwrap();
+            prop_assert!(plan.status.is_optimal());
+            prop_assert!(respects_limits(&problem, &plan));
+            prop_assert!(respects_limits(&problem, &greedy));
+            prop_assert!(plan.value.net >= greedy.value.net - 1e-9);
+            prop_assert!(plan.value.net >= 0.0, "sending nothing is always possible");
+        }
+    }
+}
