@@ -4,6 +4,7 @@
 
 mod assortment;
 mod check;
+mod holds;
 mod ingest;
 mod lookups;
 mod report;
@@ -97,6 +98,20 @@ enum Command {
         #[arg(long, default_value_t = MOVEMENTS_PER_REQUEST_MAX, value_parser = batch_size)]
         batch_size: usize,
     },
+    /// Carts: single-line holds of one unit, at random over what each store carries.
+    Holds {
+        #[command(flatten)]
+        service: Service,
+        #[command(flatten)]
+        chain: Assortment,
+        #[command(flatten)]
+        load: Load,
+        /// Stop after this many holds (or at the end of the duration).
+        #[arg(long, default_value_t = OPS_MAX, value_parser = clap::value_parser!(u64).range(1..=OPS_MAX))]
+        requests: u64,
+    },
+    /// Print the Lua source of the service's hold script (for `redis-benchmark` baselines).
+    HoldScript,
     /// Audit the ledger: balances equal the fold of movements, nothing negative.
     Check {
         #[arg(
@@ -161,6 +176,25 @@ fn main() -> ExitCode {
             measure(
                 "ingest", &scenario, service, &load, batches, chain.seed, setup,
             )
+        }
+        Command::Holds {
+            service,
+            chain,
+            load,
+            requests,
+        } => {
+            let scenario = holds::Holds::new(&chain);
+            let setup = serde_json::json!({
+                "ttl_s": holds::HOLD_TTL_S, "stores": chain.stores, "skus": chain.skus,
+                "concurrency": load.concurrency, "threads": load.threads,
+            });
+            measure(
+                "holds", &scenario, service, &load, requests, chain.seed, setup,
+            )
+        }
+        Command::HoldScript => {
+            println!("{}", allot::holds::scripts::hold_source());
+            Ok(())
         }
         Command::Check { database_url } => check(&database_url),
     };
