@@ -7,6 +7,7 @@ mod check;
 mod holds;
 mod ingest;
 mod lookups;
+mod mixed;
 mod report;
 mod runner;
 mod seed;
@@ -110,6 +111,21 @@ enum Command {
         #[arg(long, default_value_t = OPS_MAX, value_parser = clap::value_parser!(u64).range(1..=OPS_MAX))]
         requests: u64,
     },
+    /// The e-shop and the stores at once: ~70% lookups, 20% holds and promises, 10% orders.
+    Mixed {
+        #[command(flatten)]
+        service: Service,
+        #[command(flatten)]
+        chain: Assortment,
+        #[command(flatten)]
+        load: Load,
+        /// Stop after this many requests (or at the end of the duration).
+        #[arg(long, default_value_t = OPS_MAX, value_parser = clap::value_parser!(u64).range(1..=OPS_MAX))]
+        requests: u64,
+        /// A tag for this run's order ids, so that a second run places new orders.
+        #[arg(long, default_value_t = 1)]
+        run: u64,
+    },
     /// Print the Lua source of the service's hold script (for `redis-benchmark` baselines).
     HoldScript,
     /// Audit the ledger: balances equal the fold of movements, nothing negative.
@@ -190,6 +206,22 @@ fn main() -> ExitCode {
             });
             measure(
                 "holds", &scenario, service, &load, requests, chain.seed, setup,
+            )
+        }
+        Command::Mixed {
+            service,
+            chain,
+            load,
+            requests,
+            run,
+        } => {
+            let scenario = mixed::Mixed::new(&chain, run);
+            let setup = serde_json::json!({
+                "stores": chain.stores, "skus": chain.skus, "run": run,
+                "concurrency": load.concurrency, "threads": load.threads,
+            });
+            measure(
+                "mixed", &scenario, service, &load, requests, chain.seed, setup,
             )
         }
         Command::HoldScript => {
