@@ -1,8 +1,7 @@
 use super::error::ApiError;
 use super::extract::page_limit;
 use super::State;
-use crate::domain::codes::{LocationCode, SkuCode};
-use crate::ledger::stock::{self, DiscrepancyRow, IdTable};
+use crate::ledger::stock::{self, DiscrepancyRow};
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 
@@ -38,26 +37,10 @@ pub async fn list_discrepancies(
 ) -> Result<web::Json<DiscrepancyPage>, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
-    if let Some(location) = &query.location {
-        LocationCode::parse("location", location)?;
-    }
-    if let Some(sku) = &query.sku {
-        SkuCode::parse("sku", sku)?;
-    }
     let client = state.client().await?;
-    let location_id = stock::id_of(&client, IdTable::Locations, query.location.as_deref()).await?;
-    let sku_id = stock::id_of(&client, IdTable::Skus, query.sku.as_deref()).await?;
-    if location_id == Some(None) || sku_id == Some(None) {
-        return Err(ApiError::not_found("no such location or SKU"));
-    }
-    let items = stock::discrepancies(
-        &client,
-        location_id.flatten(),
-        sku_id.flatten(),
-        query.after,
-        limit,
-    )
-    .await?;
+    let (location_id, sku_id) =
+        super::filter_ids(&client, query.location.as_deref(), query.sku.as_deref()).await?;
+    let items = stock::discrepancies(&client, location_id, sku_id, query.after, limit).await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|item| item.id))
         .flatten();

@@ -56,3 +56,29 @@ impl State {
             .map_err(|error| crate::ledger::Error::from(error).into())
     }
 }
+
+/// Location and SKU filters of a listing, as ids: `None` when not given; an unknown code is a
+/// 404 naming its field.
+pub async fn filter_ids(
+    client: &impl deadpool_postgres::GenericClient,
+    location: Option<&str>,
+    sku: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>), error::ApiError> {
+    use crate::domain::codes::{LocationCode, SkuCode};
+    use crate::ledger::stock::{id_of, IdTable};
+    if let Some(location) = location {
+        LocationCode::parse("location", location)?;
+    }
+    if let Some(sku) = sku {
+        SkuCode::parse("sku", sku)?;
+    }
+    let location_id = id_of(client, IdTable::Locations, location).await?;
+    if location_id == Some(None) {
+        return Err(error::ApiError::not_found("no such location").with_field("location"));
+    }
+    let sku_id = id_of(client, IdTable::Skus, sku).await?;
+    if sku_id == Some(None) {
+        return Err(error::ApiError::not_found("no such SKU").with_field("sku"));
+    }
+    Ok((location_id.flatten(), sku_id.flatten()))
+}

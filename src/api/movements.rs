@@ -7,7 +7,7 @@ use crate::domain::quantity::{Counted, Delta, Qty};
 use crate::domain::{parse_text, Invalid};
 use crate::ledger::idempotency::Key;
 use crate::ledger::movements::{self, Line, Recorded, Reply};
-use crate::ledger::stock::{self, IdTable, MovementFilter, MovementRow};
+use crate::ledger::stock::{self, MovementFilter, MovementRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -211,21 +211,12 @@ pub async fn list_movements(
 ) -> Result<web::Json<MovementPage>, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
-    if let Some(location) = &query.location {
-        LocationCode::parse("location", location)?;
-    }
-    if let Some(sku) = &query.sku {
-        SkuCode::parse("sku", sku)?;
-    }
     let client = state.client().await?;
-    let location_id = stock::id_of(&client, IdTable::Locations, query.location.as_deref()).await?;
-    let sku_id = stock::id_of(&client, IdTable::Skus, query.sku.as_deref()).await?;
-    if location_id == Some(None) || sku_id == Some(None) {
-        return Err(ApiError::not_found("no such location or SKU"));
-    }
+    let (location_id, sku_id) =
+        super::filter_ids(&client, query.location.as_deref(), query.sku.as_deref()).await?;
     let filter = MovementFilter {
-        location_id: location_id.flatten(),
-        sku_id: sku_id.flatten(),
+        location_id,
+        sku_id,
         from: query.from,
         to: query.to,
         after: query.after,

@@ -369,6 +369,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
 }
 
 /// One order line row as the lifecycle steps see it, locked.
+#[derive(Clone)]
 struct Locked {
     id: i64,
     sku: String,
@@ -377,7 +378,6 @@ struct Locked {
     qty: i64,
     fulfilled: i64,
     cancelled: i64,
-    returned: i64,
     transfer_id: Option<i64>,
     transfer_status: Option<String>,
     transfer_received: Option<i64>,
@@ -442,7 +442,6 @@ async fn lock(
             qty: row.get(4),
             fulfilled: row.get(5),
             cancelled: row.get(6),
-            returned: row.get(7),
             transfer_id: row.get(8),
             transfer_status: row.get(9),
             transfer_received: row.get(10),
@@ -537,7 +536,7 @@ pub async fn pick_up(
                     ),
                 });
             }
-            let owned: Vec<Locked> = of_sku.into_iter().map(clone_locked).collect();
+            let owned: Vec<Locked> = of_sku.into_iter().cloned().collect();
             for (position, units) in take(&owned, qty.get(), Locked::ready_for_pickup) {
                 transaction
                     .cached_execute(
@@ -557,22 +556,6 @@ pub async fn pick_up(
         Ok(())
     })
     .await
-}
-
-fn clone_locked(line: &Locked) -> Locked {
-    Locked {
-        id: line.id,
-        sku: line.sku.clone(),
-        source: line.source.clone(),
-        route: line.route.clone(),
-        qty: line.qty,
-        fulfilled: line.fulfilled,
-        cancelled: line.cancelled,
-        returned: line.returned,
-        transfer_id: line.transfer_id,
-        transfer_status: line.transfer_status.clone(),
-        transfer_received: line.transfer_received,
-    }
 }
 
 /// Units leave a source for the customer (ship orders).
@@ -681,75 +664,64 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Rep
     .await
 }
 
-/// Fulfilled units come back at any location and become its sellable stock.
+/// Fulfilled units come back at any location and become its sellable stock (also after the
+/// order is completed).
 pub async fn take_back(
     pool: &Pool,
     key: Option<&Key>,
     order_id: i64,
     lines: &[(SkuCode, LocationCode, Qty)],
 ) -> Result<Reply<OrderView>> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    if let Some(key) = key {
-        if let Some(response) = idempotency::claim(&transaction, key).await? {
-            return Ok(Reply::Replayed(response));
-        }
-    }
-    transaction
-        .cached_execute(
-            "SELECT 1 FROM orders WHERE id = $1 FOR UPDATE",
-            &[&order_id],
-        )
-        .await?;
-    let rows = transaction
-        .cached_query(
-            "SELECT ol.id, s.code, ol.fulfilled - ol.returned FROM order_lines ol
-             JOIN skus s ON s.id = ol.sku_id WHERE ol.order_id = $1 ORDER BY ol.id FOR UPDATE OF ol",
-            &[&order_id],
-        )
-        .await?;
-    let mut movements = Vec::new();
-    for (index, (sku, location, qty)) in lines.iter().enumerate() {
-        let returnable: Vec<(i64, i64)> = rows
-            .iter()
-            .filter(|row| row.get::<_, &str>(1) == sku.as_str())
-            .map(|row| (row.get(0), row.get(2)))
-            .collect();
-        let total: i64 = returnable.iter().map(|(_, units)| units).sum();
-        if total < qty.get() {
-            return Err(Error::Conflict(format!(
-                "lines[{index}]: {total} unit(s) of {sku} were fulfilled and not yet returned; {} asked",
-                qty.get()
-            )));
-        }
-        let mut left = qty.get();
-        for (id, units) in returnable {
-            let units = units.min(left);
-            if units > 0 {
-                transaction
-                    .cached_execute(
-                        "UPDATE order_lines SET returned = returned + $2 WHERE id = $1",
-                        &[&id, &units],
-                    )
-                    .await?;
-                left -= units;
+    step(pool, key, order_id, async |transaction| {
+        transaction
+            .cached_execute("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", &[&order_id])
+            .await?;
+        let rows = transaction
+            .cached_query(
+                "SELECT ol.id, s.code, ol.fulfilled - ol.returned FROM order_lines ol
+                 JOIN skus s ON s.id = ol.sku_id
+                 WHERE ol.order_id = $1 ORDER BY ol.id FOR UPDATE OF ol",
+                &[&order_id],
+            )
+            .await?;
+        let mut movements = Vec::new();
+        for (index, (sku, location, qty)) in lines.iter().enumerate() {
+            let returnable: Vec<(i64, i64)> = rows
+                .iter()
+                .filter(|row| row.get::<_, &str>(1) == sku.as_str())
+                .map(|row| (row.get(0), row.get(2)))
+                .collect();
+            let total: i64 = returnable.iter().map(|(_, units)| units).sum();
+            if total < qty.get() {
+                return Err(Error::Conflict(format!(
+                    "lines[{index}]: {total} unit(s) of {sku} were fulfilled and not yet returned; {} asked",
+                    qty.get()
+                )));
             }
+            let mut left = qty.get();
+            for (id, units) in returnable {
+                let units = units.min(left);
+                if units > 0 {
+                    transaction
+                        .cached_execute(
+                            "UPDATE order_lines SET returned = returned + $2 WHERE id = $1",
+                            &[&id, &units],
+                        )
+                        .await?;
+                    left -= units;
+                }
+            }
+            movements.push(Line {
+                location: location.clone(),
+                sku: sku.clone(),
+                movement: Movement::Return(*qty),
+                occurred_at: Utc::now(),
+            });
         }
-        movements.push(Line {
-            location: location.clone(),
-            sku: sku.clone(),
-            movement: Movement::Return(*qty),
-            occurred_at: Utc::now(),
-        });
-    }
-    record_in(&transaction, "lines", &movements).await?;
-    let view = view(&transaction, order_id).await?;
-    if let Some(key) = key {
-        let response = serde_json::to_value(&view).expect("an order view serialises");
-        idempotency::store(&transaction, key, 200, &response).await?;
-    }
-    transaction.commit().await?;
-    Ok(Reply::Fresh(view))
+        record_in(transaction, "lines", &movements).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
