@@ -16,10 +16,27 @@ fn settings(database_url: &str) -> Settings {
     }
 }
 
-fn write(name: &str, contents: &str) -> std::path::PathBuf {
+/// A file in the temporary directory, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn write(name: &str, contents: &str) -> Scratch {
     let path = std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, contents).unwrap();
-    path
+    Scratch(path)
 }
 
 #[actix_web::test]
