@@ -1,4 +1,4 @@
-use super::Result;
+use super::{Cached, Result};
 use crate::domain::codes::LocationCode;
 use crate::domain::geo::Point;
 use crate::domain::location::{Location, LocationKind};
@@ -37,7 +37,7 @@ pub async fn upsert_many(
     let ships: Vec<bool> = locations.iter().map(|l| l.ship).collect();
     let safety: Vec<i64> = locations.iter().map(|l| l.safety_stock).collect();
     let rows = client
-        .query(
+        .cached_query(
             UPSERT,
             &[
                 &codes,
@@ -89,7 +89,7 @@ pub async fn get(
     code: &LocationCode,
 ) -> Result<Option<(i64, Location)>> {
     let row = client
-        .query_opt(
+        .cached_query_opt(
             &format!("SELECT l.id, {COLUMNS} FROM locations l WHERE l.code = $1"),
             &[&code.as_str()],
         )

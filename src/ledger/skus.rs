@@ -1,5 +1,5 @@
 use super::locations::Upserted;
-use super::Result;
+use super::{Cached, Result};
 use crate::domain::codes::SkuCode;
 use crate::domain::sku::Sku;
 use deadpool_postgres::GenericClient;
@@ -20,7 +20,7 @@ pub async fn upsert_many(client: &impl GenericClient, skus: &[Sku]) -> Result<Ve
         .iter()
         .map(|s| Value::Object(s.attributes.clone()))
         .collect();
-    let rows = client.query(UPSERT, &[&codes, &names, &attributes]).await?;
+    let rows = client.cached_query(UPSERT, &[&codes, &names, &attributes]).await?;
     Ok(rows
         .iter()
         .map(|row| {
@@ -35,7 +35,7 @@ pub async fn upsert_many(client: &impl GenericClient, skus: &[Sku]) -> Result<Ve
 
 pub async fn get(client: &impl GenericClient, code: &SkuCode) -> Result<Option<(i64, Sku)>> {
     let row = client
-        .query_opt(
+        .cached_query_opt(
             "SELECT id, code, name, attributes FROM skus WHERE code = $1",
             &[&code.as_str()],
         )
