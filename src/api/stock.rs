@@ -65,23 +65,35 @@ pub async fn stock_of_sku(
     let sku = SkuCode::parse("sku", &sku)?;
     let query = query.into_inner();
     let client = state.client().await?;
-    let origin = match (&query.near, &query.store) {
+    let store = match (&query.near, &query.store) {
         (Some(_), Some(_)) => {
             return Err(Invalid::new("store", "give either near or store, not both").into())
         }
-        (Some(near), None) => Some(Point::parse_pair("near", near)?),
-        (None, Some(store)) => {
-            let code = LocationCode::parse("store", store)?;
-            let (_, location) = locations::get(&client, &code).await?.ok_or_else(|| {
-                ApiError::not_found(format!("no location '{code}'")).with_field("store")
-            })?;
-            Some(location.point)
-        }
-        (None, None) => None,
+        (_, Some(store)) => Some(LocationCode::parse("store", store)?),
+        (_, None) => None,
     };
-    let (sku_id, sku_row) = skus::get(&client, &sku)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
+    let near = query
+        .near
+        .as_deref()
+        .map(|near| Point::parse_pair("near", near))
+        .transpose()?;
+    // The store and the SKU are read at once, pipelined on the one connection.
+    let store_lookup = async {
+        match &store {
+            Some(code) => locations::get(&client, code).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (store_row, sku_row) = tokio::try_join!(store_lookup, skus::get(&client, &sku))?;
+    let origin = match (store, store_row) {
+        (Some(code), Some(None)) => {
+            return Err(ApiError::not_found(format!("no location '{code}'")).with_field("store"))
+        }
+        (_, Some(Some((_, location)))) => Some(location.point),
+        _ => near,
+    };
+    let (sku_id, sku_row) =
+        sku_row.ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
     let rows = stock::by_sku(&client, sku_id, query.as_of).await?;
     drop(client);
     // Holds are live, not historical; without Redis the ledger's figures still answer.
