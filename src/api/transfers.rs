@@ -208,6 +208,7 @@ pub async fn list(
             location_id: location_id.flatten(),
             status: query.status.clone(),
             reason,
+            order_id: None,
             after: query.after,
             limit,
         },

@@ -16,6 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// An order has at most one line per (SKU, source), so at most this many transfers.
+const TRANSFERS_PER_ORDER_MAX: i64 = 10_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
@@ -342,18 +345,12 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
     let transfers = transfers::list(
         client,
         &transfers::Filter {
-            limit: 1000,
+            order_id: Some(order_id),
+            limit: TRANSFERS_PER_ORDER_MAX,
             ..Default::default()
         },
     )
-    .await?
-    .into_iter()
-    .filter(|transfer| {
-        lines
-            .iter()
-            .any(|row| row.get::<_, Option<i64>>(8) == Some(transfer.id))
-    })
-    .collect();
+    .await?;
     Ok(OrderView {
         id: order.get(0),
         status: order.get(1),

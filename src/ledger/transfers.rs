@@ -165,6 +165,8 @@ pub struct Filter {
     pub location_id: Option<i64>,
     pub status: Option<String>,
     pub reason: Option<Reason>,
+    /// Only the transfers serving this order (its internal id).
+    pub order_id: Option<i64>,
     pub after: Option<i64>,
     pub limit: i64,
 }
@@ -178,6 +180,7 @@ pub async fn list(client: &impl GenericClient, filter: &Filter) -> Result<Vec<Tr
                    AND ($2::text IS NULL OR t.status = $2)
                    AND ($3::text IS NULL OR t.reason = $3)
                    AND ($4::int8 IS NULL OR t.id > $4)
+                   AND ($6::int8 IS NULL OR t.order_id = $6)
                  ORDER BY t.id LIMIT $5"
             ),
             &[
@@ -186,6 +189,7 @@ pub async fn list(client: &impl GenericClient, filter: &Filter) -> Result<Vec<Tr
                 &filter.reason.map(Reason::as_str),
                 &filter.after,
                 &filter.limit,
+                &filter.order_id,
             ],
         )
         .await?;

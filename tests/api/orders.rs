@@ -406,6 +406,15 @@ async fn cancelling_releases_allocations_and_planned_transfers() {
     let app = spawn_app().await;
     chain(&app).await;
     app.receive("N", "CAP", 3).await;
+    app.receive("F", "CAP", 1).await;
+    // A clerk's transfer elsewhere is not the order's.
+    let clerk = app
+        .post(
+            "/v1/transfers",
+            &json!({"sku": "CAP", "qty": 1, "to": "N", "from": "F"}),
+        )
+        .await;
+    assert_eq!(clerk.status, StatusCode::CREATED, "{:?}", clerk.body);
     let order = app
         .post(
             "/v1/orders",
@@ -419,6 +428,11 @@ async fn cancelling_releases_allocations_and_planned_transfers() {
     assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
     assert_eq!(cancelled.body["status"], "cancelled");
     assert_eq!(cancelled.body["transfers"][0]["status"], "cancelled");
+    assert_eq!(
+        cancelled.body["transfers"].as_array().unwrap().len(),
+        1,
+        "only the order's own"
+    );
     assert_eq!(app.balance("N", "CAP").await["allocated"], 0);
     for (path, body) in [
         ("/v1/orders/C-1/cancel", json!({})),
