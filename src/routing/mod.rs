@@ -82,7 +82,18 @@ impl Routed {
 pub async fn route(pool: &Pool, redis: &Redis, request: &Request) -> Result<Routed, Error> {
     let client = pool.get().await.map_err(ledger::Error::from)?;
     let skus: Vec<&str> = request.lines.iter().map(|(sku, _)| sku.as_str()).collect();
-    let known = ledger::stock::known_skus(&client, &skus).await?;
+    let pickup_lookup = async {
+        match &request.fulfilment {
+            Fulfilment::Pickup(code) => ledger::locations::get(&client, code).await.map(Some),
+            Fulfilment::Ship(_) => Ok(None),
+        }
+    };
+    // Three independent reads, pipelined on the one connection.
+    let (known, pickup_row, rows) = tokio::try_join!(
+        ledger::stock::known_skus(&client, &skus),
+        pickup_lookup,
+        ledger::stock::candidates(&client, &skus),
+    )?;
     if let Some(index) = request
         .lines
         .iter()
@@ -94,14 +105,15 @@ pub async fn route(pool: &Pool, redis: &Redis, request: &Request) -> Result<Rout
         }
         .into());
     }
-    let pickup_store = match &request.fulfilment {
-        Fulfilment::Pickup(code) => {
-            let (_, store) = ledger::locations::get(&client, code)
-                .await?
-                .ok_or_else(|| ledger::Error::UnknownLocation {
-                    field: "fulfilment.store".into(),
-                    code: code.to_string(),
-                })?;
+    let pickup_store = match (&request.fulfilment, pickup_row) {
+        (Fulfilment::Pickup(code), Some(None)) => {
+            return Err(ledger::Error::UnknownLocation {
+                field: "fulfilment.store".into(),
+                code: code.to_string(),
+            }
+            .into())
+        }
+        (Fulfilment::Pickup(code), Some(Some((_, store)))) => {
             if !store.pickup && !request.restock {
                 return Err(Error::Refused {
                     field: "fulfilment.store".into(),
@@ -110,9 +122,8 @@ pub async fn route(pool: &Pool, redis: &Redis, request: &Request) -> Result<Rout
             }
             Some(store)
         }
-        Fulfilment::Ship(_) => None,
+        _ => None,
     };
-    let rows = ledger::stock::candidates(&client, &skus).await?;
     drop(client);
     let held = held_units(redis, &rows).await;
     let problem = problem(request, pickup_store.as_ref(), &rows, &held);
