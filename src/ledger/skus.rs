@@ -20,7 +20,9 @@ pub async fn upsert_many(client: &impl GenericClient, skus: &[Sku]) -> Result<Ve
         .iter()
         .map(|s| Value::Object(s.attributes.clone()))
         .collect();
-    let rows = client.cached_query(UPSERT, &[&codes, &names, &attributes]).await?;
+    let rows = client
+        .cached_query(UPSERT, &[&codes, &names, &attributes])
+        .await?;
     Ok(rows
         .iter()
         .map(|row| {
