@@ -485,11 +485,15 @@ pub async fn cancel(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let order_id = order_id(&state, &id).await?;
-    let key = step_key(&request, &id, "cancel", &Value::Null)?;
-    let result = orders::cancel(&state.pool, key.as_ref(), order_id).await?;
-    follow(&state, order_id).await;
-    Ok(reply(result))
+    order_step(
+        &state,
+        &request,
+        &id,
+        "cancel",
+        &Value::Null,
+        async |order_id, key| orders::cancel(&state.pool, key, order_id).await,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -539,11 +543,15 @@ pub async fn fulfil(
     body: Json<SourcedLinesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = parse_sourced(&body.value.lines)?;
-    let order_id = order_id(&state, &id).await?;
-    let key = step_key(&request, &id, "fulfil", &body.document)?;
-    let result = orders::fulfil(&state.pool, key.as_ref(), order_id, &lines).await?;
-    follow(&state, order_id).await;
-    Ok(reply(result))
+    order_step(
+        &state,
+        &request,
+        &id,
+        "fulfil",
+        &body.document,
+        async |order_id, key| orders::fulfil(&state.pool, key, order_id, &lines).await,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -563,11 +571,15 @@ pub async fn pickups(
     body: Json<LinesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = parse_lines(&body.value.lines)?;
-    let order_id = order_id(&state, &id).await?;
-    let key = step_key(&request, &id, "pickups", &body.document)?;
-    let result = orders::pick_up(&state.pool, key.as_ref(), order_id, &lines).await?;
-    follow(&state, order_id).await;
-    Ok(reply(result))
+    order_step(
+        &state,
+        &request,
+        &id,
+        "pickups",
+        &body.document,
+        async |order_id, key| orders::pick_up(&state.pool, key, order_id, &lines).await,
+    )
+    .await
 }
 
 /// Fulfilled units come back at any location (`lines[].location`) and become its stock.
@@ -581,10 +593,34 @@ pub async fn returns(
     body: Json<SourcedLinesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = parse_sourced(&body.value.lines)?;
-    let order_id = order_id(&state, &id).await?;
-    let key = step_key(&request, &id, "returns", &body.document)?;
-    let result = orders::take_back(&state.pool, key.as_ref(), order_id, &lines).await?;
-    follow(&state, order_id).await;
+    order_step(
+        &state,
+        &request,
+        &id,
+        "returns",
+        &body.document,
+        async |order_id, key| orders::take_back(&state.pool, key, order_id, &lines).await,
+    )
+    .await
+}
+
+/// Runs one lifecycle step of an order under its optional `Idempotency-Key`, then lets Redis
+/// learn the balances it changed.
+async fn order_step(
+    state: &State,
+    request: &HttpRequest,
+    id: &str,
+    step: &str,
+    document: &Value,
+    work: impl AsyncFnOnce(
+        i64,
+        Option<&crate::ledger::idempotency::Key>,
+    ) -> crate::ledger::Result<Reply<OrderView>>,
+) -> Result<HttpResponse, ApiError> {
+    let order_id = order_id(state, id).await?;
+    let key = step_key(request, id, step, document)?;
+    let result = work(order_id, key.as_ref()).await?;
+    follow(state, order_id).await;
     Ok(reply(result))
 }
 

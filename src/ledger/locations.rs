@@ -51,8 +51,12 @@ pub async fn upsert_many(
             ],
         )
         .await?;
-    Ok(rows
-        .iter()
+    Ok(upserted(&rows))
+}
+
+/// Reads the `RETURNING (xmax = 0)` column of an upsert: true where the row was inserted.
+pub(crate) fn upserted(rows: &[Row]) -> Vec<Upserted> {
+    rows.iter()
         .map(|row| {
             if row.get(0) {
                 Upserted::Created
@@ -60,7 +64,7 @@ pub async fn upsert_many(
                 Upserted::Updated
             }
         })
-        .collect())
+        .collect()
 }
 
 pub const COLUMNS: &str =

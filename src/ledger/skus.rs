@@ -23,16 +23,7 @@ pub async fn upsert_many(client: &impl GenericClient, skus: &[Sku]) -> Result<Ve
     let rows = client
         .cached_query(UPSERT, &[&codes, &names, &attributes])
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            if row.get(0) {
-                Upserted::Created
-            } else {
-                Upserted::Updated
-            }
-        })
-        .collect())
+    Ok(super::locations::upserted(&rows))
 }
 
 pub async fn get(client: &impl GenericClient, code: &SkuCode) -> Result<Option<(i64, Sku)>> {
