@@ -4,6 +4,8 @@
 //! - [`ledger`]: PostgreSQL, the only place with SQL.
 //! - [`holds`]: Redis holds.
 //! - [`api`]: HTTP only.
+//! - [`planning`]: pure planning rules (demand, surplus and shortfall, plan economics, charts).
+//! - [`jobs`]: the replenishment and nightly rebalance runs around them.
 //! - [`commands`]: the CLI's batch work (import, demo data).
 
 pub mod api;
@@ -11,7 +13,9 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod holds;
+pub mod jobs;
 pub mod ledger;
+pub mod planning;
 pub mod routing;
 pub mod startup;
 pub mod telemetry;

@@ -1,5 +1,7 @@
-use allot::commands::{demo, import};
+use allot::commands::plan::Which;
+use allot::commands::{demo, import, plan};
 use allot::config::Settings;
+use allot::planning::{RebalanceParams, ReplenishParams};
 use allot::startup::Application;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -32,6 +34,22 @@ enum Command {
         /// The file; `.csv` or `.ndjson`/`.jsonl`.
         file: PathBuf,
     },
+    /// Plan the nightly store-to-store rebalance (a dry run unless --commit).
+    Rebalance {
+        #[command(flatten)]
+        params: RebalanceParams,
+        /// Folder for the report (JSON, CSV, SVG charts of the top SKUs).
+        #[arg(long, default_value = "reports")]
+        report: PathBuf,
+    },
+    /// Plan the warehouse-to-stores replenishment (a dry run unless --commit).
+    Replenish {
+        #[command(flatten)]
+        params: ReplenishParams,
+        /// Folder for the report (JSON, CSV, SVG charts of the top SKUs).
+        #[arg(long, default_value = "reports")]
+        report: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -51,6 +69,12 @@ async fn main() -> ExitCode {
             }
             Command::SeedDemo => demo::seed(&cli.settings).await?,
             Command::Import { what, file } => import::run(&cli.settings, what, &file).await?,
+            Command::Rebalance { params, report } => {
+                plan::run(&cli.settings, Which::Rebalance(params), &report).await?
+            }
+            Command::Replenish { params, report } => {
+                plan::run(&cli.settings, Which::Replenish(params), &report).await?
+            }
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod movements;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
+pub mod plans;
 pub mod skus;
 pub mod stock;
 pub mod transfers;
@@ -36,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(discrepancies::configure)
         .configure(holds::configure)
         .configure(orders::configure)
-        .configure(transfers::configure);
+        .configure(transfers::configure)
+        .configure(plans::configure);
 }
 
 /// Parses a code from a path segment, naming the segment on failure.

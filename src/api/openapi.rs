@@ -1,7 +1,7 @@
 //! `/openapi.json`, generated from the handlers' annotations.
 
 use super::{
-    discrepancies, error, holds, locations, movements, ops, orders, skus, stock, transfers,
+    discrepancies, error, holds, locations, movements, ops, orders, plans, skus, stock, transfers,
 };
 use actix_web::{get, web, HttpResponse};
 use utoipa::OpenApi;
@@ -43,6 +43,13 @@ use utoipa::OpenApi;
         transfers::ship,
         transfers::receive,
         transfers::cancel,
+        plans::rebalance,
+        plans::replenishment,
+        plans::list,
+        plans::read,
+        plans::commit,
+        plans::chart,
+        plans::report_csv,
     ),
     components(schemas(error::ApiError))
 )]

@@ -146,6 +146,48 @@ pub fn receipts(locations: &[Location], skus: &[Sku]) -> Vec<Line> {
     lines
 }
 
+/// Four weeks of trade for the first 60 SKUs, so the planners have demand to read: at every
+/// fifth store a SKU sells 1–3 units a day and is nearly sold out; at another fifth it was
+/// overstocked and has not sold. Receipts land 30 days ago, sales on each day since.
+pub fn history(locations: &[Location], skus: &[Sku]) -> Vec<Line> {
+    let now = Utc::now();
+    let day = chrono::Duration::days(1);
+    let stores: Vec<&Location> = locations
+        .iter()
+        .filter(|location| location.kind == LocationKind::Store)
+        .collect();
+    let (mut receipts, mut sales) = (Vec::new(), Vec::new());
+    for (s, store) in stores.iter().enumerate() {
+        for (k, sku) in skus.iter().take(60).enumerate() {
+            let line = |movement, occurred_at| Line {
+                location: store.code.clone(),
+                sku: sku.code.clone(),
+                movement,
+                occurred_at,
+            };
+            let (received, per_day) = match (s + k) % 5 {
+                0 => {
+                    let per_day = 1 + (s + k) % 3;
+                    (per_day * 28 + (s * k) % 3, per_day)
+                }
+                2 => (40, 0),
+                _ => continue,
+            };
+            if let Ok(qty) = Qty::parse("qty", received as i64) {
+                receipts.push(line(Movement::Receipt(qty), now - day * 30));
+            }
+            for age in 0..28 {
+                if let Ok(qty) = Qty::parse("qty", per_day as i64) {
+                    sales.push(line(Movement::Sale(qty), now - day * (28 - age)));
+                }
+            }
+        }
+    }
+    sales.sort_by_key(|line| line.occurred_at);
+    receipts.extend(sales);
+    receipts
+}
+
 pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
     ledger::migrate(&settings.database_url).await?;
     let pool = ledger::pool(&settings.database_url, 2)?;
@@ -155,16 +197,25 @@ pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
         ledger::locations::upsert_many(&client, &locations).await?;
         ledger::skus::upsert_many(&client, &skus).await?;
     }
+    let history = history(&locations, &skus);
     let receipts = receipts(&locations, &skus);
-    for (index, batch) in receipts.chunks(1000).enumerate() {
-        let key = Key::parse("movements", &format!("demo-seed-{index}"), &json!(index))
+    let batches = history
+        .chunks(1000)
+        .map(|batch| ("demo-history", batch))
+        .chain(receipts.chunks(1000).map(|batch| ("demo-seed", batch)));
+    let mut counts = std::collections::HashMap::new();
+    for (name, batch) in batches {
+        let index = counts.entry(name).or_insert(0);
+        let key = Key::parse("movements", &format!("{name}-{index}"), &json!(*index))
             .map_err(ledger::Error::from)?;
+        *index += 1;
         ledger::movements::record(&pool, Some(&key), "movements", batch).await?;
     }
     tracing::info!(
         locations = locations.len(),
         skus = skus.len(),
         receipt_lines = receipts.len(),
+        history_lines = history.len(),
         "demo chain loaded"
     );
     Ok(())

@@ -3,12 +3,12 @@
 //! The whole file is parsed and validated first; a bad row names its line and field and nothing
 //! is written. Then rows are upserted in chunks inside one transaction, with a progress bar.
 
+use super::progress;
 use crate::config::Settings;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::location::{Location, LocationBody};
 use crate::domain::sku::{Sku, SkuBody};
 use crate::ledger;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -202,15 +202,4 @@ fn read_rows<R: DeserializeOwned, T>(
         }
     }
     Ok(rows)
-}
-
-fn progress(total: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{bar:40}} {{pos}}/{{len}} {what} {{per_sec}} ETA {{eta}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }

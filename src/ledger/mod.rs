@@ -5,6 +5,7 @@ pub mod idempotency;
 pub mod locations;
 pub mod movements;
 pub mod orders;
+pub mod plans;
 pub mod skus;
 pub mod stock;
 pub mod transfers;

@@ -8,4 +8,5 @@ mod input_errors;
 mod ledger;
 mod operations;
 mod orders;
+mod plans;
 mod stock;

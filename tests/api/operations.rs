@@ -64,6 +64,13 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/transfers/{id}/ship", "post"),
         ("/v1/transfers/{id}/receive", "post"),
         ("/v1/transfers/{id}/cancel", "post"),
+        ("/v1/plans/rebalance", "post"),
+        ("/v1/plans/replenishment", "post"),
+        ("/v1/plans", "get"),
+        ("/v1/plans/{id}", "get"),
+        ("/v1/plans/{id}/commit", "post"),
+        ("/v1/plans/{id}/chart.svg", "get"),
+        ("/v1/plans/{id}/report.csv", "get"),
     ];
     for (path, method) in expected {
         assert!(

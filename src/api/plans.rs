@@ -1,0 +1,269 @@
+//! Planning runs over HTTP: start a replenishment or rebalance (a dry run unless `commit`),
+//! read stored plans, commit a proposal, and draw a SKU's stock spread.
+
+use super::error::ApiError;
+use super::extract::{page_limit, Json};
+use super::State;
+use crate::jobs::report;
+use crate::jobs::{self, Outcome, Run};
+use crate::ledger::plans::{self, LineView, PlanSummary};
+use crate::planning::{Kind, RebalanceParams, ReplenishParams};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(rebalance)
+        .service(replenishment)
+        .service(list)
+        .service(read)
+        .service(commit)
+        .service(chart)
+        .service(report_csv);
+}
+
+/// How long a request waits for its run before answering 202 (the run goes on).
+const WAIT: Duration = Duration::from_secs(25);
+
+impl From<jobs::Error> for ApiError {
+    fn from(error: jobs::Error) -> Self {
+        match error {
+            jobs::Error::Ledger(error) => error.into(),
+            jobs::Error::Solver(error) => Self::internal(&error),
+            jobs::Error::Task(error) => Self::internal(&error),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanView {
+    #[serde(flatten)]
+    pub plan: PlanSummary,
+    /// What the request did: planned, resumed a killed run, or (absent) only read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    pub transfers: Vec<LineView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StillRunning {
+    pub message: String,
+}
+
+async fn respond(
+    state: &State,
+    kind: Kind,
+    run: tokio::task::JoinHandle<jobs::Result<Run>>,
+) -> Result<HttpResponse, ApiError> {
+    let run = match tokio::time::timeout(WAIT, run).await {
+        Err(_) => {
+            let message = format!(
+                "still planning; GET /v1/plans?kind={} shows the plan when it is done",
+                kind.as_str()
+            );
+            return Ok(HttpResponse::Accepted().json(StillRunning { message }));
+        }
+        Ok(joined) => joined.map_err(|error| ApiError::internal(&error))??,
+    };
+    if run.outcome == Outcome::AlreadyCommitted {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_committed",
+            format!(
+                "plan {} for {} is committed already; this run did nothing",
+                run.plan.id, run.plan.date
+            ),
+        )
+        .with_field("date"));
+    }
+    let client = state.client().await?;
+    let transfers = plans::lines(&client, run.plan.id, None, None).await?;
+    Ok(HttpResponse::Created().json(PlanView {
+        plan: run.plan,
+        outcome: Some(run.outcome),
+        transfers,
+    }))
+}
+
+/// Plan the store-to-store rebalance for a night (one committed plan per night).
+#[utoipa::path(tag = "plans", request_body = RebalanceParams,
+    responses((status = 201, body = PlanView), (status = 202, body = StillRunning),
+              (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+#[post("/v1/plans/rebalance")]
+pub async fn rebalance(
+    state: web::Data<State>,
+    body: Json<RebalanceParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = body.value;
+    params.validated()?;
+    let pool = state.pool.clone();
+    let run =
+        tokio::spawn(async move { jobs::rebalance(&pool, &params, &ProgressBar::hidden()).await });
+    respond(&state, Kind::Rebalance, run).await
+}
+
+/// Plan the warehouse-to-stores replenishment for a day (one committed plan per day).
+#[utoipa::path(tag = "plans", request_body = ReplenishParams,
+    responses((status = 201, body = PlanView), (status = 202, body = StillRunning),
+              (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+#[post("/v1/plans/replenishment")]
+pub async fn replenishment(
+    state: web::Data<State>,
+    body: Json<ReplenishParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = body.value;
+    params.validated()?;
+    let pool = state.pool.clone();
+    let run =
+        tokio::spawn(async move { jobs::replenish(&pool, &params, &ProgressBar::hidden()).await });
+    respond(&state, Kind::Replenishment, run).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `rebalance` or `replenishment` (default both).
+    pub kind: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanList {
+    pub plans: Vec<PlanSummary>,
+}
+
+/// The newest plans first.
+#[utoipa::path(tag = "plans", params(ListQuery),
+    responses((status = 200, body = PlanList), (status = 422, body = ApiError)))]
+#[get("/v1/plans")]
+pub async fn list(
+    state: web::Data<State>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<PlanList>, ApiError> {
+    let kind = query
+        .kind
+        .as_deref()
+        .map(|raw| Kind::parse("kind", raw))
+        .transpose()?;
+    let limit = page_limit(query.limit)?;
+    let client = state.client().await?;
+    Ok(web::Json(PlanList {
+        plans: plans::list(&client, kind, limit).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReadQuery {
+    /// Only lines from or to this location.
+    pub store: Option<String>,
+    /// Only lines of this SKU.
+    pub sku: Option<String>,
+}
+
+/// A stored plan with its lines, best first.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path), ReadQuery),
+    responses((status = 200, body = PlanView), (status = 404, body = ApiError)))]
+#[get("/v1/plans/{id}")]
+pub async fn read(
+    state: web::Data<State>,
+    id: web::Path<i64>,
+    query: web::Query<ReadQuery>,
+) -> Result<web::Json<PlanView>, ApiError> {
+    let client = state.client().await?;
+    let (store, sku) =
+        super::filter_ids(&client, query.store.as_deref(), query.sku.as_deref()).await?;
+    let plan = plans::get(&client, *id).await?;
+    let transfers = plans::lines(&client, plan.id, store, sku).await?;
+    Ok(web::Json(PlanView {
+        plan,
+        outcome: None,
+        transfers,
+    }))
+}
+
+/// Commit a proposed plan: its lines become transfers. Idempotent.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)),
+    responses((status = 200, body = PlanView), (status = 404, body = ApiError),
+              (status = 409, body = ApiError)))]
+#[post("/v1/plans/{id}/commit")]
+pub async fn commit(
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<web::Json<PlanView>, ApiError> {
+    let plan = jobs::commit(&state.pool, *id, &ProgressBar::hidden()).await?;
+    let client = state.client().await?;
+    let transfers = plans::lines(&client, plan.id, None, None).await?;
+    Ok(web::Json(PlanView {
+        plan,
+        outcome: None,
+        transfers,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChartQuery {
+    /// The SKU to draw (default: the one with the most units moved).
+    pub sku: Option<String>,
+}
+
+/// The stock spread of one SKU across the locations the plan touches, before and after (SVG).
+#[utoipa::path(tag = "plans", params(("id" = i64, Path), ChartQuery),
+    responses((status = 200, content_type = "image/svg+xml", body = String),
+              (status = 404, body = ApiError)))]
+#[get("/v1/plans/{id}/chart.svg")]
+pub async fn chart(
+    state: web::Data<State>,
+    id: web::Path<i64>,
+    query: web::Query<ChartQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let client = state.client().await?;
+    let plan = plans::get(&client, *id).await?;
+    let sku = match query.sku.as_deref() {
+        Some(code) => {
+            let (_, sku_id) = super::filter_ids(&client, None, Some(code)).await?;
+            sku_id.map(|id| (id, code.to_owned()))
+        }
+        None => plans::top_skus(&client, plan.id, 1)
+            .await?
+            .into_iter()
+            .next(),
+    };
+    let svg = match sku {
+        Some((sku_id, code)) => report::chart(&client, &plan, (sku_id, &code)).await?,
+        None => None,
+    };
+    let svg = svg.ok_or_else(|| {
+        ApiError::not_found(format!("plan {} moves no units of that SKU", plan.id))
+            .with_field("sku")
+    })?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+/// The plan's lines as CSV, one proposed transfer a row.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String),
+              (status = 404, body = ApiError)))]
+#[get("/v1/plans/{id}/report.csv")]
+pub async fn report_csv(
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let client = state.client().await?;
+    let plan = plans::get(&client, *id).await?;
+    let lines = plans::lines(&client, plan.id, None, None).await?;
+    let csv = report::csv(&lines).map_err(|error| ApiError::internal(&*error))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{}-{}-plan-{}.csv\"",
+                plan.kind, plan.date, plan.id
+            ),
+        ))
+        .body(csv))
+}

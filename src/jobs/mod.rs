@@ -1,0 +1,372 @@
+//! The planning runs, the imperative shell around [`crate::planning`] and the solver: lock the
+//! night, find or start its plan, read the ledger chunk by chunk, solve off the async threads,
+//! save each chunk, then (when asked) commit the plan's lines as transfers in batches. Killing a
+//! run at any point and starting it again ends with one plan and one set of transfers.
+
+pub mod report;
+
+use crate::domain::Invalid;
+use crate::ledger::plans::{self, PlanSummary, Start};
+use crate::ledger::transfers::Reason;
+use crate::ledger::Error as LedgerError;
+use crate::planning::params::{run_date, Rebalance, Replenish};
+use crate::planning::rebalance::{plan_chunk, Stores};
+use crate::planning::replenish::{Collector, Site};
+use crate::planning::{Kind, RebalanceParams, ReplenishParams, SkuRow};
+use allot_solver::{Coordinates, SolveError};
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::Pool;
+use indicatif::ProgressBar;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("the optimiser failed: {0}")]
+    Solver(#[from] SolveError),
+    #[error("a planning task stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Self {
+        Self::Ledger(invalid.into())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Planned (and committed, when asked) by this run.
+    Planned,
+    /// Finished what a killed run started.
+    Resumed,
+    /// The night's plan was committed already: this run did nothing.
+    AlreadyCommitted,
+}
+
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub outcome: Outcome,
+    pub plan: PlanSummary,
+}
+
+/// Lines committed per transaction, unless a run says otherwise.
+const COMMIT_BATCH: i64 = 500;
+
+/// What a run is asked to do, whichever its kind.
+struct Ask {
+    kind: Kind,
+    date: NaiveDate,
+    as_of: DateTime<Utc>,
+    commit: bool,
+    params: Value,
+}
+
+/// Plans the nightly store-to-store rebalance.
+pub async fn rebalance(
+    pool: &Pool,
+    params: &RebalanceParams,
+    progress: &ProgressBar,
+) -> Result<Run> {
+    params.validated()?;
+    let (date, as_of) = run_date(params.date.as_deref(), Utc::now())?;
+    let ask = Ask {
+        kind: Kind::Rebalance,
+        date,
+        as_of,
+        commit: params.commit,
+        params: serde_json::to_value(params).unwrap_or_default(),
+    };
+    locked(pool, ask, progress).await
+}
+
+/// Plans the warehouse-to-stores replenishment.
+pub async fn replenish(
+    pool: &Pool,
+    params: &ReplenishParams,
+    progress: &ProgressBar,
+) -> Result<Run> {
+    let settings = params.validated()?;
+    // Before the run is recorded: a run that cannot start must leave nothing to resume.
+    let client = pool.get().await.map_err(LedgerError::from)?;
+    plans::warehouse(&client, settings.warehouse.as_deref()).await?;
+    drop(client);
+    let (date, as_of) = run_date(params.date.as_deref(), Utc::now())?;
+    let ask = Ask {
+        kind: Kind::Replenishment,
+        date,
+        as_of,
+        commit: params.commit,
+        params: serde_json::to_value(params).unwrap_or_default(),
+    };
+    locked(pool, ask, progress).await
+}
+
+/// Commits a proposed plan (from the planner page): idempotent, and under the night's lock.
+pub async fn commit(pool: &Pool, id: i64, progress: &ProgressBar) -> Result<PlanSummary> {
+    let plan = plans::get(&pool.get().await.map_err(LedgerError::from)?, id).await?;
+    let kind = Kind::parse("kind", &plan.kind)?;
+    let lock = pool.get().await.map_err(LedgerError::from)?;
+    if !plans::try_lock(&lock, kind, plan.date).await? {
+        return Err(busy(kind, plan.date));
+    }
+    let committed = async {
+        plans::start_commit(&lock, id).await?;
+        commit_lines(pool, id, kind, progress).await?;
+        Ok(plans::get(&lock, id).await?)
+    }
+    .await;
+    plans::unlock(&lock, kind, plan.date).await?;
+    committed
+}
+
+fn busy(kind: Kind, date: NaiveDate) -> Error {
+    LedgerError::Conflict(format!(
+        "another {} run for {date} is in progress; this one did nothing",
+        kind.as_str()
+    ))
+    .into()
+}
+
+async fn locked(pool: &Pool, ask: Ask, progress: &ProgressBar) -> Result<Run> {
+    let lock = pool.get().await.map_err(LedgerError::from)?;
+    if !plans::try_lock(&lock, ask.kind, ask.date).await? {
+        return Err(busy(ask.kind, ask.date));
+    }
+    let run = run(pool, &lock, &ask, progress).await;
+    plans::unlock(&lock, ask.kind, ask.date).await?;
+    run
+}
+
+async fn run(
+    pool: &Pool,
+    client: &deadpool_postgres::Object,
+    ask: &Ask,
+    progress: &ProgressBar,
+) -> Result<Run> {
+    let (kind, date) = (ask.kind, ask.date);
+    let span = tracing::info_span!("plan", kind = kind.as_str(), %date, commit = ask.commit);
+    let _entered = span.enter();
+    let (id, outcome) = match plans::open(client, kind, date, ask.commit, &ask.params).await? {
+        Start::Committed(id) => {
+            tracing::info!(
+                plan = id,
+                "the night's plan is committed already; nothing to do"
+            );
+            let plan = plans::get(client, id).await?;
+            return Ok(Run {
+                outcome: Outcome::AlreadyCommitted,
+                plan,
+            });
+        }
+        Start::Committing(id) if !ask.commit => {
+            return Err(LedgerError::Conflict(format!(
+                "plan {id} for {date} was being committed when its run stopped; \
+                 run with commit to finish it"
+            ))
+            .into());
+        }
+        Start::Committing(id) => {
+            tracing::info!(plan = id, "finishing an interrupted commit");
+            (id, Outcome::Resumed)
+        }
+        Start::Compute {
+            id,
+            cursor,
+            resumed,
+        } => {
+            if resumed {
+                tracing::info!(plan = id, cursor, "resuming an interrupted plan");
+            }
+            // A resumed plan keeps the parameters it started with.
+            let params = if resumed {
+                plans::params(client, id).await?
+            } else {
+                ask.params.clone()
+            };
+            let status = match kind {
+                Kind::Rebalance => {
+                    let settings = serde_json::from_value::<RebalanceParams>(params)
+                        .map_err(|e| Invalid::new("params", e.to_string()))?
+                        .validated()?;
+                    compute_rebalance(pool, id, cursor, &settings, ask.as_of, progress).await?;
+                    plans::finish_compute(client, id).await?
+                }
+                Kind::Replenishment => {
+                    let settings = serde_json::from_value::<ReplenishParams>(params)
+                        .map_err(|e| Invalid::new("params", e.to_string()))?
+                        .validated()?;
+                    compute_replenishment(pool, id, &settings, ask.as_of, progress).await?
+                }
+            };
+            let outcome = if resumed {
+                Outcome::Resumed
+            } else {
+                Outcome::Planned
+            };
+            if status == "proposed" {
+                return Ok(Run {
+                    outcome,
+                    plan: plans::get(client, id).await?,
+                });
+            }
+            (id, outcome)
+        }
+    };
+    commit_lines(pool, id, kind, progress).await?;
+    Ok(Run {
+        outcome,
+        plan: plans::get(client, id).await?,
+    })
+}
+
+fn position(latitude: f64, longitude: f64) -> Coordinates {
+    Coordinates {
+        lat: latitude,
+        lon: longitude,
+    }
+}
+
+/// Walks the SKUs after a cursor, a chunk at a time, and shows the progress.
+struct Chunks<'a> {
+    client: deadpool_postgres::Object,
+    cursor: i64,
+    chunk: i64,
+    progress: &'a ProgressBar,
+}
+
+impl<'a> Chunks<'a> {
+    async fn new(pool: &Pool, cursor: i64, chunk: i64, progress: &'a ProgressBar) -> Result<Self> {
+        let client = pool.get().await.map_err(LedgerError::from)?;
+        progress.set_length(plans::sku_count(&client, cursor).await? as u64);
+        progress.set_position(0);
+        Ok(Self {
+            client,
+            cursor,
+            chunk,
+            progress,
+        })
+    }
+
+    /// The next chunk and the cursor it starts after; `None` at the end.
+    async fn next(&mut self) -> Result<Option<(Vec<SkuRow>, i64)>> {
+        let skus = plans::next_skus(&self.client, self.cursor, self.chunk).await?;
+        Ok(skus.last().map(|last| last.id).map(|last| {
+            let from = std::mem::replace(&mut self.cursor, last);
+            (skus, from)
+        }))
+    }
+
+    fn done(&self, count: usize) {
+        self.progress.inc(count as u64);
+        tracing::info!(
+            skus_done = self.progress.position(),
+            skus_total = self.progress.length().unwrap_or(0),
+            skus_per_second = self.progress.per_sec().round(),
+            eta_seconds = self.progress.eta().as_secs(),
+            cursor = self.cursor,
+            "chunk planned"
+        );
+    }
+}
+
+async fn compute_rebalance(
+    pool: &Pool,
+    id: i64,
+    cursor: i64,
+    settings: &Rebalance,
+    as_of: DateTime<Utc>,
+    progress: &ProgressBar,
+) -> Result<()> {
+    let mut chunks = Chunks::new(pool, cursor, settings.chunk_skus, progress).await?;
+    let stores = Stores::new(
+        plans::stores(&chunks.client)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.code, position(s.latitude, s.longitude))),
+    );
+    let stores = std::sync::Arc::new(stores);
+    while let Some((skus, from)) = chunks.next().await? {
+        let ids: Vec<i64> = skus.iter().map(|sku| sku.id).collect();
+        let rows = plans::store_stock(&chunks.client, &ids, as_of, settings.demand).await?;
+        let count = skus.len();
+        let (stores, settings) = (stores.clone(), settings.clone());
+        let plan =
+            tokio::task::spawn_blocking(move || plan_chunk(&stores, &skus, &rows, &settings, None))
+                .await??;
+        let cursor = (from, chunks.cursor);
+        plans::save_chunk(pool, id, cursor, &plan.lines, &plan.skipped, plan.counts).await?;
+        chunks.done(count);
+    }
+    Ok(())
+}
+
+async fn compute_replenishment(
+    pool: &Pool,
+    id: i64,
+    settings: &Replenish,
+    as_of: DateTime<Utc>,
+    progress: &ProgressBar,
+) -> Result<&'static str> {
+    let mut chunks = Chunks::new(pool, 0, 2_000, progress).await?;
+    let client = &chunks.client;
+    let warehouse = plans::warehouse(client, settings.warehouse.as_deref()).await?;
+    let site = |s: plans::Store| Site {
+        id: s.id,
+        code: s.code,
+        position: position(s.latitude, s.longitude),
+    };
+    let warehouse_id = warehouse.id;
+    let stores = plans::stores(client).await?.into_iter().map(site).collect();
+    let mut collector = Collector::new(site(warehouse), stores, settings.clone());
+    while let Some((skus, _)) = chunks.next().await? {
+        let ids: Vec<i64> = skus.iter().map(|sku| sku.id).collect();
+        let store_rows = plans::store_stock(&chunks.client, &ids, as_of, settings.demand).await?;
+        let warehouse_rows = plans::location_stock(&chunks.client, warehouse_id, &ids).await?;
+        collector.add(&skus, &store_rows, &warehouse_rows);
+        chunks.done(skus.len());
+    }
+    let plan = tokio::task::spawn_blocking(move || collector.solve()).await??;
+    Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)
+}
+
+async fn commit_lines(pool: &Pool, id: i64, kind: Kind, progress: &ProgressBar) -> Result<()> {
+    let reason = match kind {
+        Kind::Rebalance => Reason::Rebalance,
+        Kind::Replenishment => Reason::Replenishment,
+    };
+    let client = pool.get().await.map_err(LedgerError::from)?;
+    // The batch the run was started with (validated then); a resumed commit keeps it.
+    let batch_size = plans::params(&client, id)
+        .await?
+        .get("commit_batch")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(COMMIT_BATCH)
+        .clamp(1, 10_000);
+    progress.set_length(plans::uncommitted_lines(&client, id).await? as u64);
+    progress.set_position(0);
+    loop {
+        let batch = plans::commit_batch(pool, id, reason, batch_size).await?;
+        let done = batch.transfers + batch.dropped;
+        if done == 0 {
+            break;
+        }
+        progress.inc(done as u64);
+        tracing::info!(
+            plan = id,
+            transfers = batch.transfers,
+            dropped = batch.dropped,
+            units_short = batch.units_short,
+            lines_done = progress.position(),
+            lines_total = progress.length().unwrap_or(0),
+            "commit batch saved"
+        );
+    }
+    plans::finish_commit(&client, id).await?;
+    Ok(())
+}

@@ -1,0 +1,844 @@
+//! Planning runs in PostgreSQL: the run record, the demand signal read next to the movements,
+//! plan lines saved chunk by chunk, and the commit that turns lines into transfers batch by
+//! batch. Every step is one transaction, so a killed run resumes without repeating one.
+
+use super::transfers::{create_in, NewTransfer, Reason};
+use super::{Cached, Error, Result};
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::quantity::Qty;
+use crate::planning::chart::Spread;
+use crate::planning::params::Demand;
+use crate::planning::{ChunkCounts, Kind, NewLine, SkipReason, SkuRow, StockRow};
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{GenericClient, Pool};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A session-level advisory lock on one (kind, night), held by the connection that runs the
+/// job; a killed job's connection closes and releases it.
+pub async fn try_lock(client: &impl GenericClient, kind: Kind, date: NaiveDate) -> Result<bool> {
+    Ok(client
+        .cached_query_one(
+            "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+            &[&lock_key(kind, date)],
+        )
+        .await?
+        .get(0))
+}
+
+pub async fn unlock(client: &impl GenericClient, kind: Kind, date: NaiveDate) -> Result<()> {
+    client
+        .cached_query_one(
+            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+            &[&lock_key(kind, date)],
+        )
+        .await?;
+    Ok(())
+}
+
+fn lock_key(kind: Kind, date: NaiveDate) -> String {
+    format!("allot:plan:{}:{date}", kind.as_str())
+}
+
+/// Where a run for (kind, night) starts, decided under the advisory lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// A plan was committed for this night already: nothing to do.
+    Committed(i64),
+    /// A commit was interrupted: finish it.
+    Committing(i64),
+    /// Plan SKUs after `cursor` (zero for a new plan, more when resuming).
+    Compute { id: i64, cursor: i64, resumed: bool },
+}
+
+/// Finds this night's plan for `kind`, or creates one.
+pub async fn open(
+    client: &impl GenericClient,
+    kind: Kind,
+    date: NaiveDate,
+    commit: bool,
+    params: &Value,
+) -> Result<Start> {
+    let existing = client
+        .cached_query(
+            "SELECT id, status, cursor_sku_id FROM plans
+             WHERE kind = $1 AND run_date = $2 AND status IN ('running', 'committing', 'committed')
+             ORDER BY id",
+            &[&kind.as_str(), &date],
+        )
+        .await?;
+    for row in &existing {
+        let (id, status): (i64, &str) = (row.get(0), row.get(1));
+        match status {
+            "committed" => return Ok(Start::Committed(id)),
+            "committing" => return Ok(Start::Committing(id)),
+            _ => {}
+        }
+    }
+    if let Some(row) = existing.first() {
+        let id: i64 = row.get(0);
+        // The resumed run keeps its parameters; only whether it commits follows the new ask.
+        client
+            .cached_execute(
+                "UPDATE plans SET commit_requested = commit_requested OR $2 WHERE id = $1",
+                &[&id, &commit],
+            )
+            .await?;
+        return Ok(Start::Compute {
+            id,
+            cursor: row.get(2),
+            resumed: true,
+        });
+    }
+    let row = client
+        .cached_query_one(
+            "INSERT INTO plans (kind, run_date, commit_requested, params)
+             VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&kind.as_str(), &date, &commit, params],
+        )
+        .await?;
+    Ok(Start::Compute {
+        id: row.get(0),
+        cursor: 0,
+        resumed: false,
+    })
+}
+
+/// The parameters a plan was started with (a resumed run plans with these).
+pub async fn params(client: &impl GenericClient, id: i64) -> Result<Value> {
+    Ok(client
+        .cached_query_one("SELECT params FROM plans WHERE id = $1", &[&id])
+        .await?
+        .get(0))
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub id: i64,
+    pub code: String,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+pub async fn stores(client: &impl GenericClient) -> Result<Vec<Store>> {
+    let rows = client
+        .cached_query(
+            "SELECT id, code, latitude, longitude FROM locations WHERE kind = 'store' ORDER BY id",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Store {
+            id: row.get(0),
+            code: row.get(1),
+            latitude: row.get(2),
+            longitude: row.get(3),
+        })
+        .collect())
+}
+
+/// The warehouse that ships: the one named, or the chain's only one.
+pub async fn warehouse(client: &impl GenericClient, code: Option<&str>) -> Result<Store> {
+    let rows = client
+        .cached_query(
+            "SELECT id, code, latitude, longitude FROM locations
+             WHERE kind = 'warehouse' AND ($1::text IS NULL OR code = $1) ORDER BY code LIMIT 2",
+            &[&code],
+        )
+        .await?;
+    match (rows.as_slice(), code) {
+        ([row], _) => Ok(Store {
+            id: row.get(0),
+            code: row.get(1),
+            latitude: row.get(2),
+            longitude: row.get(3),
+        }),
+        ([], Some(code)) => Err(Error::UnknownLocation {
+            field: "warehouse".into(),
+            code: code.into(),
+        }),
+        ([], None) => Err(Error::Refused {
+            field: "warehouse".into(),
+            message: "the chain has no warehouse".into(),
+        }),
+        _ => Err(Error::Refused {
+            field: "warehouse".into(),
+            message: "the chain has several warehouses; name one".into(),
+        }),
+    }
+}
+
+/// The next `limit` SKUs after `after`, in id order.
+pub async fn next_skus(client: &impl GenericClient, after: i64, limit: i64) -> Result<Vec<SkuRow>> {
+    let rows = client
+        .cached_query(
+            "SELECT id, code, CASE WHEN jsonb_typeof(attributes -> 'margin') = 'number'
+                                   THEN (attributes ->> 'margin')::float8 END
+             FROM skus WHERE id > $1 ORDER BY id LIMIT $2",
+            &[&after, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| SkuRow {
+            id: row.get(0),
+            code: row.get(1),
+            margin: row.get(2),
+        })
+        .collect())
+}
+
+pub async fn sku_count(client: &impl GenericClient, after: i64) -> Result<i64> {
+    Ok(client
+        .cached_query_one("SELECT count(*) FROM skus WHERE id > $1", &[&after])
+        .await?
+        .get(0))
+}
+
+/// Weighted POS sales per (SKU, location) in the window ending at `$2`: a sale `a` whole days
+/// old weighs 0.5^(a / half-life). Reads only the window's movements, by (sku_id, occurred_at).
+const SALES: &str = "
+    sales AS (
+        SELECT m.sku_id, m.location_id,
+               sum(m.qty * power(0.5::float8,
+                   floor(extract(epoch FROM ($2 - m.occurred_at)) / 86400)::float8 / $4::float8))
+                   AS weighted
+        FROM movements m
+        WHERE m.sku_id = ANY($1) AND m.kind = 'sale'
+          AND m.occurred_at > $2 - make_interval(days => $3) AND m.occurred_at <= $2
+        GROUP BY m.sku_id, m.location_id),
+    inbound AS (
+        SELECT sku_id, to_location_id AS location_id, sum(qty)::int8 AS qty
+        FROM transfers WHERE status = 'planned' AND sku_id = ANY($1)
+        GROUP BY sku_id, to_location_id)";
+
+fn stock_row(row: &tokio_postgres::Row) -> StockRow {
+    StockRow {
+        sku_id: row.get(0),
+        location_id: row.get(1),
+        on_hand: row.get(2),
+        allocated: row.get(3),
+        in_transit: row.get(4),
+        safety_stock: row.get(5),
+        weighted_sales: row.get(6),
+    }
+}
+
+/// Every store's balance and sales of the given SKUs, ordered by SKU. Units of planned
+/// transfers towards a store count as in transit to it: they are already on their way in the
+/// plan, and counting them keeps one run from covering what another already covered.
+pub async fn store_stock(
+    client: &impl GenericClient,
+    sku_ids: &[i64],
+    as_of: DateTime<Utc>,
+    demand: Demand,
+) -> Result<Vec<StockRow>> {
+    let rows = client
+        .cached_query(
+            &format!(
+                "WITH {SALES}
+                 SELECT b.sku_id, b.location_id, b.on_hand, b.allocated,
+                        b.in_transit + coalesce(i.qty, 0), l.safety_stock, coalesce(s.weighted, 0)
+                 FROM balances b
+                 JOIN locations l ON l.id = b.location_id AND l.kind = 'store'
+                 LEFT JOIN sales s ON s.sku_id = b.sku_id AND s.location_id = b.location_id
+                 LEFT JOIN inbound i ON i.sku_id = b.sku_id AND i.location_id = b.location_id
+                 WHERE b.sku_id = ANY($1)
+                 ORDER BY b.sku_id, b.location_id"
+            ),
+            &[
+                &sku_ids,
+                &as_of,
+                &(demand.window_days as i32),
+                &demand.half_life_days,
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(stock_row).collect())
+}
+
+/// The warehouse's balances of the given SKUs (its free units are what it can send).
+pub async fn location_stock(
+    client: &impl GenericClient,
+    location_id: i64,
+    sku_ids: &[i64],
+) -> Result<Vec<StockRow>> {
+    let rows = client
+        .cached_query(
+            "SELECT b.sku_id, b.location_id, b.on_hand, b.allocated, b.in_transit,
+                    l.safety_stock, 0::float8
+             FROM balances b JOIN locations l ON l.id = b.location_id
+             WHERE b.location_id = $1 AND b.sku_id = ANY($2)
+             ORDER BY b.sku_id",
+            &[&location_id, &sku_ids],
+        )
+        .await?;
+    Ok(rows.iter().map(stock_row).collect())
+}
+
+/// Saves one chunk's lines and skipped SKUs and moves the cursor from `from` to `to`, in one
+/// transaction; refuses when the cursor is no longer at `from` (the chunk was saved already).
+pub async fn save_chunk(
+    pool: &Pool,
+    id: i64,
+    cursor: (i64, i64),
+    lines: &[NewLine],
+    skipped: &[(i64, SkipReason)],
+    counts: ChunkCounts,
+) -> Result<()> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    save_in(&transaction, id, cursor, lines, skipped, counts).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+async fn save_in(
+    transaction: &impl GenericClient,
+    id: i64,
+    cursor: (i64, i64),
+    lines: &[NewLine],
+    skipped: &[(i64, SkipReason)],
+    counts: ChunkCounts,
+) -> Result<()> {
+    let moved = transaction
+        .cached_execute(
+            "UPDATE plans SET cursor_sku_id = $3, skus_considered = skus_considered + $4,
+                 greedy_net = greedy_net + $5, greedy_transfers = greedy_transfers + $6,
+                 solver_fallbacks = solver_fallbacks + $7
+             WHERE id = $1 AND cursor_sku_id = $2 AND status = 'running'",
+            &[
+                &id,
+                &cursor.0,
+                &cursor.1,
+                &counts.skus,
+                &counts.greedy_net,
+                &counts.greedy_transfers,
+                &counts.solver_fallbacks,
+            ],
+        )
+        .await?;
+    if moved != 1 {
+        return Err(Error::Conflict(format!(
+            "plan {id} is no longer planning from SKU id {}; another run moved it on",
+            cursor.0
+        )));
+    }
+    insert_lines(transaction, id, lines).await?;
+    let (sku_ids, reasons): (Vec<i64>, Vec<&str>) = skipped
+        .iter()
+        .map(|(sku, reason)| (*sku, reason.as_str()))
+        .unzip();
+    transaction
+        .cached_execute(
+            "INSERT INTO plan_skipped (plan_id, sku_id, reason)
+             SELECT $1, * FROM unnest($2::int8[], $3::text[])",
+            &[&id, &sku_ids, &reasons],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn insert_lines(client: &impl GenericClient, id: i64, lines: &[NewLine]) -> Result<()> {
+    let column = |f: fn(&NewLine) -> i64| lines.iter().map(f).collect::<Vec<i64>>();
+    let real = |f: fn(&NewLine) -> f64| lines.iter().map(f).collect::<Vec<f64>>();
+    client
+        .cached_execute(
+            "INSERT INTO plan_lines (plan_id, sku_id, from_location_id, to_location_id, qty,
+                 from_position, to_position, distance_km, lead_time_hours, gain, cost,
+                 to_demand_per_day)
+             SELECT $1, * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[],
+                 $7::int8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[],
+                 $12::float8[])",
+            &[
+                &id,
+                &column(|l| l.sku_id),
+                &column(|l| l.from_id),
+                &column(|l| l.to_id),
+                &column(|l| l.qty),
+                &column(|l| l.from_position),
+                &column(|l| l.to_position),
+                &real(|l| l.distance_km),
+                &real(|l| l.lead_time_hours),
+                &real(|l| l.gain),
+                &real(|l| l.cost),
+                &real(|l| l.to_demand_per_day),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Saves a plan computed in one piece (the replenishment) and ends its computation, in one
+/// transaction: a run killed before it left nothing, so its resumption starts from scratch.
+pub async fn save_whole(
+    pool: &Pool,
+    id: i64,
+    lines: &[NewLine],
+    skipped: &[(i64, SkipReason)],
+    counts: ChunkCounts,
+) -> Result<&'static str> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    save_in(&transaction, id, (0, 0), lines, skipped, counts).await?;
+    let status = finish_compute(&transaction, id).await?;
+    transaction.commit().await?;
+    Ok(status)
+}
+
+/// Ends the computation: a dry run is `proposed`, a committing run goes on to its transfers.
+pub async fn finish_compute(client: &impl GenericClient, id: i64) -> Result<&'static str> {
+    let row = client
+        .cached_query_one(
+            "UPDATE plans SET status = CASE WHEN commit_requested THEN 'committing' ELSE 'proposed' END,
+                              finished_at = now()
+             WHERE id = $1 AND status = 'running' RETURNING status",
+            &[&id],
+        )
+        .await?;
+    let status: String = row.get(0);
+    Ok(if status == "committing" {
+        "committing"
+    } else {
+        "proposed"
+    })
+}
+
+/// A proposed plan starts committing; only one plan per (kind, night) may.
+pub async fn start_commit(client: &impl GenericClient, id: i64) -> Result<()> {
+    let row = client
+        .cached_query_opt(
+            "SELECT p.status, (SELECT q.id FROM plans q
+                               WHERE q.kind = p.kind AND q.run_date = p.run_date AND q.id <> p.id
+                                 AND q.status IN ('committing', 'committed'))
+             FROM plans p WHERE p.id = $1",
+            &[&id],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no plan {id}")))?;
+    let (status, other): (String, Option<i64>) = (row.get(0), row.get(1));
+    if let Some(other) = other {
+        return Err(Error::Conflict(format!(
+            "plan {other} is already committed for this night; plan {id} stays a proposal"
+        )));
+    }
+    match status.as_str() {
+        "proposed" => {
+            client
+                .cached_execute(
+                    "UPDATE plans SET status = 'committing', commit_requested = true WHERE id = $1",
+                    &[&id],
+                )
+                .await?;
+            Ok(())
+        }
+        "committing" | "committed" => Ok(()),
+        _ => Err(Error::Conflict(format!(
+            "plan {id} is still being computed; commit it when it is proposed"
+        ))),
+    }
+}
+
+/// What one commit batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Committed {
+    pub transfers: usize,
+    pub dropped: usize,
+    /// Units the sources no longer had (lines cut short or dropped).
+    pub units_short: i64,
+}
+
+const DROPPED: &str = "the source no longer has the units free";
+
+/// Turns up to `limit` uncommitted lines into transfers, in one transaction. A source that sold
+/// units since the plan gives what it still has free; a line it cannot serve is dropped.
+pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> Result<Committed> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let rows = transaction
+        .cached_query(
+            "SELECT pl.sku_id, pl.from_location_id, pl.to_location_id, s.code, f.code, t.code,
+                    pl.qty, pl.lead_time_hours
+             FROM plan_lines pl
+             JOIN skus s ON s.id = pl.sku_id
+             JOIN locations f ON f.id = pl.from_location_id
+             JOIN locations t ON t.id = pl.to_location_id
+             WHERE pl.plan_id = $1 AND pl.transfer_id IS NULL AND pl.dropped IS NULL
+             ORDER BY pl.sku_id, pl.from_location_id, pl.to_location_id
+             LIMIT $2 FOR UPDATE OF pl",
+            &[&id, &limit],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(Committed::default());
+    }
+    let keys: Vec<(i64, i64, i64)> = rows
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    let (sku_ids, from_ids): (Vec<i64>, Vec<i64>) = keys.iter().map(|k| (k.0, k.1)).unzip();
+    // Locked in key order, as every ledger write locks balances.
+    let free_rows = transaction
+        .cached_query(
+            "SELECT b.sku_id, b.location_id, greatest(b.on_hand - b.allocated - l.safety_stock, 0)
+             FROM balances b JOIN locations l ON l.id = b.location_id
+             WHERE (b.sku_id, b.location_id) IN (SELECT * FROM unnest($1::int8[], $2::int8[]))
+             ORDER BY b.sku_id, b.location_id FOR UPDATE OF b",
+            &[&sku_ids, &from_ids],
+        )
+        .await?;
+    let mut free: HashMap<(i64, i64), i64> = free_rows
+        .iter()
+        .map(|row| ((row.get(0), row.get(1)), row.get(2)))
+        .collect();
+    let mut result = Committed::default();
+    let (mut transfers, mut made, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, key) in rows.iter().zip(&keys) {
+        let planned: i64 = row.get(6);
+        let left = free.entry((key.0, key.1)).or_insert(0);
+        let qty = planned.min(*left);
+        result.units_short += planned - qty;
+        if qty <= 0 {
+            dropped.push(*key);
+            continue;
+        }
+        *left -= qty;
+        transfers.push(NewTransfer {
+            sku: SkuCode::parse("sku", row.get(3))?,
+            from: LocationCode::parse("from", row.get(4))?,
+            to: LocationCode::parse("to", row.get(5))?,
+            qty: Qty::parse("qty", qty)?,
+            reason,
+            order_id: None,
+            lead_time_hours: row.get(7),
+        });
+        made.push(*key);
+    }
+    let transfer_ids = create_in(&transaction, &transfers).await?;
+    let column = |keys: &[(i64, i64, i64)], f: fn(&(i64, i64, i64)) -> i64| {
+        keys.iter().map(f).collect::<Vec<i64>>()
+    };
+    transaction
+        .cached_execute(
+            "UPDATE plan_lines pl SET transfer_id = u.transfer_id
+             FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
+                  AS u(sku_id, from_id, to_id, transfer_id)
+             WHERE pl.plan_id = $1 AND pl.sku_id = u.sku_id
+               AND pl.from_location_id = u.from_id AND pl.to_location_id = u.to_id",
+            &[
+                &id,
+                &column(&made, |k| k.0),
+                &column(&made, |k| k.1),
+                &column(&made, |k| k.2),
+                &transfer_ids,
+            ],
+        )
+        .await?;
+    transaction
+        .cached_execute(
+            "UPDATE plan_lines pl SET dropped = $5
+             FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS u(sku_id, from_id, to_id)
+             WHERE pl.plan_id = $1 AND pl.sku_id = u.sku_id
+               AND pl.from_location_id = u.from_id AND pl.to_location_id = u.to_id",
+            &[
+                &id,
+                &column(&dropped, |k| k.0),
+                &column(&dropped, |k| k.1),
+                &column(&dropped, |k| k.2),
+                &DROPPED,
+            ],
+        )
+        .await?;
+    transaction.commit().await?;
+    result.transfers = made.len();
+    result.dropped = dropped.len();
+    Ok(result)
+}
+
+pub async fn uncommitted_lines(client: &impl GenericClient, id: i64) -> Result<i64> {
+    Ok(client
+        .cached_query_one(
+            "SELECT count(*) FROM plan_lines
+             WHERE plan_id = $1 AND transfer_id IS NULL AND dropped IS NULL",
+            &[&id],
+        )
+        .await?
+        .get(0))
+}
+
+pub async fn finish_commit(client: &impl GenericClient, id: i64) -> Result<()> {
+    client
+        .cached_execute(
+            "UPDATE plans SET status = 'committed', committed_at = now()
+             WHERE id = $1 AND status = 'committing'",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    /// Planned transfers (lines).
+    pub transfers: i64,
+    pub units: i64,
+    /// Value of the moved units where they go (margin, or the value of covering a need).
+    pub gain: f64,
+    /// What the transfers cost.
+    pub cost: f64,
+    /// `gain − cost`.
+    pub net: f64,
+    /// Net of the greedy baseline on the same data.
+    pub greedy_net: f64,
+    pub greedy_transfers: i64,
+    pub skus_considered: i64,
+    /// SKUs with at least one transfer.
+    pub skus_planned: i64,
+    /// SKUs whose optimisation ran out of time and kept the greedy plan.
+    pub solver_fallbacks: i64,
+    /// Lines committed as transfers, and lines dropped at commit.
+    pub committed: i64,
+    pub dropped: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SkippedCount {
+    pub reason: String,
+    pub skus: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanSummary {
+    pub id: i64,
+    pub kind: String,
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    /// `running` → `proposed` (a dry run) or `committing` → `committed`.
+    pub status: String,
+    pub commit_requested: bool,
+    #[schema(value_type = Object)]
+    pub params: Value,
+    pub totals: Totals,
+    pub skipped: Vec<SkippedCount>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub committed_at: Option<DateTime<Utc>>,
+}
+
+const SUMMARY: &str = "
+    SELECT p.id, p.kind, p.run_date, p.status, p.commit_requested, p.params, p.skus_considered,
+           p.greedy_net, p.greedy_transfers, p.solver_fallbacks, p.created_at, p.finished_at,
+           p.committed_at, t.transfers, t.units, t.gain, t.cost, t.skus_planned, t.committed,
+           t.dropped, sk.skipped
+    FROM plans p
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS transfers, coalesce(sum(qty), 0)::int8 AS units,
+               coalesce(sum(gain), 0) AS gain, coalesce(sum(cost), 0) AS cost,
+               count(DISTINCT sku_id) AS skus_planned, count(transfer_id) AS committed,
+               count(dropped) AS dropped
+        FROM plan_lines WHERE plan_id = p.id) t
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(jsonb_build_object('reason', reason, 'skus', n) ORDER BY reason),
+                        '[]') AS skipped
+        FROM (SELECT reason, count(*) AS n FROM plan_skipped WHERE plan_id = p.id
+              GROUP BY reason) r) sk";
+
+fn summary(row: &tokio_postgres::Row) -> PlanSummary {
+    let (gain, cost): (f64, f64) = (row.get(15), row.get(16));
+    let skipped: Value = row.get(20);
+    let skipped = skipped
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|entry| SkippedCount {
+                    reason: entry["reason"].as_str().unwrap_or_default().to_owned(),
+                    skus: entry["skus"].as_i64().unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    PlanSummary {
+        id: row.get(0),
+        kind: row.get(1),
+        date: row.get(2),
+        status: row.get(3),
+        commit_requested: row.get(4),
+        params: row.get(5),
+        totals: Totals {
+            transfers: row.get(13),
+            units: row.get(14),
+            gain,
+            cost,
+            net: gain - cost,
+            greedy_net: row.get(7),
+            greedy_transfers: row.get(8),
+            skus_considered: row.get(6),
+            skus_planned: row.get(17),
+            solver_fallbacks: row.get(9),
+            committed: row.get(18),
+            dropped: row.get(19),
+        },
+        skipped,
+        created_at: row.get(10),
+        finished_at: row.get(11),
+        committed_at: row.get(12),
+    }
+}
+
+pub async fn get(client: &impl GenericClient, id: i64) -> Result<PlanSummary> {
+    let row = client
+        .cached_query_opt(&format!("{SUMMARY} WHERE p.id = $1"), &[&id])
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no plan {id}")))?;
+    Ok(summary(&row))
+}
+
+/// The newest plans, of one kind or both.
+pub async fn list(
+    client: &impl GenericClient,
+    kind: Option<Kind>,
+    limit: i64,
+) -> Result<Vec<PlanSummary>> {
+    let rows = client
+        .cached_query(
+            &format!("{SUMMARY} WHERE $1::text IS NULL OR p.kind = $1 ORDER BY p.id DESC LIMIT $2"),
+            &[&kind.map(Kind::as_str), &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(summary).collect())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    pub sku: String,
+    pub from: String,
+    pub to: String,
+    pub qty: i64,
+    pub distance_km: f64,
+    pub lead_time_hours: f64,
+    pub gain: f64,
+    pub cost: f64,
+    pub net: f64,
+    /// The destination's days of cover before and after (absent without demand).
+    pub cover_days_before: Option<f64>,
+    pub cover_days_after: Option<f64>,
+    pub transfer_id: Option<i64>,
+    pub dropped: Option<String>,
+}
+
+/// A plan's lines, optionally those touching one location and/or of one SKU.
+pub async fn lines(
+    client: &impl GenericClient,
+    id: i64,
+    location_id: Option<i64>,
+    sku_id: Option<i64>,
+) -> Result<Vec<LineView>> {
+    let rows = client
+        .cached_query(
+            "SELECT s.code, f.code, t.code, pl.qty, pl.distance_km, pl.lead_time_hours, pl.gain,
+                    pl.cost, pl.to_position, pl.to_demand_per_day, pl.transfer_id, pl.dropped
+             FROM plan_lines pl
+             JOIN skus s ON s.id = pl.sku_id
+             JOIN locations f ON f.id = pl.from_location_id
+             JOIN locations t ON t.id = pl.to_location_id
+             WHERE pl.plan_id = $1
+               AND ($2::int8 IS NULL OR pl.from_location_id = $2 OR pl.to_location_id = $2)
+               AND ($3::int8 IS NULL OR pl.sku_id = $3)
+             ORDER BY pl.gain - pl.cost DESC, s.code, f.code, t.code",
+            &[&id, &location_id, &sku_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let (qty, gain, cost): (i64, f64, f64) = (row.get(3), row.get(6), row.get(7));
+            let (position, demand): (i64, f64) = (row.get(8), row.get(9));
+            let cover = |units: i64| (demand > 0.0).then(|| units as f64 / demand);
+            LineView {
+                sku: row.get(0),
+                from: row.get(1),
+                to: row.get(2),
+                qty,
+                distance_km: row.get(4),
+                lead_time_hours: row.get(5),
+                gain,
+                cost,
+                net: gain - cost,
+                cover_days_before: cover(position),
+                cover_days_after: cover(position + qty),
+                transfer_id: row.get(10),
+                dropped: row.get(11),
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub sku: String,
+    pub reason: String,
+}
+
+/// Every SKU the plan left alone, for the report file.
+pub async fn skipped(client: &impl GenericClient, id: i64) -> Result<Vec<Skipped>> {
+    let rows = client
+        .cached_query(
+            "SELECT s.code, ps.reason FROM plan_skipped ps JOIN skus s ON s.id = ps.sku_id
+             WHERE ps.plan_id = $1 ORDER BY ps.reason, s.code",
+            &[&id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Skipped {
+            sku: row.get(0),
+            reason: row.get(1),
+        })
+        .collect())
+}
+
+/// The SKUs with the most units moved, most first.
+pub async fn top_skus(
+    client: &impl GenericClient,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    let rows = client
+        .cached_query(
+            "SELECT pl.sku_id, s.code FROM plan_lines pl JOIN skus s ON s.id = pl.sku_id
+             WHERE pl.plan_id = $1 GROUP BY pl.sku_id, s.code
+             ORDER BY sum(pl.qty) DESC, s.code LIMIT $2",
+            &[&id, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+}
+
+/// Net positions of one SKU at the locations its lines touch, before and after the plan.
+pub async fn spread(client: &impl GenericClient, id: i64, sku_id: i64) -> Result<Vec<Spread>> {
+    let rows = client
+        .cached_query(
+            "WITH ends AS (
+                 SELECT from_location_id AS location_id, from_position AS position, -qty AS change
+                 FROM plan_lines WHERE plan_id = $1 AND sku_id = $2
+                 UNION ALL
+                 SELECT to_location_id, to_position, qty
+                 FROM plan_lines WHERE plan_id = $1 AND sku_id = $2)
+             SELECT l.code, max(e.position), (max(e.position) + sum(e.change))::int8
+             FROM ends e JOIN locations l ON l.id = e.location_id
+             GROUP BY l.code ORDER BY max(e.position) DESC, l.code",
+            &[&id, &sku_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Spread {
+            location: row.get(0),
+            before: row.get(1),
+            after: row.get::<_, i64>(2).max(0),
+        })
+        .collect())
+}

@@ -1,0 +1,407 @@
+//! What a planning run may be told, from the CLI (flags) or the API (a JSON body): one struct
+//! for both, every field optional, validated into settings with the chain's defaults.
+
+use crate::domain::Invalid;
+use allot_solver::rebalancing::RebalancingCosts;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Rebalance,
+    Replenishment,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rebalance => "rebalance",
+            Self::Replenishment => "replenishment",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, Invalid> {
+        match raw {
+            "rebalance" => Ok(Self::Rebalance),
+            "replenishment" => Ok(Self::Replenishment),
+            _ => Err(Invalid::new(field, "must be rebalance or replenishment")),
+        }
+    }
+}
+
+/// How far from today a run's date may be: plans use today's stock.
+const DATE_DAYS_MAX: u64 = 7;
+
+/// The night a run is for (today by default) and the instant its demand window ends.
+pub fn run_date(
+    raw: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(NaiveDate, DateTime<Utc>), Invalid> {
+    let today = now.date_naive();
+    let date = match raw {
+        None => today,
+        Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map_err(|_| Invalid::new("date", "must be a date as YYYY-MM-DD"))?,
+    };
+    let earliest = today.checked_sub_days(Days::new(DATE_DAYS_MAX));
+    let latest = today.checked_add_days(Days::new(DATE_DAYS_MAX));
+    if earliest.is_some_and(|earliest| date < earliest)
+        || latest.is_some_and(|latest| date > latest)
+    {
+        return Err(Invalid::new(
+            "date",
+            format!(
+                "must be within {DATE_DAYS_MAX} days of today ({today}): plans use today's stock"
+            ),
+        ));
+    }
+    let end_of_day = date
+        .checked_add_days(Days::new(1))
+        .and_then(|next| next.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+        .unwrap_or(now);
+    Ok((date, end_of_day.min(now)))
+}
+
+fn number(
+    field: &str,
+    value: Option<f64>,
+    default: f64,
+    min: f64,
+    max: f64,
+) -> Result<f64, Invalid> {
+    let value = value.unwrap_or(default);
+    if !value.is_finite() || value < min || value > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be between {min} and {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+fn whole(
+    field: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, Invalid> {
+    let value = value.unwrap_or(default);
+    if value < min || value > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be a whole number between {min} and {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// The demand signal both runs read from the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Demand {
+    pub window_days: u32,
+    pub half_life_days: f64,
+}
+
+fn demand(window_days: Option<i64>, half_life_days: Option<f64>) -> Result<Demand, Invalid> {
+    Ok(Demand {
+        window_days: whole("window_days", window_days, 28, 1, 365)? as u32,
+        half_life_days: number("half_life_days", half_life_days, 7.0, 0.5, 365.0)?,
+    })
+}
+
+/// Options of the nightly store-to-store rebalance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, clap::Args, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RebalanceParams {
+    /// The night this run is for, YYYY-MM-DD (default today, UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Create the transfers (default: a dry run that only proposes them).
+    #[arg(long, conflicts_with = "dry_run")]
+    #[serde(default)]
+    pub commit: bool,
+    /// Only propose (the default); says so explicitly in a cron line.
+    #[arg(long)]
+    #[serde(skip)]
+    pub dry_run: bool,
+    /// Days of POS sales the demand looks at (default 28).
+    #[arg(long)]
+    pub window_days: Option<i64>,
+    /// Days after which a sale weighs half (default 7).
+    #[arg(long)]
+    pub half_life_days: Option<f64>,
+    /// A store short of this many days of demand asks for units (default 14).
+    #[arg(long)]
+    pub cover_days: Option<f64>,
+    /// A store spares what it holds beyond this many days of demand (default 42).
+    #[arg(long)]
+    pub keep_days: Option<f64>,
+    /// Margin per unit moved to where it sells, for SKUs without a `margin` attribute (default 150).
+    #[arg(long)]
+    pub margin_per_unit: Option<f64>,
+    /// Cost of one transfer (default 70).
+    #[arg(long)]
+    pub transfer_fixed: Option<f64>,
+    /// Cost per unit moved (default 1).
+    #[arg(long)]
+    pub transfer_per_unit: Option<f64>,
+    /// Cost per unit per km (default 0.05).
+    #[arg(long)]
+    pub transfer_per_unit_km: Option<f64>,
+    /// Stores farther apart than this never exchange stock (default 60 km).
+    #[arg(long)]
+    pub transfer_km_max: Option<f64>,
+    /// Fewer units are not worth a transfer (default 2).
+    #[arg(long)]
+    pub min_transfer_qty: Option<i64>,
+    /// SKUs planned and saved together (default 1000); a crash loses at most one chunk's work.
+    #[arg(long)]
+    pub chunk_skus: Option<i64>,
+    /// Plan lines committed per transaction (default 500).
+    #[arg(long)]
+    pub commit_batch: Option<i64>,
+}
+
+/// Validated rebalance settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rebalance {
+    pub demand: Demand,
+    pub cover_days: f64,
+    pub keep_days: f64,
+    pub margin_per_unit: f64,
+    pub costs: RebalancingCosts,
+    pub min_transfer_qty: i64,
+    pub chunk_skus: i64,
+    pub commit_batch: i64,
+}
+
+impl RebalanceParams {
+    pub fn validated(&self) -> Result<Rebalance, Invalid> {
+        let cover_days = number("cover_days", self.cover_days, 14.0, 0.5, 365.0)?;
+        let keep_days = number("keep_days", self.keep_days, 42.0, 0.5, 730.0)?;
+        if keep_days < cover_days {
+            return Err(Invalid::new("keep_days", "must be at least cover_days"));
+        }
+        Ok(Rebalance {
+            demand: demand(self.window_days, self.half_life_days)?,
+            cover_days,
+            keep_days,
+            margin_per_unit: number("margin_per_unit", self.margin_per_unit, 150.0, 0.0, 1e7)?,
+            costs: RebalancingCosts {
+                transfer_fixed: number("transfer_fixed", self.transfer_fixed, 70.0, 0.0, 1e7)?,
+                transfer_per_unit: number(
+                    "transfer_per_unit",
+                    self.transfer_per_unit,
+                    1.0,
+                    0.0,
+                    1e6,
+                )?,
+                transfer_per_unit_km: number(
+                    "transfer_per_unit_km",
+                    self.transfer_per_unit_km,
+                    0.05,
+                    0.0,
+                    1e4,
+                )?,
+                transfer_km_max: number(
+                    "transfer_km_max",
+                    self.transfer_km_max,
+                    60.0,
+                    0.0,
+                    20_000.0,
+                )?,
+            },
+            min_transfer_qty: whole("min_transfer_qty", self.min_transfer_qty, 2, 1, 1_000_000)?,
+            chunk_skus: whole("chunk_skus", self.chunk_skus, 1_000, 1, 100_000)?,
+            commit_batch: whole("commit_batch", self.commit_batch, 500, 1, 10_000)?,
+        })
+    }
+}
+
+/// Options of the warehouse-to-stores replenishment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, clap::Args, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplenishParams {
+    /// The day this run is for, YYYY-MM-DD (default today, UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Create the transfers (default: a dry run that only proposes them).
+    #[arg(long, conflicts_with = "dry_run")]
+    #[serde(default)]
+    pub commit: bool,
+    /// Only propose (the default).
+    #[arg(long)]
+    #[serde(skip)]
+    pub dry_run: bool,
+    /// The warehouse that ships (default: the chain's only warehouse).
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// Days of POS sales the demand looks at (default 28).
+    #[arg(long)]
+    pub window_days: Option<i64>,
+    /// Days after which a sale weighs half (default 7).
+    #[arg(long)]
+    pub half_life_days: Option<f64>,
+    /// Below this many days of demand a store is short (default 7).
+    #[arg(long)]
+    pub min_days: Option<f64>,
+    /// Stores are topped up to this many days of demand (default 21).
+    #[arg(long)]
+    pub target_days: Option<f64>,
+    /// Units the warehouse can pick today (default 50,000).
+    #[arg(long)]
+    pub pick_capacity_units: Option<i64>,
+    /// Units one store can receive today (default 2,000).
+    #[arg(long)]
+    pub store_receive_units: Option<i64>,
+    /// Units one truck carries (default 1,000).
+    #[arg(long)]
+    pub truck_capacity_units: Option<i64>,
+    /// Trucks one store can receive today (default 2).
+    #[arg(long)]
+    pub trucks_per_store: Option<i64>,
+    /// Cost of one truck to a store (default 300).
+    #[arg(long)]
+    pub truck_cost: Option<f64>,
+    /// Warehouse handling per unit sent (default 6).
+    #[arg(long)]
+    pub handling_per_unit: Option<f64>,
+    /// What a unit lifting a store from below its minimum is worth (default 200).
+    #[arg(long)]
+    pub below_min_per_unit: Option<f64>,
+    /// What a unit from the minimum towards the target is worth (default 60).
+    #[arg(long)]
+    pub to_target_per_unit: Option<f64>,
+}
+
+/// Validated replenishment settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replenish {
+    pub warehouse: Option<String>,
+    pub demand: Demand,
+    pub min_days: f64,
+    pub target_days: f64,
+    pub pick_capacity_units: i64,
+    pub store_receive_units: i64,
+    pub truck_capacity_units: i64,
+    pub trucks_per_store: i64,
+    pub truck_cost: f64,
+    pub handling_per_unit: f64,
+    pub below_min_per_unit: f64,
+    pub to_target_per_unit: f64,
+}
+
+impl ReplenishParams {
+    pub fn validated(&self) -> Result<Replenish, Invalid> {
+        let warehouse = match &self.warehouse {
+            Some(code) => {
+                Some(crate::domain::codes::LocationCode::parse("warehouse", code)?.to_string())
+            }
+            None => None,
+        };
+        let min_days = number("min_days", self.min_days, 7.0, 0.0, 365.0)?;
+        let target_days = number("target_days", self.target_days, 21.0, 0.5, 365.0)?;
+        if target_days < min_days {
+            return Err(Invalid::new("target_days", "must be at least min_days"));
+        }
+        let below_min_per_unit = number(
+            "below_min_per_unit",
+            self.below_min_per_unit,
+            200.0,
+            0.0,
+            1e7,
+        )?;
+        let to_target_per_unit = number(
+            "to_target_per_unit",
+            self.to_target_per_unit,
+            60.0,
+            0.0,
+            1e7,
+        )?;
+        if to_target_per_unit > below_min_per_unit {
+            return Err(Invalid::new(
+                "to_target_per_unit",
+                "must not exceed below_min_per_unit (minimums are filled first)",
+            ));
+        }
+        Ok(Replenish {
+            warehouse,
+            demand: demand(self.window_days, self.half_life_days)?,
+            min_days,
+            target_days,
+            pick_capacity_units: whole(
+                "pick_capacity_units",
+                self.pick_capacity_units,
+                50_000,
+                1,
+                10_000_000,
+            )?,
+            store_receive_units: whole(
+                "store_receive_units",
+                self.store_receive_units,
+                2_000,
+                1,
+                1_000_000,
+            )?,
+            truck_capacity_units: whole(
+                "truck_capacity_units",
+                self.truck_capacity_units,
+                1_000,
+                1,
+                1_000_000,
+            )?,
+            trucks_per_store: whole("trucks_per_store", self.trucks_per_store, 2, 1, 100)?,
+            truck_cost: number("truck_cost", self.truck_cost, 300.0, 0.0, 1e7)?,
+            handling_per_unit: number("handling_per_unit", self.handling_per_unit, 6.0, 0.0, 1e6)?,
+            below_min_per_unit,
+            to_target_per_unit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_date_defaults_to_today_and_ends_its_window_now() {
+        let now = Utc::now();
+        let (date, as_of) = run_date(None, now).expect("today is a valid date");
+        assert_eq!((date, as_of), (now.date_naive(), now));
+    }
+
+    #[test]
+    fn a_past_night_ends_its_window_at_midnight() {
+        let now = "2026-11-24T10:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("a time");
+        let (_, as_of) = run_date(Some("2026-11-22"), now).expect("two days ago is valid");
+        assert_eq!(as_of.to_rfc3339(), "2026-11-23T00:00:00+00:00");
+    }
+
+    #[test]
+    fn bad_options_name_their_field() {
+        let now = Utc::now();
+        assert_eq!(run_date(Some("24/11/2026"), now).unwrap_err().field, "date");
+        assert_eq!(run_date(Some("1999-01-01"), now).unwrap_err().field, "date");
+        let params = RebalanceParams {
+            cover_days: Some(30.0),
+            keep_days: Some(10.0),
+            ..Default::default()
+        };
+        assert_eq!(params.validated().unwrap_err().field, "keep_days");
+        let params = RebalanceParams {
+            transfer_fixed: Some(f64::NAN),
+            ..Default::default()
+        };
+        assert_eq!(params.validated().unwrap_err().field, "transfer_fixed");
+        let params = ReplenishParams {
+            trucks_per_store: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(params.validated().unwrap_err().field, "trucks_per_store");
+    }
+}

@@ -1,0 +1,412 @@
+//! Planning runs end to end: dry run, commit, one plan per night, resumption after a kill.
+
+use crate::helpers::{spawn_app, TestApp};
+use awc::http::StatusCode;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use tokio_postgres::NoTls;
+
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// Two stores 3 km apart. For each SKU, A sold its 28 units yesterday and has none; B holds
+/// 100 that did not sell. A's demand is 28 × 0.5^(1/7) / Σ_{d<28} 0.5^(d/7) ≈ 2.55 a day, so
+/// the rebalance should move ⌈14 × 2.55⌉ = 36 from B to A.
+async fn trading_chain(app: &TestApp, skus: usize) -> Vec<String> {
+    app.store("A", 25.033, 121.565).await;
+    app.store("B", 25.050, 121.540).await;
+    let codes: Vec<String> = (0..skus).map(|i| format!("SKU-{i:03}")).collect();
+    let mut lines = Vec::new();
+    for code in &codes {
+        app.sku(code).await;
+        lines.push(
+            json!({"kind": "receipt", "location": "A", "sku": code, "qty": 28,
+                          "occurred_at": days_ago(2)}),
+        );
+        lines.push(
+            json!({"kind": "sale", "location": "A", "sku": code, "qty": 28,
+                          "occurred_at": days_ago(1)}),
+        );
+        lines.push(json!({"kind": "receipt", "location": "B", "sku": code, "qty": 100}));
+    }
+    for batch in lines.chunks(900) {
+        app.movements(Value::Array(batch.to_vec())).await;
+    }
+    codes
+}
+
+async fn transfers(app: &TestApp, reason: &str) -> Vec<Value> {
+    let response = app
+        .get(&format!("/v1/transfers?reason={reason}&limit=1000"))
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+    response.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[actix_rt::test]
+async fn a_dry_run_proposes_and_a_commit_moves_stock_where_it_sells() {
+    let app = spawn_app().await;
+    trading_chain(&app, 2).await;
+    app.sku("IDLE").await;
+
+    let dry = app.post("/v1/plans/rebalance", &json!({})).await;
+    assert_eq!(dry.status, StatusCode::CREATED, "{:?}", dry.body);
+    let plan = &dry.body;
+    assert_eq!(
+        (plan["status"].as_str(), plan["outcome"].as_str()),
+        (Some("proposed"), Some("planned"))
+    );
+    assert_eq!(plan["totals"]["transfers"], 2);
+    assert_eq!(plan["totals"]["units"], 72);
+    assert_eq!(plan["totals"]["skus_considered"], 3);
+    assert_eq!(
+        plan["skipped"],
+        json!([{"reason": "not_stocked", "skus": 1}])
+    );
+    let line = &plan["transfers"][0];
+    assert_eq!(
+        (
+            line["from"].as_str(),
+            line["to"].as_str(),
+            line["qty"].as_i64()
+        ),
+        (Some("B"), Some("A"), Some(36))
+    );
+    let (gain, cost) = (
+        line["gain"].as_f64().unwrap_or(0.0),
+        line["cost"].as_f64().unwrap_or(0.0),
+    );
+    assert_eq!(gain, 36.0 * 150.0, "the default margin per unit");
+    assert!(
+        cost > 70.0 && cost < gain,
+        "fixed plus per-unit costs: {cost}"
+    );
+    assert_eq!(line["cover_days_before"], 0.0);
+    assert!(line["transfer_id"].is_null());
+    assert!(
+        transfers(&app, "rebalance").await.is_empty(),
+        "a dry run creates no transfer"
+    );
+
+    let id = plan["id"].as_i64().unwrap_or_default();
+    let listed = app.get("/v1/plans?kind=rebalance").await;
+    assert_eq!(listed.body["plans"][0]["id"], id);
+    let filtered = app
+        .get(&format!("/v1/plans/{id}?sku=SKU-001&store=A"))
+        .await;
+    assert_eq!(filtered.body["transfers"].as_array().map(Vec::len), Some(1));
+    let chart = app
+        .get(&format!("/v1/plans/{id}/chart.svg?sku=SKU-001"))
+        .await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert_eq!(
+        chart
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/svg+xml")
+    );
+    assert!(chart
+        .body
+        .as_str()
+        .is_some_and(|svg| svg.contains("<svg") && svg.contains("SKU-001")));
+    let csv = app.get(&format!("/v1/plans/{id}/report.csv")).await;
+    let csv = csv.body.as_str().unwrap_or_default().to_owned();
+    assert!(csv.starts_with("sku,from,to,qty,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+
+    let committed = app
+        .post(&format!("/v1/plans/{id}/commit"), &json!({}))
+        .await;
+    assert_eq!(committed.status, StatusCode::OK, "{:?}", committed.body);
+    assert_eq!(committed.body["status"], "committed");
+    assert_eq!(committed.body["totals"]["committed"], 2);
+    let made = transfers(&app, "rebalance").await;
+    assert_eq!(made.len(), 2);
+    assert!(made
+        .iter()
+        .all(|t| t["from"] == "B" && t["to"] == "A" && t["qty"] == 36 && t["status"] == "planned"));
+    let stock = app.get("/v1/stock/SKU-000?store=A").await;
+    let b = stock.body["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["location"] == "B")
+        .cloned();
+    assert_eq!(
+        b.map(|b| b["allocated"].clone()),
+        Some(json!(36)),
+        "{:?}",
+        stock.body
+    );
+
+    // Commit is idempotent; a second run for the night does nothing and says why.
+    let again = app
+        .post(&format!("/v1/plans/{id}/commit"), &json!({}))
+        .await;
+    assert_eq!(
+        (again.status, again.body["status"].as_str()),
+        (StatusCode::OK, Some("committed"))
+    );
+    let rerun = app
+        .post("/v1/plans/rebalance", &json!({"commit": true}))
+        .await;
+    assert_eq!(rerun.status, StatusCode::CONFLICT, "{:?}", rerun.body);
+    assert_eq!(rerun.body["code"], "already_committed");
+    assert!(rerun.body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains(&format!("plan {id}"))));
+    assert_eq!(transfers(&app, "rebalance").await.len(), 2);
+}
+
+#[actix_rt::test]
+async fn replenishment_sends_warehouse_stock_to_short_stores_within_capacity() {
+    let app = spawn_app().await;
+    trading_chain(&app, 3).await;
+    app.warehouse("WH", 25.0, 121.3).await;
+    for sku in ["SKU-000", "SKU-001", "SKU-002"] {
+        app.receive("WH", sku, 500).await;
+    }
+    let response = app
+        .post(
+            "/v1/plans/replenishment",
+            &json!({"commit": true, "store_receive_units": 100}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
+    let plan = &response.body;
+    assert_eq!(plan["status"], "committed");
+    // A needs 18 (7 days of 2.55 a day, its minimum) to 54 (21 days) of each of three SKUs,
+    // but it takes 100 units today.
+    assert_eq!(plan["totals"]["units"], 100, "{plan}");
+    let made = transfers(&app, "replenishment").await;
+    assert_eq!(
+        made.iter()
+            .map(|t| t["qty"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        100
+    );
+    assert!(made.iter().all(|t| t["from"] == "WH" && t["to"] == "A"));
+    // Every SKU first gets its minimum.
+    assert_eq!(made.len(), 3);
+    assert!(
+        made.iter().all(|t| t["qty"].as_i64().unwrap_or(0) >= 18),
+        "{made:?}"
+    );
+}
+
+#[actix_rt::test]
+async fn bad_plan_requests_name_the_field_and_change_nothing() {
+    let app = spawn_app().await;
+    trading_chain(&app, 1).await;
+    let cases: [(&str, Value, &str); 6] = [
+        (
+            "/v1/plans/rebalance",
+            json!({"cover_days": -1}),
+            "cover_days",
+        ),
+        (
+            "/v1/plans/rebalance",
+            json!({"cover_days": 30, "keep_days": 10}),
+            "keep_days",
+        ),
+        ("/v1/plans/rebalance", json!({"date": "tomorrow"}), "date"),
+        ("/v1/plans/rebalance", json!({"date": "2001-01-01"}), "date"),
+        (
+            "/v1/plans/replenishment",
+            json!({"trucks_per_store": 0}),
+            "trucks_per_store",
+        ),
+        (
+            "/v1/plans/replenishment",
+            json!({"warehouse": "NOWHERE"}),
+            "warehouse",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let response = app.post(path, &body).await;
+        assert!(
+            response.status.is_client_error(),
+            "{body}: {:?}",
+            response.body
+        );
+        assert_eq!(response.body["field"], field, "{body}: {:?}", response.body);
+    }
+    let unknown = app
+        .post("/v1/plans/rebalance", &json!({"coverdays": 3}))
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("coverdays")));
+    assert_eq!(app.get("/v1/plans?kind=weekly").await.body["field"], "kind");
+    assert_eq!(app.get("/v1/plans/999").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post("/v1/plans/999/commit", &json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/v1/plans").await.body["plans"], json!([]));
+    assert!(transfers(&app, "rebalance").await.is_empty());
+}
+
+async fn database(app: &TestApp) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&app.database_url, NoTls)
+        .await
+        .expect("the test database");
+    tokio::spawn(connection);
+    client
+}
+
+#[actix_rt::test]
+async fn a_second_run_while_one_is_in_progress_does_nothing_and_says_why() {
+    let app = spawn_app().await;
+    trading_chain(&app, 1).await;
+    // Another run holds tonight's lock.
+    let other = database(&app).await;
+    let key = format!("allot:plan:rebalance:{}", chrono::Utc::now().date_naive());
+    other
+        .execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", &[&key])
+        .await
+        .expect("lock");
+    let busy = app
+        .post("/v1/plans/rebalance", &json!({"commit": true}))
+        .await;
+    assert_eq!(busy.status, StatusCode::CONFLICT, "{:?}", busy.body);
+    assert!(busy.body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("in progress")));
+    assert_eq!(app.get("/v1/plans").await.body["plans"], json!([]));
+    other
+        .execute(
+            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+            &[&key],
+        )
+        .await
+        .expect("unlock");
+    let run = app
+        .post("/v1/plans/rebalance", &json!({"commit": true}))
+        .await;
+    assert_eq!(run.status, StatusCode::CREATED, "{:?}", run.body);
+}
+
+/// Starts `allot rebalance --commit` on the test database and kills it (SIGKILL) as soon as
+/// it has logged `after` lines containing `marker`; `None` lets it finish.
+fn run_cli(app: &TestApp, marker: Option<(&str, usize)>) -> std::process::ExitStatus {
+    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_allot"))
+        .args([
+            "rebalance",
+            "--commit",
+            "--chunk-skus",
+            "1",
+            "--commit-batch",
+            "1",
+            "--report",
+        ])
+        .arg(std::env::temp_dir().join(format!("allot-reports-{}", std::process::id())))
+        .env("DATABASE_URL", &app.database_url)
+        .env("ALLOT_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the allot binary runs");
+    if let Some((marker, after)) = marker {
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut seen = 0;
+        for line in BufReader::new(stderr).lines() {
+            if line.expect("a log line").contains(marker) {
+                seen += 1;
+                if seen == after {
+                    child.kill().expect("kill the run");
+                    break;
+                }
+            }
+        }
+    }
+    child.wait().expect("the run ends")
+}
+
+#[actix_rt::test]
+async fn a_run_killed_while_planning_or_committing_resumes_to_one_plan_and_one_set_of_transfers() {
+    let app = spawn_app().await;
+    let skus = trading_chain(&app, 30).await;
+    let db = database(&app).await;
+    let plan_state = || async {
+        let rows = db
+            .query(
+                "SELECT id, status, skus_considered FROM plans ORDER BY id",
+                &[],
+            )
+            .await
+            .expect("plans");
+        rows.iter()
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, i64>(2),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let status = run_cli(&app, Some(("chunk planned", 3)));
+    assert!(!status.success(), "killed while planning");
+    let state = plan_state().await;
+    assert_eq!(state.len(), 1);
+    assert_eq!(state[0].1, "running", "stopped mid-plan: {state:?}");
+
+    let status = run_cli(&app, Some(("commit batch saved", 3)));
+    assert!(!status.success(), "killed while committing");
+    let state = plan_state().await;
+    assert_eq!(
+        state.len(),
+        1,
+        "the second run resumed the first plan: {state:?}"
+    );
+    assert_eq!(state[0].1, "committing", "stopped mid-commit: {state:?}");
+
+    assert!(run_cli(&app, None).success());
+    assert!(
+        run_cli(&app, None).success(),
+        "a run after the commit does nothing"
+    );
+    let state = plan_state().await;
+    assert_eq!(state.len(), 1);
+    assert_eq!(state[0].1, "committed");
+    assert_eq!(state[0].2, skus.len() as i64, "every SKU counted once");
+
+    let lines: i64 = db
+        .query_one(
+            "SELECT count(*) FROM plan_lines WHERE transfer_id IS NOT NULL",
+            &[],
+        )
+        .await
+        .expect("lines")
+        .get(0);
+    assert_eq!(lines, skus.len() as i64, "one line per SKU, each committed");
+    let made = transfers(&app, "rebalance").await;
+    assert_eq!(made.len(), skus.len(), "one transfer per line, none twice");
+    let mut seen: Vec<&str> = made.iter().filter_map(|t| t["sku"].as_str()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), skus.len());
+    // The ledger agrees: B has each SKU's 36 units allocated once.
+    let allocated: Vec<i64> = db
+        .query(
+            "SELECT b.allocated FROM balances b JOIN locations l ON l.id = b.location_id
+             WHERE l.code = 'B'",
+            &[],
+        )
+        .await
+        .expect("balances")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(allocated.iter().all(|&a| a == 36), "{allocated:?}");
+}
