@@ -7,9 +7,8 @@ DATABASE_URL ?= $(PG_URL)/allot
 REDIS_URL ?= redis://127.0.0.1:6379/
 export DATABASE_URL REDIS_URL
 
-APT_PACKAGES := cmake libclang-dev clang postgresql redis-server
 
-.PHONY: run test deps services database build lint clean-test-databases bench
+.PHONY: run test deps browser-deps services database build lint clean-test-databases bench
 
 run: deps services database
 	cargo build --release --bin allot
@@ -23,7 +22,7 @@ run: deps services database
 	@echo
 	./target/release/allot serve
 
-test: deps services clean-test-databases
+test: deps browser-deps services clean-test-databases
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
@@ -38,10 +37,17 @@ deps:
 	ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing="$$missing libclang-dev clang"; \
 	command -v pg_ctlcluster >/dev/null || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
+browser-deps:
+	@[ tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ] || \
+		npm ci --prefix tests/browser --no-audit --no-fund
 
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \

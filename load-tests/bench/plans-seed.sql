@@ -24,7 +24,7 @@ FROM generate_series(1, :skus) i;
 
 -- Each SKU at about :carry stores, chosen by a hash so that stores carry different ranges.
 CREATE TEMP TABLE carried AS
-SELECT DISTINCT s.id AS sku_id, l.id AS location_id, random() AS r
+SELECT DISTINCT ON (s.id, l.id) s.id AS sku_id, l.id AS location_id, random() AS r
 FROM skus s
 CROSS JOIN generate_series(1, :carry) k
 JOIN locations l ON l.kind = 'store'

@@ -9,7 +9,8 @@ use actix_web::{get, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(put_location)
+    cfg.service(list_locations)
+        .service(put_location)
         .service(get_location)
         .service(location_stock);
 }
@@ -39,6 +40,40 @@ impl From<Location> for LocationView {
             safety_stock: location.safety_stock,
         }
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LocationsQuery {
+    /// `store` or `warehouse` (default both).
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LocationList {
+    pub locations: Vec<LocationView>,
+}
+
+/// Every location, by code (a chain has hundreds to a few thousand).
+#[utoipa::path(tag = "locations", params(LocationsQuery),
+    responses((status = 200, body = LocationList), (status = 422, body = ApiError)))]
+#[get("/v1/locations")]
+pub async fn list_locations(
+    state: web::Data<State>,
+    query: web::Query<LocationsQuery>,
+) -> Result<web::Json<LocationList>, ApiError> {
+    let kind = match query.kind.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            LocationKind::from_db(raw)
+                .ok_or_else(|| crate::domain::Invalid::new("kind", "must be store or warehouse"))?,
+        ),
+    };
+    let client = state.client().await?;
+    let locations = locations::list(&client, kind).await?;
+    Ok(web::Json(LocationList {
+        locations: locations.into_iter().map(LocationView::from).collect(),
+    }))
 }
 
 /// Create or update a store or warehouse.

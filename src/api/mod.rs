@@ -10,6 +10,7 @@ pub mod movements;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
+pub mod pages;
 pub mod plans;
 pub mod skus;
 pub mod stock;
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(holds::configure)
         .configure(orders::configure)
         .configure(transfers::configure)
-        .configure(plans::configure);
+        .configure(plans::configure)
+        .configure(pages::configure);
 }
 
 /// Parses a code from a path segment, naming the segment on failure.

@@ -15,9 +15,11 @@ use utoipa::OpenApi;
     paths(
         ops::health,
         ops::ready,
+        locations::list_locations,
         locations::put_location,
         locations::get_location,
         locations::location_stock,
+        skus::search_skus,
         skus::put_sku,
         skus::get_sku,
         movements::post_movements,

@@ -3,14 +3,15 @@ use super::extract::Json;
 use super::State;
 use crate::domain::codes::SkuCode;
 use crate::domain::sku::{Sku, SkuBody};
+use crate::domain::Invalid;
 use crate::ledger::locations::Upserted;
 use crate::ledger::skus;
 use actix_web::{get, put, web, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(put_sku).service(get_sku);
+    cfg.service(search_skus).service(put_sku).service(get_sku);
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,6 +30,62 @@ impl From<Sku> for SkuView {
             attributes: sku.attributes,
         }
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// The start of a SKU code, or of its name (any case); 1–64 characters.
+    pub q: Option<String>,
+    /// At most this many (default 20, at most 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SkuMatch {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SkuMatches {
+    pub skus: Vec<SkuMatch>,
+}
+
+/// Search SKUs by the start of their code or name, for a search box.
+#[utoipa::path(tag = "skus", params(SearchQuery),
+    responses((status = 200, body = SkuMatches), (status = 422, body = ApiError)))]
+#[get("/v1/skus")]
+pub async fn search_skus(
+    state: web::Data<State>,
+    query: web::Query<SearchQuery>,
+) -> Result<web::Json<SkuMatches>, ApiError> {
+    let prefix = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .ok_or_else(|| Invalid::new("q", "give the start of a SKU code or name"))?;
+    if prefix.chars().count() > 64 || prefix.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "q",
+            "must be at most 64 characters, none of them control characters",
+        )
+        .into());
+    }
+    let limit = match query.limit {
+        None => 20,
+        Some(limit @ 1..=100) => limit,
+        Some(_) => return Err(Invalid::new("limit", "must be from 1 to 100").into()),
+    };
+    let client = state.client().await?;
+    let skus = skus::search(&client, prefix, limit).await?;
+    Ok(web::Json(SkuMatches {
+        skus: skus
+            .into_iter()
+            .map(|(code, name)| SkuMatch { code, name })
+            .collect(),
+    }))
 }
 
 /// Create or update a SKU.

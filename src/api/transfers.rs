@@ -8,10 +8,12 @@ use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::quantity::{Counted, Qty};
 use crate::domain::Invalid;
 use crate::holds::lifecycle;
+use crate::ledger::idempotency::Key;
+use crate::ledger::movements::Reply;
 use crate::ledger::stock::{self as ledger_stock, IdTable};
-use crate::ledger::transfers::{self, Filter, NewTransfer, Reason, TransferView};
+use crate::ledger::transfers::{self, Created, Filter, NewTransfer, Reason, TransferView};
 use crate::routing::{self, costs, Fulfilment};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -35,22 +37,25 @@ pub struct TransferBody {
     pub from: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Created {
-    pub transfers: Vec<TransferView>,
-    /// The cost the optimiser weighed, by component (absent when `from` was given).
-    #[schema(value_type = Object)]
-    pub cost: Option<Value>,
-}
-
 /// Request units for a store, from a given location or from wherever the optimiser says.
 #[utoipa::path(tag = "transfers", request_body = TransferBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe (a double click sends one request)")),
     responses((status = 201, body = Created), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 #[post("/v1/transfers")]
 pub async fn create(
     state: web::Data<State>,
+    request: HttpRequest,
     body: Json<TransferBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let key = match request.headers().get("Idempotency-Key") {
+        None => None,
+        Some(raw) => Some(Key::parse(
+            "transfers",
+            raw.to_str()
+                .map_err(|_| Invalid::new("Idempotency-Key", "must be visible ASCII characters"))?,
+            &body.document,
+        )?),
+    };
     let body = &body.value;
     let sku = SkuCode::parse("sku", &body.sku)?;
     let qty = Qty::parse("qty", body.qty)?;
@@ -63,6 +68,29 @@ pub async fn create(
     if from.as_ref() == Some(&to) {
         return Err(Invalid::new("from", "must differ from to").into());
     }
+    let reply = transfers::create_once(&state.pool, key.as_ref(), || {
+        plan(&state, sku.clone(), qty, to.clone(), from.clone())
+    })
+    .await?;
+    Ok(match reply {
+        Reply::Fresh(created) => {
+            refresh(&state, &created.transfers).await;
+            HttpResponse::Created().json(created)
+        }
+        Reply::Replayed(document) => HttpResponse::Created()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(document),
+    })
+}
+
+/// The transfers that bring `qty` of `sku` to `to`: from `from`, or as the optimiser routes.
+async fn plan(
+    state: &State,
+    sku: SkuCode,
+    qty: Qty,
+    to: LocationCode,
+    from: Option<LocationCode>,
+) -> Result<(Vec<NewTransfer>, Option<Value>), ApiError> {
     let client = state.client().await?;
     let (_, destination) = crate::ledger::locations::get(&client, &to)
         .await?
@@ -122,7 +150,7 @@ pub async fn create(
             )
         }
     };
-    let new: Vec<NewTransfer> = planned
+    let new = planned
         .into_iter()
         .map(|(from, qty, lead_time_hours)| NewTransfer {
             sku: sku.clone(),
@@ -134,12 +162,7 @@ pub async fn create(
             lead_time_hours,
         })
         .collect();
-    let views = transfers::create(&state.pool, &new).await?;
-    refresh(&state, &views).await;
-    Ok(HttpResponse::Created().json(Created {
-        transfers: views,
-        cost,
-    }))
+    Ok((new, cost))
 }
 
 async fn refresh(state: &State, views: &[TransferView]) {

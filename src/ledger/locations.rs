@@ -100,3 +100,20 @@ pub async fn get(
         .await?;
     Ok(row.map(|row| (row.get(0), from_row(&row, 1))))
 }
+
+/// Every location, optionally of one kind, by code.
+pub async fn list(
+    client: &impl GenericClient,
+    kind: Option<LocationKind>,
+) -> Result<Vec<Location>> {
+    let rows = client
+        .cached_query(
+            &format!(
+                "SELECT {COLUMNS} FROM locations l
+                 WHERE $1::text IS NULL OR l.kind = $1 ORDER BY l.code"
+            ),
+            &[&kind.map(LocationKind::as_str)],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| from_row(row, 0)).collect())
+}

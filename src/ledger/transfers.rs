@@ -2,7 +2,8 @@
 //! the source's on hand and are in transit to the destination) → received (on hand at the
 //! destination; for an order, allocated to it there) — or cancelled while still planned.
 
-use super::movements::{record_in, Line, Recorded};
+use super::idempotency::{self, Key};
+use super::movements::{record_in, Line, Recorded, Reply};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
@@ -353,15 +354,50 @@ pub async fn cancel(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
     Ok(cancelled)
 }
 
-/// Creates transfers in their own transaction and returns them.
-pub async fn create(pool: &Pool, transfers: &[NewTransfer]) -> Result<Vec<TransferView>> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    let ids = create_in(&transaction, transfers).await?;
+/// What a request for transfers created, with the cost the optimiser weighed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub transfers: Vec<TransferView>,
+    /// The cost the optimiser weighed, by component (absent when the source was given).
+    #[schema(value_type = Object)]
+    pub cost: Option<serde_json::Value>,
+}
+
+/// Creates transfers in one transaction, once per `Idempotency-Key`: `plan` (which may route)
+/// runs only for a new key; a retry gets the first response back without planning again.
+pub async fn create_once<E, F, Fut>(
+    pool: &Pool,
+    key: Option<&Key>,
+    plan: F,
+) -> std::result::Result<Reply<Created>, E>
+where
+    E: From<Error>,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<
+        Output = std::result::Result<(Vec<NewTransfer>, Option<serde_json::Value>), E>,
+    >,
+{
+    let mut client = pool.get().await.map_err(Error::from)?;
+    let transaction = client.transaction().await.map_err(Error::from)?;
+    if let Some(key) = key {
+        if let Some(stored) = idempotency::claim(&transaction, key).await? {
+            return Ok(Reply::Replayed(stored));
+        }
+    }
+    let (transfers, cost) = plan().await?;
+    let ids = create_in(&transaction, &transfers).await?;
     let mut views = Vec::with_capacity(ids.len());
     for id in ids {
         views.push(get(&transaction, id).await?);
     }
-    transaction.commit().await?;
-    Ok(views)
+    let created = Created {
+        transfers: views,
+        cost,
+    };
+    if let Some(key) = key {
+        let response = serde_json::to_value(&created).unwrap_or_default();
+        idempotency::store(&transaction, key, 201, &response).await?;
+    }
+    transaction.commit().await.map_err(Error::from)?;
+    Ok(Reply::Fresh(created))
 }

@@ -40,6 +40,7 @@ pub fn spread_svg(title: &str, spread: &[Spread]) -> Result<String, String> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
+            .y_label_formatter(&|units| format!("{units:.0}"))
             .y_desc("units (net position)")
             .draw()
             .map_err(|e| e.to_string())?;
@@ -73,6 +74,7 @@ pub fn spread_svg(title: &str, spread: &[Spread]) -> Result<String, String> {
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], AFTER.filled()));
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .border_style(BLACK)
             .background_style(WHITE)
             .draw()

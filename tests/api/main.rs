@@ -9,4 +9,5 @@ mod ledger;
 mod operations;
 mod orders;
 mod plans;
+mod search;
 mod stock;
