@@ -67,6 +67,24 @@ struct Ask {
     params: Value,
 }
 
+impl Ask {
+    fn new(
+        kind: Kind,
+        date: Option<&str>,
+        commit: bool,
+        params: &impl serde::Serialize,
+    ) -> Result<Self> {
+        let (date, as_of) = run_date(date, Utc::now())?;
+        Ok(Self {
+            kind,
+            date,
+            as_of,
+            commit,
+            params: serde_json::to_value(params).unwrap_or_default(),
+        })
+    }
+}
+
 /// Plans the nightly store-to-store rebalance.
 pub async fn rebalance(
     pool: &Pool,
@@ -74,14 +92,12 @@ pub async fn rebalance(
     progress: &ProgressBar,
 ) -> Result<Run> {
     params.validated()?;
-    let (date, as_of) = run_date(params.date.as_deref(), Utc::now())?;
-    let ask = Ask {
-        kind: Kind::Rebalance,
-        date,
-        as_of,
-        commit: params.commit,
-        params: serde_json::to_value(params).unwrap_or_default(),
-    };
+    let ask = Ask::new(
+        Kind::Rebalance,
+        params.date.as_deref(),
+        params.commit,
+        params,
+    )?;
     locked(pool, ask, progress).await
 }
 
@@ -96,14 +112,12 @@ pub async fn replenish(
     let client = pool.get().await.map_err(LedgerError::from)?;
     plans::warehouse(&client, settings.warehouse.as_deref()).await?;
     drop(client);
-    let (date, as_of) = run_date(params.date.as_deref(), Utc::now())?;
-    let ask = Ask {
-        kind: Kind::Replenishment,
-        date,
-        as_of,
-        commit: params.commit,
-        params: serde_json::to_value(params).unwrap_or_default(),
-    };
+    let ask = Ask::new(
+        Kind::Replenishment,
+        params.date.as_deref(),
+        params.commit,
+        params,
+    )?;
     locked(pool, ask, progress).await
 }
 

@@ -517,37 +517,33 @@ pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> R
         made.push(*key);
     }
     let transfer_ids = create_in(&transaction, &transfers).await?;
-    let column = |keys: &[(i64, i64, i64)], f: fn(&(i64, i64, i64)) -> i64| {
-        keys.iter().map(f).collect::<Vec<i64>>()
-    };
+    // Each line is done once: with its transfer, or dropped with the reason.
+    let done: Vec<&(i64, i64, i64)> = made.iter().chain(&dropped).collect();
+    let column = |f: fn(&(i64, i64, i64)) -> i64| done.iter().map(|k| f(k)).collect::<Vec<i64>>();
+    let transfer_column: Vec<Option<i64>> = transfer_ids
+        .iter()
+        .map(|&t| Some(t))
+        .chain(dropped.iter().map(|_| None))
+        .collect();
+    let dropped_column: Vec<Option<&str>> = made
+        .iter()
+        .map(|_| None)
+        .chain(dropped.iter().map(|_| Some(DROPPED)))
+        .collect();
     transaction
         .cached_execute(
-            "UPDATE plan_lines pl SET transfer_id = u.transfer_id
-             FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
-                  AS u(sku_id, from_id, to_id, transfer_id)
+            "UPDATE plan_lines pl SET transfer_id = u.transfer_id, dropped = u.dropped
+             FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[])
+                  AS u(sku_id, from_id, to_id, transfer_id, dropped)
              WHERE pl.plan_id = $1 AND pl.sku_id = u.sku_id
                AND pl.from_location_id = u.from_id AND pl.to_location_id = u.to_id",
             &[
                 &id,
-                &column(&made, |k| k.0),
-                &column(&made, |k| k.1),
-                &column(&made, |k| k.2),
-                &transfer_ids,
-            ],
-        )
-        .await?;
-    transaction
-        .cached_execute(
-            "UPDATE plan_lines pl SET dropped = $5
-             FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS u(sku_id, from_id, to_id)
-             WHERE pl.plan_id = $1 AND pl.sku_id = u.sku_id
-               AND pl.from_location_id = u.from_id AND pl.to_location_id = u.to_id",
-            &[
-                &id,
-                &column(&dropped, |k| k.0),
-                &column(&dropped, |k| k.1),
-                &column(&dropped, |k| k.2),
-                &DROPPED,
+                &column(|k| k.0),
+                &column(|k| k.1),
+                &column(|k| k.2),
+                &transfer_column,
+                &dropped_column,
             ],
         )
         .await?;

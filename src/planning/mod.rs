@@ -117,3 +117,37 @@ pub struct ChunkPlan {
     pub skipped: Vec<(i64, SkipReason)>,
     pub counts: ChunkCounts,
 }
+
+/// Rows as the ledger would give them, for the planners' tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{params::Demand, SkuRow, StockRow};
+
+    /// A location holding `on_hand` that sold `sold_per_day` every day of the window.
+    pub fn row(
+        sku_id: i64,
+        location_id: i64,
+        on_hand: i64,
+        sold_per_day: f64,
+        demand: Demand,
+    ) -> StockRow {
+        StockRow {
+            sku_id,
+            location_id,
+            on_hand,
+            allocated: 0,
+            in_transit: 0,
+            safety_stock: 0,
+            weighted_sales: sold_per_day
+                * super::demand::weight_sum(demand.window_days, demand.half_life_days),
+        }
+    }
+
+    pub fn sku(id: i64) -> SkuRow {
+        SkuRow {
+            id,
+            code: format!("SKU-{id}"),
+            margin: None,
+        }
+    }
+}

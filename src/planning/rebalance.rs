@@ -199,6 +199,7 @@ pub fn plan_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::planning::fixtures::{self, sku};
     use crate::planning::params::RebalanceParams;
     use proptest::prelude::*;
 
@@ -244,27 +245,7 @@ mod tests {
         let settings = RebalanceParams::default()
             .validated()
             .expect("defaults are valid");
-        let weights = super::super::demand::weight_sum(
-            settings.demand.window_days,
-            settings.demand.half_life_days,
-        );
-        StockRow {
-            sku_id,
-            location_id,
-            on_hand,
-            allocated: 0,
-            in_transit: 0,
-            safety_stock: 0,
-            weighted_sales: sold_per_day * weights,
-        }
-    }
-
-    fn sku(id: i64) -> SkuRow {
-        SkuRow {
-            id,
-            code: format!("SKU-{id}"),
-            margin: None,
-        }
+        fixtures::row(sku_id, location_id, on_hand, sold_per_day, settings.demand)
     }
 
     #[test]

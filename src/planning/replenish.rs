@@ -272,6 +272,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::planning::fixtures::{self, sku};
     use crate::planning::params::ReplenishParams;
 
     fn site(id: i64, code: &str, lat: f64) -> Site {
@@ -286,30 +287,10 @@ mod tests {
         sku_id: i64,
         location_id: i64,
         on_hand: i64,
-        sold_per_day: f64,
+        sold: f64,
         settings: &Replenish,
     ) -> StockRow {
-        let weights = super::super::demand::weight_sum(
-            settings.demand.window_days,
-            settings.demand.half_life_days,
-        );
-        StockRow {
-            sku_id,
-            location_id,
-            on_hand,
-            allocated: 0,
-            in_transit: 0,
-            safety_stock: 0,
-            weighted_sales: sold_per_day * weights,
-        }
-    }
-
-    fn sku(id: i64) -> SkuRow {
-        SkuRow {
-            id,
-            code: format!("SKU-{id}"),
-            margin: None,
-        }
+        fixtures::row(sku_id, location_id, on_hand, sold, settings.demand)
     }
 
     #[test]
