@@ -24,6 +24,12 @@
 //! and loses nothing. Only the remaining lanes enter the MIP. When no two remaining lanes share
 //! a store, every one of them is used at full quantity, without a solver.
 //!
+//! **Decomposition (exact).** Lanes fall into groups that share no store (a city or a region);
+//! each group is solved alone. A group is first solved with one side's limits dropped, which
+//! splits it into a knapsack per store of the other side (dynamic programming); if that plan
+//! respects the dropped limits anyway, it is optimal and no MIP is needed (`relaxation`). On the
+//! planning benchmark's chain this settles about 40 % of the SKUs without any MIP.
+//!
 //! The greedy baseline serves each shortfall store, in input order, from the nearest surplus
 //! stores whose lane passes the same test; it is also the fallback for a SKU whose MIP does not
 //! finish within the per-SKU time limit.
@@ -230,6 +236,11 @@ impl RebalancingNetwork {
             let part: Vec<Lane> = component.iter().map(|&l| lanes[l].clone()).collect();
             let solved = if lanes_are_independent(&part) {
                 part.iter().map(|lane| lane.most).collect()
+            } else if let Some(solved) = relaxed_optimum(&sku, &part, self) {
+                if method == Method::Trivial {
+                    method = Method::Relaxation;
+                }
+                solved
             } else {
                 method = Method::Mip;
                 let stores: HashSet<usize> = part.iter().flat_map(|l| [l.from, l.to]).collect();
@@ -419,6 +430,102 @@ fn components(lanes: &[Lane]) -> Vec<Vec<usize>> {
     groups
 }
 
+/// Most steps [`best_intake`] may take for one store (units × lanes × a lane's units);
+/// beyond, the MIP decides.
+const RELAXATION_STEPS_MAX: u64 = 4_000_000;
+
+/// The optimum of `lanes`, when dropping one side's limits (what surplus stores can spare, or
+/// what shortfall stores can sell) yields a plan that respects them anyway.
+///
+/// Without one side's limits every lane belongs to one store of the other side only, so the
+/// relaxation splits into a small problem per store, solved exactly by [`best_intake`]. The
+/// relaxation can only do better than the full model; when its plan is feasible for the full
+/// model it is therefore optimal. In a chain where a few overstocked stores feed many stores
+/// short of a few units, the surplus limits rarely bind and no MIP is needed.
+fn relaxed_optimum(
+    sku: &ValidSku,
+    lanes: &[Lane],
+    network: &RebalancingNetwork,
+) -> Option<Vec<u32>> {
+    let by_receiver = |lane: &Lane| (lane.to, lane.from);
+    let by_sender = |lane: &Lane| (lane.from, lane.to);
+    [
+        (
+            by_receiver as fn(&Lane) -> (usize, usize),
+            &sku.shortfall,
+            &sku.surplus,
+        ),
+        (by_sender, &sku.surplus, &sku.shortfall),
+    ]
+    .into_iter()
+    .find_map(|(side, kept, dropped)| {
+        let limit: HashMap<usize, u32> = kept.iter().copied().collect();
+        let mut quantities = vec![0u32; lanes.len()];
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (l, lane) in lanes.iter().enumerate() {
+            groups.entry(side(lane).0).or_default().push(l);
+        }
+        for (store, group) in groups {
+            let part: Vec<&Lane> = group.iter().map(|&l| &lanes[l]).collect();
+            let best = best_intake(&part, limit.get(&store).copied()?, network)?;
+            for (&l, qty) in group.iter().zip(best) {
+                quantities[l] = qty;
+            }
+        }
+        let mut used: HashMap<usize, u32> = HashMap::new();
+        for (lane, &qty) in lanes.iter().zip(&quantities) {
+            *used.entry(side(lane).1).or_default() += qty;
+        }
+        let fits = dropped
+            .iter()
+            .all(|(store, most)| used.get(store).copied().unwrap_or(0) <= *most);
+        fits.then_some(quantities)
+    })
+}
+
+/// The best quantities on lanes that share one store with `capacity` units, each lane carrying
+/// nothing or between the minimum transfer and its `most` (a knapsack, by dynamic programming
+/// over the units used); `None` when that would take too long.
+fn best_intake(lanes: &[&Lane], capacity: u32, network: &RebalancingNetwork) -> Option<Vec<u32>> {
+    let reachable: u64 = lanes.iter().map(|lane| u64::from(lane.most)).sum();
+    let capacity = u64::from(capacity).min(reachable);
+    let steps: u64 = lanes
+        .iter()
+        .map(|lane| (capacity + 1) * u64::from(lane.most).min(capacity))
+        .sum();
+    if steps > RELAXATION_STEPS_MAX {
+        return None;
+    }
+    let capacity = capacity as usize;
+    let (fixed, min_qty) = (
+        network.costs.transfer_fixed,
+        network.min_transfer_qty as usize,
+    );
+    // best[q]: the most gain with exactly q units over the lanes so far.
+    let mut best = vec![f64::NEG_INFINITY; capacity + 1];
+    best[0] = 0.0;
+    let mut chosen = vec![vec![0u32; capacity + 1]; lanes.len()];
+    for (lane, chosen) in lanes.iter().zip(&mut chosen) {
+        let previous = best.clone();
+        for q in min_qty..=capacity {
+            for x in min_qty..=q.min(lane.most as usize) {
+                let gain = previous[q - x] + lane.gain_per_unit * x as f64 - fixed;
+                if gain > best[q] {
+                    best[q] = gain;
+                    chosen[q] = x as u32;
+                }
+            }
+        }
+    }
+    let mut q = (0..=capacity).max_by(|&a, &b| best[a].total_cmp(&best[b]))?;
+    let mut quantities = vec![0u32; lanes.len()];
+    for (l, chosen) in chosen.iter().enumerate().rev() {
+        quantities[l] = chosen[q];
+        q -= chosen[q] as usize;
+    }
+    Some(quantities)
+}
+
 /// True when no two lanes share a store: each is then used in full, independently.
 fn lanes_are_independent(lanes: &[Lane]) -> bool {
     let mut from: Vec<usize> = lanes.iter().map(|lane| lane.from).collect();
@@ -460,7 +567,15 @@ fn solve_mip(
         .set_option("mip_abs_gap", 1e-6)
         // SKUs are solved in parallel already; HiGHS's own threads would only contend with
         // them (measured: a quarter faster with one).
-        .set_option("threads", 1);
+        .set_option("threads", 1)
+        // Heuristics and restarts that cost more than they save on these small models
+        // (measured on the planning benchmark's SKUs, same optima): feasibility jump looks
+        // for a first feasible plan, but moving nothing is one (a quarter of the time); RINS,
+        // RENS and restarts after root presolve together a further sixth.
+        .set_option("mip_heuristic_run_feasibility_jump", false)
+        .set_option("mip_heuristic_run_rins", false)
+        .set_option("mip_heuristic_run_rens", false)
+        .set_option("mip_allow_restart", false);
     for &(store, spare) in &sku.surplus {
         let sent: Expression = lanes_of(lanes, &moved, |lane| lane.from == store);
         model.add_constraint(constraint!(sent <= spare as f64));
@@ -708,52 +823,117 @@ mod tests {
         }
     }
 
+    /// One SKU over stores at (lat, lon) offsets in hundredths of a degree around Taipei, each
+    /// with a surplus (positive) or a shortfall (negative).
+    fn chain(
+        stores: &[((i32, i32), i64)],
+        costs: RebalancingCosts,
+        min_transfer_qty: i64,
+        margin_per_unit: f64,
+    ) -> RebalancingProblem {
+        let location = |i: usize| LocationId(format!("s{i}"));
+        RebalancingProblem {
+            stores: stores
+                .iter()
+                .enumerate()
+                .map(|(i, ((dlat, dlon), _))| StorePosition {
+                    location: location(i),
+                    position: Coordinates {
+                        lat: 25.0 + f64::from(*dlat) / 100.0,
+                        lon: 121.5 + f64::from(*dlon) / 100.0,
+                    },
+                })
+                .collect(),
+            costs,
+            min_transfer_qty,
+            skus: vec![SkuBalance {
+                sku: "mug".into(),
+                margin_per_unit,
+                stores: stores
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, balance))| StoreBalance {
+                        location: location(i),
+                        surplus: (*balance).max(0),
+                        shortfall: (-balance).max(0),
+                    })
+                    .collect(),
+            }],
+            threads: Some(1),
+            time_limit_ms_per_sku: 10_000,
+        }
+    }
+
     fn small_rebalance() -> impl Strategy<Value = RebalancingProblem> {
         (
             proptest::collection::vec(((-8..=8i32, -8..=8i32), -3..=3i64), 2..=4),
             (0..=60u32, 0..=10u32, 0..=10u32, 1..=3i64, 50..=150u32),
         )
             .prop_map(|(stores, (fixed, per_unit, per_km, min_qty, margin))| {
-                RebalancingProblem {
-                    stores: stores
-                        .iter()
-                        .enumerate()
-                        .map(|(i, ((dlat, dlon), _))| StorePosition {
-                            location: LocationId(format!("s{i}")),
-                            position: Coordinates {
-                                lat: 25.0 + f64::from(*dlat) / 100.0,
-                                lon: 121.5 + f64::from(*dlon) / 100.0,
-                            },
-                        })
-                        .collect(),
-                    costs: RebalancingCosts {
-                        transfer_fixed: f64::from(fixed) / 10.0,
-                        transfer_per_unit: f64::from(per_unit) / 10.0,
-                        transfer_per_unit_km: f64::from(per_km) / 10.0,
-                        transfer_km_max: 15.0,
-                    },
-                    min_transfer_qty: min_qty,
-                    skus: vec![SkuBalance {
-                        sku: "mug".into(),
-                        margin_per_unit: f64::from(margin) / 10.0,
-                        stores: stores
-                            .iter()
-                            .enumerate()
-                            .map(|(i, (_, balance))| StoreBalance {
-                                location: LocationId(format!("s{i}")),
-                                surplus: (*balance).max(0),
-                                shortfall: (-balance).max(0),
-                            })
-                            .collect(),
-                    }],
-                    threads: Some(1),
-                    time_limit_ms_per_sku: 10_000,
-                }
+                let costs = RebalancingCosts {
+                    transfer_fixed: f64::from(fixed) / 10.0,
+                    transfer_per_unit: f64::from(per_unit) / 10.0,
+                    transfer_per_unit_km: f64::from(per_km) / 10.0,
+                    transfer_km_max: 15.0,
+                };
+                chain(&stores, costs, min_qty, f64::from(margin) / 10.0)
             })
+    }
+
+    /// A chain of up to 16 stores with larger imbalances than brute force can search.
+    fn medium_rebalance() -> impl Strategy<Value = RebalancingProblem> {
+        (
+            proptest::collection::vec(((-8..=8i32, -8..=8i32), -30..=30i64), 4..=16),
+            (0..=400u32, 1..=4i64),
+        )
+            .prop_map(|(stores, (fixed, min_qty))| {
+                let costs = RebalancingCosts {
+                    transfer_fixed: f64::from(fixed) / 10.0,
+                    transfer_per_unit: 1.0,
+                    transfer_per_unit_km: 0.5,
+                    transfer_km_max: 15.0,
+                };
+                chain(&stores, costs, min_qty, 12.0)
+            })
+    }
+
+    fn objective(lanes: &[Lane], quantities: &[u32], fixed: f64) -> f64 {
+        lanes
+            .iter()
+            .zip(quantities)
+            .filter(|(_, &qty)| qty > 0)
+            .map(|(lane, &qty)| lane.gain_per_unit * f64::from(qty) - fixed)
+            .sum()
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_relaxed_optimum_is_feasible_and_as_good_as_the_mip(problem in medium_rebalance()) {
+            let network = RebalancingNetwork::parse(&problem).unwrap();
+            let sku = network.validate_sku(&problem.skus[0], "skus[0]").unwrap();
+            let lanes = network.profitable_lanes(&sku);
+            prop_assume!(!lanes.is_empty());
+            let Some(relaxed) = relaxed_optimum(&sku, &lanes, &network) else {
+                return Ok(());
+            };
+            let mip = solve_mip(&sku, &lanes, &network).unwrap().unwrap();
+            for (lane, &qty) in lanes.iter().zip(&relaxed) {
+                prop_assert!(qty == 0 || (qty >= network.min_transfer_qty && qty <= lane.most));
+            }
+            for &(store, spare) in &sku.surplus {
+                let sent: u32 = lanes.iter().zip(&relaxed).filter(|(l, _)| l.from == store).map(|(_, q)| q).sum();
+                prop_assert!(sent <= spare);
+            }
+            for &(store, short) in &sku.shortfall {
+                let got: u32 = lanes.iter().zip(&relaxed).filter(|(l, _)| l.to == store).map(|(_, q)| q).sum();
+                prop_assert!(got <= short);
+            }
+            let fixed = network.costs.transfer_fixed;
+            let (relaxed, mip) = (objective(&lanes, &relaxed, fixed), objective(&lanes, &mip, fixed));
+            prop_assert!((relaxed - mip).abs() <= 1e-6 * mip.abs().max(1.0), "{} vs {}", relaxed, mip);
+        }
 
         #[test]
         fn rebalancing_gain_equals_brute_force(problem in small_rebalance()) {

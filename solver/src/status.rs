@@ -32,6 +32,9 @@ pub enum Method {
     Enumeration,
     /// Mixed-integer programme solved by HiGHS.
     Mip,
+    /// A relaxation split per store whose optimum met the dropped limits, so is optimal too
+    /// (rebalancing).
+    Relaxation,
     /// Rule-based greedy baseline.
     Greedy,
     /// Nothing to decide (no candidate move passes the gain test, no shortfall...).
