@@ -82,8 +82,9 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "failed");
-            eprintln!("allot: {error}");
+            let chain = allot::telemetry::error_chain(error.as_ref());
+            tracing::error!(error = %chain, "failed");
+            eprintln!("allot: {chain}");
             ExitCode::FAILURE
         }
     }

@@ -14,3 +14,16 @@ pub fn init() {
         builder.try_init()
     };
 }
+
+/// An error with every cause after it (`a: b: c`), for logs and the CLI: a bare "database
+/// error" helps nobody.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(next) = source {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        source = next.source();
+    }
+    chain
+}

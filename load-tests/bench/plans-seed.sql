@@ -37,6 +37,12 @@ SELECT sku_id, location_id,
             ELSE 0 END                                   -- sold out
 FROM carried;
 
+-- The warehouse holds most of the range, for the replenishment run.
+INSERT INTO balances (sku_id, location_id, on_hand)
+SELECT s.id, w.id, 100 + (random() * 400)::int8
+FROM skus s CROSS JOIN locations w
+WHERE w.code = 'WH-1' AND random() < 0.6;
+
 -- Sales in the window: two sale movements for the pairs that sell.
 INSERT INTO movements (sku_id, location_id, kind, qty, on_hand_delta, request_id, occurred_at)
 SELECT sku_id, location_id, 'sale', q, -q, gen_random_uuid(), now() - (random() * 27 + 0.5) * interval '1 day'

@@ -46,13 +46,7 @@ impl ApiError {
     }
 
     pub fn internal(cause: &dyn std::error::Error) -> Self {
-        let mut chain = cause.to_string();
-        let mut source = cause.source();
-        while let Some(next) = source {
-            chain.push_str(": ");
-            chain.push_str(&next.to_string());
-            source = next.source();
-        }
+        let chain = crate::telemetry::error_chain(cause);
         tracing::error!(error.chain = %chain, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,10 +9,10 @@ use crate::domain::Invalid;
 use crate::ledger::plans::{self, PlanSummary, Start};
 use crate::ledger::transfers::Reason;
 use crate::ledger::Error as LedgerError;
-use crate::planning::params::{run_date, Rebalance, Replenish};
+use crate::planning::params::{run_date, Demand, Rebalance, Replenish};
 use crate::planning::rebalance::{plan_chunk, Stores};
 use crate::planning::replenish::{Collector, Site};
-use crate::planning::{Kind, RebalanceParams, ReplenishParams, SkuRow};
+use crate::planning::{Kind, RebalanceParams, ReplenishParams, SkuRow, StockRow};
 use allot_solver::{Coordinates, SolveError};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Pool;
@@ -267,26 +267,52 @@ impl<'a> Chunks<'a> {
         })
     }
 
-    /// The next chunk and the cursor it starts after; `None` at the end.
-    async fn next(&mut self) -> Result<Option<(Vec<SkuRow>, i64)>> {
+    /// The next chunk; `None` at the end.
+    async fn next(&mut self) -> Result<Option<Chunk>> {
         let skus = plans::next_skus(&self.client, self.cursor, self.chunk).await?;
         Ok(skus.last().map(|last| last.id).map(|last| {
             let from = std::mem::replace(&mut self.cursor, last);
-            (skus, from)
+            Chunk {
+                count: skus.len(),
+                skus,
+                cursor: (from, last),
+            }
         }))
     }
 
-    fn done(&self, count: usize) {
+    /// The next chunk with its stores' stock; `None` at the end.
+    async fn next_with_stock(
+        &mut self,
+        as_of: DateTime<Utc>,
+        demand: Demand,
+    ) -> Result<Option<(Chunk, Vec<StockRow>)>> {
+        let Some(chunk) = self.next().await? else {
+            return Ok(None);
+        };
+        let ids: Vec<i64> = chunk.skus.iter().map(|sku| sku.id).collect();
+        let rows = plans::store_stock(&self.client, &ids, as_of, demand).await?;
+        Ok(Some((chunk, rows)))
+    }
+
+    /// Logs a chunk planned, `cursor` the last SKU it held.
+    fn done(&self, count: usize, cursor: i64) {
         self.progress.inc(count as u64);
         tracing::info!(
             skus_done = self.progress.position(),
             skus_total = self.progress.length().unwrap_or(0),
             skus_per_second = self.progress.per_sec().round(),
             eta_seconds = self.progress.eta().as_secs(),
-            cursor = self.cursor,
+            cursor,
             "chunk planned"
         );
     }
+}
+
+/// SKUs planned together, and the plan's cursor before and after them.
+struct Chunk {
+    skus: Vec<SkuRow>,
+    count: usize,
+    cursor: (i64, i64),
 }
 
 async fn compute_rebalance(
@@ -305,17 +331,32 @@ async fn compute_rebalance(
             .map(|s| (s.id, s.code, position(s.latitude, s.longitude))),
     );
     let stores = std::sync::Arc::new(stores);
-    while let Some((skus, from)) = chunks.next().await? {
-        let ids: Vec<i64> = skus.iter().map(|sku| sku.id).collect();
-        let rows = plans::store_stock(&chunks.client, &ids, as_of, settings.demand).await?;
-        let count = skus.len();
-        let (stores, settings) = (stores.clone(), settings.clone());
-        let plan =
-            tokio::task::spawn_blocking(move || plan_chunk(&stores, &skus, &rows, &settings, None))
-                .await??;
-        let cursor = (from, chunks.cursor);
-        plans::save_chunk(pool, id, cursor, &plan.lines, &plan.skipped, plan.counts).await?;
-        chunks.done(count);
+    // A pipeline over chunks: while chunk k is solved (on every core), chunk k + 1 is read and
+    // chunk k − 1 saved. Saves run one at a time and in order, so the plan's cursor only ever
+    // moves forward and a killed run resumes after the last chunk saved.
+    let mut upcoming = chunks.next_with_stock(as_of, settings.demand).await?;
+    let mut saving: Option<tokio::task::JoinHandle<Result<()>>> = None;
+    while let Some((chunk, rows)) = upcoming {
+        let (stores, chunk_settings) = (stores.clone(), settings.clone());
+        let skus = chunk.skus;
+        let solving = tokio::task::spawn_blocking(move || {
+            plan_chunk(&stores, &skus, &rows, &chunk_settings, None)
+        });
+        upcoming = chunks.next_with_stock(as_of, settings.demand).await?;
+        let plan = solving.await??;
+        if let Some(previous) = saving.take() {
+            previous.await??;
+        }
+        let pool = pool.clone();
+        let cursor = chunk.cursor;
+        saving = Some(tokio::spawn(async move {
+            let (lines, skipped) = (&plan.lines, &plan.skipped);
+            Ok(plans::save_chunk(&pool, id, cursor, lines, skipped, plan.counts).await?)
+        }));
+        chunks.done(chunk.count, cursor.1);
+    }
+    if let Some(previous) = saving {
+        previous.await??;
     }
     Ok(())
 }
@@ -338,12 +379,12 @@ async fn compute_replenishment(
     let warehouse_id = warehouse.id;
     let stores = plans::stores(client).await?.into_iter().map(site).collect();
     let mut collector = Collector::new(site(warehouse), stores, settings.clone());
-    while let Some((skus, _)) = chunks.next().await? {
-        let ids: Vec<i64> = skus.iter().map(|sku| sku.id).collect();
+    while let Some(chunk) = chunks.next().await? {
+        let ids: Vec<i64> = chunk.skus.iter().map(|sku| sku.id).collect();
         let store_rows = plans::store_stock(&chunks.client, &ids, as_of, settings.demand).await?;
         let warehouse_rows = plans::location_stock(&chunks.client, warehouse_id, &ids).await?;
-        collector.add(&skus, &store_rows, &warehouse_rows);
-        chunks.done(skus.len());
+        collector.add(&chunk.skus, &store_rows, &warehouse_rows);
+        chunks.done(chunk.count, chunk.cursor.1);
     }
     let plan = tokio::task::spawn_blocking(move || collector.solve()).await??;
     Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)

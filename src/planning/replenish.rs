@@ -41,6 +41,8 @@ pub struct Collector {
     needs: Vec<Need>,
     skipped: Vec<(i64, SkipReason)>,
     considered: i64,
+    /// Most needs one run plans (the solver's limit).
+    needs_max: usize,
 }
 
 impl Collector {
@@ -54,6 +56,7 @@ impl Collector {
             needs: Vec::new(),
             skipped: Vec::new(),
             considered: 0,
+            needs_max: REPLENISHMENT_NEEDS_MAX,
         }
     }
 
@@ -130,11 +133,11 @@ impl Collector {
         let mut plan = ChunkPlan::default();
         plan.counts.skus = self.considered;
         plan.skipped = std::mem::take(&mut self.skipped);
-        if self.needs.len() > REPLENISHMENT_NEEDS_MAX {
+        if self.needs.len() > self.needs_max {
             // The most urgent needs (furthest below their minimum) go first.
             self.needs
                 .sort_by_key(|need| std::cmp::Reverse(need.min - need.position.net()));
-            let cut = self.needs.split_off(REPLENISHMENT_NEEDS_MAX);
+            let cut = self.needs.split_off(self.needs_max);
             let kept: std::collections::HashSet<i64> =
                 self.needs.iter().map(|n| n.sku_id).collect();
             let mut lost: Vec<i64> = cut
@@ -144,6 +147,11 @@ impl Collector {
                 .collect();
             lost.sort_unstable();
             lost.dedup();
+            // A SKU cut whole is skipped for that reason only, not also as out of capacity.
+            for sku in &lost {
+                self.skus.remove(sku);
+                self.stock.remove(sku);
+            }
             plan.skipped
                 .extend(lost.into_iter().map(|sku| (sku, SkipReason::OverRunLimit)));
         }
@@ -342,5 +350,33 @@ mod tests {
             ]
         );
         assert_eq!(plan.counts.skus, 4);
+    }
+
+    #[test]
+    fn a_sku_cut_by_the_run_limit_is_skipped_once_for_that_reason() {
+        let settings = ReplenishParams::default().validated().expect("valid");
+        let mut collector = Collector::new(
+            site(100, "WH", 25.0),
+            vec![site(1, "S1", 25.1)],
+            settings.clone(),
+        );
+        collector.needs_max = 2;
+        // Three SKUs short at S1, SKU 3 the least urgent (it holds some).
+        let stores = [
+            row(1, 1, 0, 1.0, &settings),
+            row(2, 1, 0, 1.0, &settings),
+            row(3, 1, 5, 1.0, &settings),
+        ];
+        let warehouse = [
+            row(1, 100, 500, 0.0, &settings),
+            row(2, 100, 500, 0.0, &settings),
+            row(3, 100, 500, 0.0, &settings),
+        ];
+        collector.add(&[sku(1), sku(2), sku(3)], &stores, &warehouse);
+        let plan = collector.solve().expect("solves");
+        assert_eq!(plan.skipped, [(3, SkipReason::OverRunLimit)]);
+        let mut planned: Vec<i64> = plan.lines.iter().map(|l| l.sku_id).collect();
+        planned.dedup();
+        assert_eq!(planned, [1, 2]);
     }
 }
