@@ -16,14 +16,47 @@ pub fn init() {
 }
 
 /// An error with every cause after it (`a: b: c`), for logs and the CLI: a bare "database
-/// error" helps nobody.
+/// error" helps nobody. Errors that already print their cause (`"migrating: {0}"`) and also
+/// expose it as their source are not repeated.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut chain = error.to_string();
     let mut source = error.source();
     while let Some(next) = source {
-        chain.push_str(": ");
-        chain.push_str(&next.to_string());
+        let cause = next.to_string();
+        if !chain.ends_with(&cause) {
+            chain.push_str(": ");
+            chain.push_str(&cause);
+        }
         source = next.source();
     }
     chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Refused;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("database error")]
+        Silent(#[source] Refused),
+        #[error("connecting: {0}")]
+        Telling(#[source] Refused),
+    }
+
+    #[test]
+    fn every_cause_is_named_once() {
+        assert_eq!(
+            error_chain(&Outer::Silent(Refused)),
+            "database error: connection refused"
+        );
+        assert_eq!(
+            error_chain(&Outer::Telling(Refused)),
+            "connecting: connection refused"
+        );
+    }
 }

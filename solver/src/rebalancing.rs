@@ -171,6 +171,25 @@ struct ValidSku {
     shortfall: Vec<(usize, u32)>,
 }
 
+impl ValidSku {
+    /// The same SKU limited to the stores `lanes` touch, so a group's MIP has only its rows.
+    fn within(&self, lanes: &[Lane]) -> ValidSku {
+        let stores: HashSet<usize> = lanes.iter().flat_map(|l| [l.from, l.to]).collect();
+        let keep = |side: &[(usize, u32)]| {
+            side.iter()
+                .copied()
+                .filter(|(store, _)| stores.contains(store))
+                .collect()
+        };
+        ValidSku {
+            sku: self.sku.clone(),
+            margin_per_unit: self.margin_per_unit,
+            surplus: keep(&self.surplus),
+            shortfall: keep(&self.shortfall),
+        }
+    }
+}
+
 /// A lane that passes the gain test, for one SKU.
 #[derive(Debug, Clone)]
 struct Lane {
@@ -229,50 +248,18 @@ impl RebalancingNetwork {
         let sku = self.validate_sku(sku, field)?;
         let lanes = self.profitable_lanes(&sku);
         // Stores that share no lane share no constraint: each connected group of lanes (a
-        // region, typically) is its own smaller MIP, or needs none.
+        // region, typically) is its own smaller problem, often one that needs no MIP.
         let mut quantities = vec![0u32; lanes.len()];
-        let (mut method, mut timed_out) = (Method::Trivial, false);
-        for component in components(&lanes) {
-            let part: Vec<Lane> = component.iter().map(|&l| lanes[l].clone()).collect();
-            let solved = if lanes_are_independent(&part) {
-                part.iter().map(|lane| lane.most).collect()
-            } else if let Some(solved) = relaxed_optimum(&sku, &part, self) {
-                if method == Method::Trivial {
-                    method = Method::Relaxation;
-                }
-                solved
-            } else {
-                method = Method::Mip;
-                let stores: HashSet<usize> = part.iter().flat_map(|l| [l.from, l.to]).collect();
-                let within = ValidSku {
-                    sku: sku.sku.clone(),
-                    margin_per_unit: sku.margin_per_unit,
-                    surplus: sku
-                        .surplus
-                        .iter()
-                        .copied()
-                        .filter(|(s, _)| stores.contains(s))
-                        .collect(),
-                    shortfall: sku
-                        .shortfall
-                        .iter()
-                        .copied()
-                        .filter(|(s, _)| stores.contains(s))
-                        .collect(),
-                };
-                match solve_mip(&within, &part, self)? {
-                    Some(solved) => solved,
-                    None => {
-                        timed_out = true;
-                        greedy(&within, &part, self)
-                    }
-                }
-            };
-            for (&l, qty) in component.iter().zip(solved) {
+        let mut methods = Vec::new();
+        for group in components(&lanes) {
+            let part: Vec<Lane> = group.iter().map(|&l| lanes[l].clone()).collect();
+            let (solved, method) = self.solve_group(&sku, &part)?;
+            for (&l, qty) in group.iter().zip(solved) {
                 quantities[l] = qty;
             }
+            methods.push(method);
         }
-        if timed_out {
+        if methods.contains(&Method::Greedy) {
             let reason = format!(
                 "time limit of {} ms reached before the optimiser proved a plan for part of it",
                 self.time_limit.as_millis()
@@ -280,7 +267,28 @@ impl RebalancingNetwork {
             let status = SolveStatus::FallbackGreedy { reason };
             return Ok(self.plan(&sku, &lanes, &quantities, status, Method::Greedy));
         }
+        // The plan is named after the strongest means any group needed.
+        let method = [Method::Mip, Method::Relaxation]
+            .into_iter()
+            .find(|method| methods.contains(method))
+            .unwrap_or(Method::Trivial);
         Ok(self.plan(&sku, &lanes, &quantities, SolveStatus::Optimal, method))
+    }
+
+    /// One connected group of lanes: used in full when no two share a store, else by the
+    /// relaxation when its plan is feasible, else by the MIP (`Greedy` when that timed out).
+    fn solve_group(&self, sku: &ValidSku, part: &[Lane]) -> Result<(Vec<u32>, Method)> {
+        if lanes_are_independent(part) {
+            return Ok((part.iter().map(|lane| lane.most).collect(), Method::Trivial));
+        }
+        if let Some(solved) = relaxed_optimum(sku, part, self) {
+            return Ok((solved, Method::Relaxation));
+        }
+        let within = sku.within(part);
+        Ok(match solve_mip(&within, part, self)? {
+            Some(solved) => (solved, Method::Mip),
+            None => (greedy(&within, part, self), Method::Greedy),
+        })
     }
 
     /// The greedy baseline for one SKU.

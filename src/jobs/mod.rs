@@ -273,7 +273,6 @@ impl<'a> Chunks<'a> {
         Ok(skus.last().map(|last| last.id).map(|last| {
             let from = std::mem::replace(&mut self.cursor, last);
             Chunk {
-                count: skus.len(),
                 skus,
                 cursor: (from, last),
             }
@@ -311,7 +310,6 @@ impl<'a> Chunks<'a> {
 /// SKUs planned together, and the plan's cursor before and after them.
 struct Chunk {
     skus: Vec<SkuRow>,
-    count: usize,
     cursor: (i64, i64),
 }
 
@@ -336,9 +334,8 @@ async fn compute_rebalance(
     // moves forward and a killed run resumes after the last chunk saved.
     let mut upcoming = chunks.next_with_stock(as_of, settings.demand).await?;
     let mut saving: Option<tokio::task::JoinHandle<Result<()>>> = None;
-    while let Some((chunk, rows)) = upcoming {
-        let (stores, chunk_settings) = (stores.clone(), settings.clone());
-        let skus = chunk.skus;
+    while let Some((Chunk { skus, cursor }, rows)) = upcoming {
+        let (stores, chunk_settings, count) = (stores.clone(), settings.clone(), skus.len());
         let solving = tokio::task::spawn_blocking(move || {
             plan_chunk(&stores, &skus, &rows, &chunk_settings, None)
         });
@@ -348,12 +345,11 @@ async fn compute_rebalance(
             previous.await??;
         }
         let pool = pool.clone();
-        let cursor = chunk.cursor;
         saving = Some(tokio::spawn(async move {
             let (lines, skipped) = (&plan.lines, &plan.skipped);
             Ok(plans::save_chunk(&pool, id, cursor, lines, skipped, plan.counts).await?)
         }));
-        chunks.done(chunk.count, cursor.1);
+        chunks.done(count, cursor.1);
     }
     if let Some(previous) = saving {
         previous.await??;
@@ -384,7 +380,7 @@ async fn compute_replenishment(
         let store_rows = plans::store_stock(&chunks.client, &ids, as_of, settings.demand).await?;
         let warehouse_rows = plans::location_stock(&chunks.client, warehouse_id, &ids).await?;
         collector.add(&chunk.skus, &store_rows, &warehouse_rows);
-        chunks.done(chunk.count, chunk.cursor.1);
+        chunks.done(chunk.skus.len(), chunk.cursor.1);
     }
     let plan = tokio::task::spawn_blocking(move || collector.solve()).await??;
     Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)
