@@ -23,6 +23,9 @@ pub struct Settings {
     /// PostgreSQL connections in the pool.
     #[arg(long, env = "ALLOT_DB_POOL_SIZE", default_value_t = 32)]
     pub db_pool_size: usize,
+    /// Balance rows of SKUs that clerk lookups keep in memory (about 40 bytes each).
+    #[arg(long, env = "ALLOT_STOCK_CACHE_ROWS", default_value_t = 2_000_000)]
+    pub stock_cache_rows: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

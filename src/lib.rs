@@ -3,6 +3,7 @@
 //! - [`domain`]: pure types and rules; no I/O.
 //! - [`ledger`]: PostgreSQL, the only place with SQL.
 //! - [`holds`]: Redis holds.
+//! - [`lookup`]: clerk lookups from copies of the ledger's figures that Redis keeps honest.
 //! - [`api`]: HTTP only.
 //! - [`planning`]: pure planning rules (demand, surplus and shortfall, plan economics, charts).
 //! - [`jobs`]: the replenishment and nightly rebalance runs around them.
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod holds;
 pub mod jobs;
 pub mod ledger;
+pub mod lookup;
 pub mod planning;
 pub mod routing;
 pub mod startup;

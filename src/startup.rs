@@ -4,10 +4,12 @@ use crate::api::{self, error::ApiError, State};
 use crate::config::Settings;
 use crate::holds::Redis;
 use crate::ledger;
+use crate::lookup::StockCache;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use std::net::TcpListener;
+use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +38,8 @@ impl Application {
         }
         let state = web::Data::new(State {
             pool: ledger::pool(&settings.database_url, settings.db_pool_size)?,
-            redis: Redis::new(&settings.redis_url, &settings.redis_prefix)?,
+            redis: Arc::new(Redis::new(&settings.redis_url, &settings.redis_prefix)?),
+            stock: StockCache::new(settings.stock_cache_rows),
         });
         let prometheus = PrometheusMetricsBuilder::new("allot")
             .endpoint("/metrics")

@@ -97,6 +97,7 @@ pub async fn put_location(
     let location = body.value.parse(code)?;
     let client = state.client().await?;
     let upserted = locations::upsert_many(&client, std::slice::from_ref(&location)).await?;
+    state.stock.forget_locations();
     let view = LocationView::from(location);
     Ok(match upserted.first() {
         Some(Upserted::Created) => HttpResponse::Created().json(view),

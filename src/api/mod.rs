@@ -23,20 +23,22 @@ use deadpool_postgres::Pool;
 /// What every handler may use.
 pub struct State {
     pub pool: Pool,
-    pub redis: Redis,
+    pub redis: std::sync::Arc<Redis>,
+    pub stock: crate::lookup::StockCache,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(extract::query_error))
         .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        // Routes are matched in this order: the hot paths (clerk lookups, holds) come first.
+        .configure(stock::configure)
+        .configure(holds::configure)
         .configure(ops::configure)
         .configure(openapi::configure)
         .configure(locations::configure)
         .configure(skus::configure)
         .configure(movements::configure)
-        .configure(stock::configure)
         .configure(discrepancies::configure)
-        .configure(holds::configure)
         .configure(orders::configure)
         .configure(transfers::configure)
         .configure(plans::configure)

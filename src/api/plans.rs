@@ -98,9 +98,10 @@ pub async fn rebalance(
 ) -> Result<HttpResponse, ApiError> {
     let params = body.value;
     params.validated()?;
-    let pool = state.pool.clone();
-    let run =
-        tokio::spawn(async move { jobs::rebalance(&pool, &params, &ProgressBar::hidden()).await });
+    let (pool, redis) = (state.pool.clone(), state.redis.clone());
+    let run = tokio::spawn(async move {
+        jobs::rebalance(&pool, &redis, &params, &ProgressBar::hidden()).await
+    });
     respond(&state, Kind::Rebalance, run).await
 }
 
@@ -115,9 +116,10 @@ pub async fn replenishment(
 ) -> Result<HttpResponse, ApiError> {
     let params = body.value;
     params.validated()?;
-    let pool = state.pool.clone();
-    let run =
-        tokio::spawn(async move { jobs::replenish(&pool, &params, &ProgressBar::hidden()).await });
+    let (pool, redis) = (state.pool.clone(), state.redis.clone());
+    let run = tokio::spawn(async move {
+        jobs::replenish(&pool, &redis, &params, &ProgressBar::hidden()).await
+    });
     respond(&state, Kind::Replenishment, run).await
 }
 
@@ -193,7 +195,7 @@ pub async fn commit(
     state: web::Data<State>,
     id: web::Path<i64>,
 ) -> Result<web::Json<PlanView>, ApiError> {
-    let plan = jobs::commit(&state.pool, *id, &ProgressBar::hidden()).await?;
+    let plan = jobs::commit(&state.pool, &state.redis, *id, &ProgressBar::hidden()).await?;
     let client = state.client().await?;
     let transfers = plans::lines(&client, plan.id, None, None).await?;
     Ok(web::Json(PlanView {

@@ -4,7 +4,6 @@ use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::location::LocationKind;
 use crate::domain::Invalid;
-use crate::ledger::{locations, skus, stock};
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -64,65 +63,43 @@ pub async fn stock_of_sku(
 ) -> Result<web::Json<SkuStock>, ApiError> {
     let sku = SkuCode::parse("sku", &sku)?;
     let query = query.into_inner();
-    let client = state.client().await?;
-    let store = match (&query.near, &query.store) {
+    let origin = match (&query.near, &query.store) {
         (Some(_), Some(_)) => {
             return Err(Invalid::new("store", "give either near or store, not both").into())
         }
-        (_, Some(store)) => Some(LocationCode::parse("store", store)?),
-        (_, None) => None,
-    };
-    let near = query
-        .near
-        .as_deref()
-        .map(|near| Point::parse_pair("near", near))
-        .transpose()?;
-    // The store and the SKU are read at once, pipelined on the one connection.
-    let store_lookup = async {
-        match &store {
-            Some(code) => locations::get(&client, code).await.map(Some),
-            None => Ok(None),
+        (_, Some(store)) => {
+            let code = LocationCode::parse("store", store)?;
+            match state.stock.location(&state.pool, &code).await? {
+                Some(location) => Some(location.point),
+                None => {
+                    return Err(
+                        ApiError::not_found(format!("no location '{code}'")).with_field("store")
+                    )
+                }
+            }
         }
+        (Some(near), None) => Some(Point::parse_pair("near", near)?),
+        (None, None) => None,
     };
-    let (store_row, sku_row) = tokio::try_join!(store_lookup, skus::get(&client, &sku))?;
-    let origin = match (store, store_row) {
-        (Some(code), Some(None)) => {
-            return Err(ApiError::not_found(format!("no location '{code}'")).with_field("store"))
-        }
-        (_, Some(Some((_, location)))) => Some(location.point),
-        _ => near,
-    };
-    let (sku_id, sku_row) =
-        sku_row.ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
-    let rows = stock::by_sku(&client, sku_id, query.as_of).await?;
-    drop(client);
-    // Holds are live, not historical; without Redis the ledger's figures still answer.
-    let held = match query.as_of {
-        Some(_) => Ok(vec![0; rows.len()]),
-        None => {
-            let codes: Vec<&str> = rows
-                .iter()
-                .map(|(location, _)| location.code.as_str())
-                .collect();
-            crate::holds::lifecycle::held(&state.redis, sku.as_str(), &codes).await
-        }
-    };
-    let holds_unavailable = held.is_err();
-    let held = held.unwrap_or_else(|_| vec![0; rows.len()]);
-    let mut locations: Vec<LocationStock> = rows
+    let answer = match query.as_of {
+        Some(instant) => state.stock.as_of(&state.pool, &sku, instant).await?,
+        None => state.stock.now(&state.pool, &state.redis, &sku).await?,
+    }
+    .ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
+    let mut locations: Vec<LocationStock> = answer
+        .rows
         .into_iter()
-        .zip(held)
-        .map(|((location, balance), held)| LocationStock {
-            distance_km: origin.map(|origin| round_km(origin.distance_km(location.point))),
-            location: location.code.to_string(),
-            name: location.name,
-            kind: location.kind,
-            on_hand: balance.on_hand,
-            allocated: balance.allocated,
-            held,
-            in_transit: balance.in_transit,
-            safety_stock: location.safety_stock,
-            available: balance.available(held, location.safety_stock),
+        .map(|row| LocationStock {
+            distance_km: origin.map(|origin| round_km(origin.distance_km(row.location.point))),
+            location: row.location.code.to_string(),
+            name: row.location.name.clone(),
+            kind: row.location.kind,
+            on_hand: row.balance.on_hand,
+            allocated: row.balance.allocated,
+            held: row.held,
+            in_transit: row.balance.in_transit,
+            safety_stock: row.location.safety_stock,
+            available: row.balance.available(row.held, row.location.safety_stock),
         })
         .collect();
     locations.sort_by(|a, b| {
@@ -133,9 +110,9 @@ pub async fn stock_of_sku(
     });
     Ok(web::Json(SkuStock {
         sku: sku.to_string(),
-        name: sku_row.name,
+        name: answer.name,
         as_of: query.as_of,
-        holds_unavailable,
+        holds_unavailable: answer.holds_unavailable,
         locations,
     }))
 }

@@ -2,6 +2,7 @@
 //! happened, and write its report files.
 
 use crate::config::Settings;
+use crate::holds::Redis;
 use crate::jobs::{self, report, Outcome, Run};
 use crate::ledger;
 use crate::planning::{RebalanceParams, ReplenishParams};
@@ -20,10 +21,12 @@ pub async fn run(
 ) -> Result<(), Box<dyn std::error::Error>> {
     ledger::migrate(&settings.database_url).await?;
     let pool = ledger::pool(&settings.database_url, 4)?;
+    // A committed plan's allocations reach Redis as the service's own writes do.
+    let redis = Redis::new(&settings.redis_url, &settings.redis_prefix)?;
     let bar = super::progress(0, "SKUs");
     let Run { outcome, plan } = match &which {
-        Which::Rebalance(params) => jobs::rebalance(&pool, params, &bar).await?,
-        Which::Replenish(params) => jobs::replenish(&pool, params, &bar).await?,
+        Which::Rebalance(params) => jobs::rebalance(&pool, &redis, params, &bar).await?,
+        Which::Replenish(params) => jobs::replenish(&pool, &redis, params, &bar).await?,
     };
     bar.finish_and_clear();
     let t = &plan.totals;

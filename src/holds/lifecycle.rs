@@ -14,6 +14,7 @@ use deadpool_postgres::Pool;
 use redis::Value;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Attempts at placing a hold while Redis learns missing bases from the ledger.
@@ -180,21 +181,33 @@ async fn learn_bases(redis: &Redis, pool: &Pool, lines: &[&HoldLine]) -> Result<
             }
         }
     }
-    sync(redis, &known).await?;
+    sync(redis, &known, false).await?;
     Ok(())
 }
 
-async fn sync(redis: &Redis, bases: &[(&str, &str, i64, i64)]) -> Result<(), Unavailable> {
+/// Stores `bases` (newest version wins); with `changed`, their SKUs' stamps move on so that
+/// copies of the ledger's figures elsewhere are read again.
+async fn sync(
+    redis: &Redis,
+    bases: &[(&str, &str, i64, i64)],
+    changed: bool,
+) -> Result<(), Unavailable> {
     if bases.is_empty() {
         return Ok(());
     }
     let mut invocation = SYNC_SCRIPT.prepare_invoke();
-    invocation.arg(BASE_TTL_S);
+    invocation.arg(BASE_TTL_S).arg(bases.len());
     for (sku, location, base, version) in bases {
         invocation
             .key(redis.base_key(sku, location))
             .arg(version)
             .arg(base);
+    }
+    if changed {
+        let skus: std::collections::BTreeSet<&str> = bases.iter().map(|b| b.0).collect();
+        for sku in skus {
+            invocation.key(redis.stamp_key(sku));
+        }
     }
     redis.invoke::<i64>(&invocation).await.map(|_| ())
 }
@@ -213,7 +226,7 @@ pub async fn follow_ledger(redis: &Redis, balances: &[TouchedBalance]) {
             )
         })
         .collect();
-    if let Err(error) = sync(redis, &bases).await {
+    if let Err(error) = sync(redis, &bases, true).await {
         tracing::warn!(%error, "Redis did not learn the new balances; its copies will expire");
     }
 }
@@ -367,20 +380,38 @@ pub async fn confirm(redis: &Redis, pool: &Pool, id: &str) -> Result<Confirmed, 
     Ok(Confirmed { hold, ledger })
 }
 
-/// Units in live holds at each location for one SKU: one Redis call, whatever the locations.
-pub async fn held(redis: &Redis, sku: &str, locations: &[&str]) -> Result<Vec<i64>, Unavailable> {
-    if locations.is_empty() {
-        return Ok(Vec::new());
+/// What Redis knows of one SKU right now, in one call.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Changes after every committed change of the SKU's balances.
+    pub stamp: i64,
+    /// Units in live holds per location code (locations without holds are absent or 0).
+    pub held: HashMap<String, i64>,
+}
+
+impl Live {
+    pub fn held_at(&self, location: &str) -> i64 {
+        self.held.get(location).copied().unwrap_or(0)
     }
+}
+
+pub async fn live(redis: &Redis, sku: &str) -> Result<Live, Unavailable> {
     let mut invocation = HELD_SCRIPT.prepare_invoke();
     invocation
         .key(redis.held_key(sku))
         .key(redis.qty_key(sku))
-        .key(redis.total_key(sku));
-    for location in locations {
-        invocation.arg(*location);
-    }
-    redis.invoke(&invocation).await
+        .key(redis.total_key(sku))
+        .key(redis.stamp_key(sku));
+    let reply: Vec<Value> = redis.invoke(&invocation).await?;
+    let stamp = reply
+        .first()
+        .and_then(|stamp| redis::from_redis_value::<i64>(stamp).ok())
+        .ok_or_else(|| Unavailable(format!("unexpected stamp {:?}", reply.first())))?;
+    let held = reply[1..]
+        .chunks_exact(2)
+        .map(|pair| (text(&pair[0]), number(&pair[1])))
+        .collect();
+    Ok(Live { stamp, held })
 }
 
 /// Re-reads the bases of these (SKU, location) pairs from the ledger into Redis, after a write
@@ -407,7 +438,7 @@ pub async fn refresh(redis: &Redis, pool: &Pool, pairs: &[(&str, &str)]) {
             return;
         }
     };
-    if let Err(error) = sync(redis, &known).await {
+    if let Err(error) = sync(redis, &known, true).await {
         tracing::warn!(%error, "Redis did not learn the new balances; its copies will expire");
     }
 }

@@ -7,6 +7,7 @@ pub mod scripts;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, ScriptInvocation};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
@@ -29,6 +30,9 @@ pub struct Redis {
     client: redis::Client,
     prefix: String,
     connection: OnceCell<ConnectionManager>,
+    /// Calls that failed so far: a copy of Redis-checked figures taken before a failure may
+    /// have missed a change (see `lookup`).
+    failures: AtomicU64,
 }
 
 impl Redis {
@@ -37,7 +41,19 @@ impl Redis {
             client: redis::Client::open(url)?,
             prefix: prefix.to_owned(),
             connection: OnceCell::new(),
+            failures: AtomicU64::new(0),
         })
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
+    fn counted<T>(&self, result: Result<T, Unavailable>) -> Result<T, Unavailable> {
+        if result.is_err() {
+            self.failures.fetch_add(1, Ordering::AcqRel);
+        }
+        result
     }
 
     async fn connection(&self) -> Result<ConnectionManager, Unavailable> {
@@ -56,16 +72,23 @@ impl Redis {
     }
 
     pub async fn ping(&self) -> Result<(), Unavailable> {
+        self.counted(self.query(&redis::cmd("PING")).await)
+    }
+
+    async fn query<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, Unavailable> {
         let mut connection = self.connection().await?;
-        bounded(redis::cmd("PING").query_async::<()>(&mut connection)).await
+        bounded(command.query_async(&mut connection)).await
     }
 
     pub(crate) async fn invoke<T: FromRedisValue>(
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, Unavailable> {
-        let mut connection = self.connection().await?;
-        bounded(invocation.invoke_async(&mut connection)).await
+        let result = async {
+            let mut connection = self.connection().await?;
+            bounded(invocation.invoke_async(&mut connection)).await
+        };
+        self.counted(result.await)
     }
 
     fn sku_tag(&self, sku: &str) -> String {
@@ -91,6 +114,11 @@ impl Redis {
         format!("{}:n", self.sku_tag(sku))
     }
 
+    /// Changes whenever the SKU's balances change in the ledger (see `scripts`).
+    pub(crate) fn stamp_key(&self, sku: &str) -> String {
+        format!("{}:v", self.sku_tag(sku))
+    }
+
     pub(crate) fn record_key(&self, id: &str) -> String {
         format!("{{{}:h:{id}}}", self.prefix)
     }
@@ -100,8 +128,7 @@ impl Redis {
     }
 
     pub(crate) async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, Unavailable> {
-        let mut connection = self.connection().await?;
-        bounded(redis::cmd("HGETALL").arg(key).query_async(&mut connection)).await
+        self.counted(self.query(redis::cmd("HGETALL").arg(key)).await)
     }
 }
 

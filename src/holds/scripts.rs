@@ -7,6 +7,9 @@
 //!   whichever script touches the SKU next, so a hold stops counting at its expiry;
 //! - `{P:s:SKU}:q`     hash: `hold id|LOC` → units;
 //! - `{P:s:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU);
+//! - `{P:s:SKU}:v`     integer stamp, changed after every committed change of the SKU's balances,
+//!   so copies of the ledger's figures kept by each service process know when they are stale;
+//!   created from the clock (µs) when missing, so a stamp never repeats across a flush;
 //! - `{P:h:ID}`        hash: the hold record (status, expiry, lines, fingerprint, client id);
 //! - `{P:c:CLIENT}`    string `hold id:fingerprint`, so a retried request finds its hold.
 
@@ -18,6 +21,10 @@ const PRELUDE: &str = r#"
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function new_stamp()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', tonumber(t[2]))
 end
 local function location_of(member)
   return string.match(member, '|(.*)$')
@@ -54,16 +61,18 @@ if ARGV[3] ~= '' then
 end
 local lines = (#KEYS - 2) / 4
 local missing = {'missing'}
+local bases = {}
 for i = 1, lines do
-  if redis.call('EXISTS', KEYS[4 * i - 1]) == 0 then table.insert(missing, i) end
+  local base = redis.call('GET', KEYS[4 * i - 1])
+  if base then bases[i] = tonumber(string.match(base, ':(-?%d+)$')) else table.insert(missing, i) end
 end
 if #missing > 1 then return missing end
 local now = now_ms()
 local short = {'short'}
 for i = 1, lines do
-  local base_key, held_key, qty_key, total_key = KEYS[4 * i - 1], KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
+  local held_key, qty_key, total_key = KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
   local qty, location = tonumber(ARGV[5 + 2 * i]), ARGV[6 + 2 * i]
-  local base = tonumber(string.match(redis.call('GET', base_key), ':(-?%d+)$'))
+  local base = bases[i]
   purge(held_key, qty_key, total_key, now)
   local held = tonumber(redis.call('HGET', total_key, location) or '0')
   local available = math.max(math.max(base, 0) - held, 0)
@@ -137,29 +146,44 @@ end
 return {'ok', expires}
 "#;
 
-/// Stores bases read from the ledger unless Redis already has a newer version.
-/// KEYS: base keys. ARGV: ttl s, then (version, base) per key.
+/// Stores bases read from the ledger unless Redis already has a newer version, and moves on the
+/// stamps of SKUs whose balances changed.
+/// KEYS: base keys, then stamp keys. ARGV: ttl s, number of base keys, then (version, base) per
+/// base key.
 const SYNC: &str = r#"
-for i = 1, #KEYS do
-  local version = tonumber(ARGV[2 * i])
+local bases = tonumber(ARGV[2])
+for i = 1, bases do
+  local version = tonumber(ARGV[1 + 2 * i])
   local current = redis.call('GET', KEYS[i])
   local current_version = current and tonumber(string.match(current, '^(%d+):')) or -1
   if version > current_version then
-    redis.call('SET', KEYS[i], version .. ':' .. ARGV[2 * i + 1], 'EX', ARGV[1])
+    redis.call('SET', KEYS[i], version .. ':' .. ARGV[2 + 2 * i], 'EX', ARGV[1])
   elseif version == current_version then
     redis.call('EXPIRE', KEYS[i], ARGV[1])
   end
 end
-return #KEYS
+for i = bases + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('INCR', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], new_stamp())
+  end
+end
+return bases
 "#;
 
-/// Units in live holds of one SKU at each location. KEYS: held, qty, total of the SKU.
-/// ARGV: the locations. Returns one total per location.
+/// The SKU's stamp and its units in live holds per location.
+/// KEYS: held, qty, total, stamp of the SKU. Returns `{stamp, location, units, ...}`.
 const HELD: &str = r#"
 purge(KEYS[1], KEYS[2], KEYS[3], now_ms())
-local totals = redis.call('HMGET', KEYS[3], unpack(ARGV))
-for i = 1, #totals do totals[i] = tonumber(totals[i] or '0') end
-return totals
+local stamp = redis.call('GET', KEYS[4])
+if not stamp then
+  stamp = new_stamp()
+  redis.call('SET', KEYS[4], stamp)
+end
+local reply = redis.call('HGETALL', KEYS[3])
+table.insert(reply, 1, stamp)
+return reply
 "#;
 
 fn with_prelude(body: &str) -> Script {
@@ -168,7 +192,7 @@ fn with_prelude(body: &str) -> Script {
 
 pub static HOLD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HOLD));
 pub static TRANSITION_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(TRANSITION));
-pub static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SYNC));
+pub static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(SYNC));
 pub static HELD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HELD));
 
 /// The Lua source of the hold script, for `redis-benchmark` (see docs/BENCHMARKS.md).

@@ -6,6 +6,7 @@
 pub mod report;
 
 use crate::domain::Invalid;
+use crate::holds::{lifecycle, Redis};
 use crate::ledger::plans::{self, PlanSummary, Start};
 use crate::ledger::transfers::Reason;
 use crate::ledger::Error as LedgerError;
@@ -88,6 +89,7 @@ impl Ask {
 /// Plans the nightly store-to-store rebalance.
 pub async fn rebalance(
     pool: &Pool,
+    redis: &Redis,
     params: &RebalanceParams,
     progress: &ProgressBar,
 ) -> Result<Run> {
@@ -98,12 +100,13 @@ pub async fn rebalance(
         params.commit,
         params,
     )?;
-    locked(pool, ask, progress).await
+    locked(pool, redis, ask, progress).await
 }
 
 /// Plans the warehouse-to-stores replenishment.
 pub async fn replenish(
     pool: &Pool,
+    redis: &Redis,
     params: &ReplenishParams,
     progress: &ProgressBar,
 ) -> Result<Run> {
@@ -118,11 +121,16 @@ pub async fn replenish(
         params.commit,
         params,
     )?;
-    locked(pool, ask, progress).await
+    locked(pool, redis, ask, progress).await
 }
 
 /// Commits a proposed plan (from the planner page): idempotent, and under the night's lock.
-pub async fn commit(pool: &Pool, id: i64, progress: &ProgressBar) -> Result<PlanSummary> {
+pub async fn commit(
+    pool: &Pool,
+    redis: &Redis,
+    id: i64,
+    progress: &ProgressBar,
+) -> Result<PlanSummary> {
     let plan = plans::get(&pool.get().await.map_err(LedgerError::from)?, id).await?;
     let kind = Kind::parse("kind", &plan.kind)?;
     let lock = pool.get().await.map_err(LedgerError::from)?;
@@ -131,7 +139,7 @@ pub async fn commit(pool: &Pool, id: i64, progress: &ProgressBar) -> Result<Plan
     }
     let committed = async {
         plans::start_commit(&lock, id).await?;
-        commit_lines(pool, id, kind, progress).await?;
+        commit_lines(pool, redis, id, kind, progress).await?;
         Ok(plans::get(&lock, id).await?)
     }
     .await;
@@ -147,18 +155,19 @@ fn busy(kind: Kind, date: NaiveDate) -> Error {
     .into()
 }
 
-async fn locked(pool: &Pool, ask: Ask, progress: &ProgressBar) -> Result<Run> {
+async fn locked(pool: &Pool, redis: &Redis, ask: Ask, progress: &ProgressBar) -> Result<Run> {
     let lock = pool.get().await.map_err(LedgerError::from)?;
     if !plans::try_lock(&lock, ask.kind, ask.date).await? {
         return Err(busy(ask.kind, ask.date));
     }
-    let run = run(pool, &lock, &ask, progress).await;
+    let run = run(pool, redis, &lock, &ask, progress).await;
     plans::unlock(&lock, ask.kind, ask.date).await?;
     run
 }
 
 async fn run(
     pool: &Pool,
+    redis: &Redis,
     client: &deadpool_postgres::Object,
     ask: &Ask,
     progress: &ProgressBar,
@@ -232,7 +241,7 @@ async fn run(
             (id, outcome)
         }
     };
-    commit_lines(pool, id, kind, progress).await?;
+    commit_lines(pool, redis, id, kind, progress).await?;
     Ok(Run {
         outcome,
         plan: plans::get(client, id).await?,
@@ -386,7 +395,13 @@ async fn compute_replenishment(
     Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)
 }
 
-async fn commit_lines(pool: &Pool, id: i64, kind: Kind, progress: &ProgressBar) -> Result<()> {
+async fn commit_lines(
+    pool: &Pool,
+    redis: &Redis,
+    id: i64,
+    kind: Kind,
+    progress: &ProgressBar,
+) -> Result<()> {
     let reason = match kind {
         Kind::Rebalance => Reason::Rebalance,
         Kind::Replenishment => Reason::Replenishment,
@@ -407,6 +422,13 @@ async fn commit_lines(pool: &Pool, id: i64, kind: Kind, progress: &ProgressBar) 
         if done == 0 {
             break;
         }
+        // The sources' allocations grew: Redis's copies follow, as after any ledger write.
+        let sources: Vec<(&str, &str)> = batch
+            .sources
+            .iter()
+            .map(|(sku, from)| (sku.as_str(), from.as_str()))
+            .collect();
+        lifecycle::refresh(redis, pool, &sources).await;
         progress.inc(done as u64);
         tracing::info!(
             plan = id,

@@ -117,3 +117,14 @@ pub async fn list(
         .await?;
     Ok(rows.iter().map(|row| from_row(row, 0)).collect())
 }
+
+/// Every location with its id.
+pub async fn all_with_ids(client: &impl GenericClient) -> Result<Vec<(i64, Location)>> {
+    let rows = client
+        .cached_query(&format!("SELECT l.id, {COLUMNS} FROM locations l"), &[])
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get(0), from_row(row, 1)))
+        .collect())
+}

@@ -442,12 +442,14 @@ pub async fn start_commit(client: &impl GenericClient, id: i64) -> Result<()> {
 }
 
 /// What one commit batch did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Committed {
     pub transfers: usize,
     pub dropped: usize,
     /// Units the sources no longer had (lines cut short or dropped).
     pub units_short: i64,
+    /// (SKU, source) of each transfer made: balances whose allocation changed.
+    pub sources: Vec<(String, String)>,
 }
 
 const DROPPED: &str = "the source no longer has the units free";
@@ -514,6 +516,7 @@ pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> R
             order_id: None,
             lead_time_hours: row.get(7),
         });
+        result.sources.push((row.get(3), row.get(4)));
         made.push(*key);
     }
     let transfer_ids = create_in(&transaction, &transfers).await?;

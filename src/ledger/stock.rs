@@ -9,49 +9,61 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
-/// Every location with a non-zero figure for the SKU, with its balance: now, or as the ledger
-/// stood at `as_of` (movements that occurred up to and including that instant).
-pub async fn by_sku(
+/// A SKU and its balance at every location with a non-zero figure.
+#[derive(Debug, Clone)]
+pub struct SkuFigures {
+    pub name: String,
+    /// (location id, balance)
+    pub balances: Vec<(i64, Balance)>,
+}
+
+/// The SKU's figures now, or as the ledger stood at `as_of` (movements that occurred up to and
+/// including that instant), in one statement; `None` for an unknown SKU.
+pub async fn sku_figures(
     client: &impl GenericClient,
-    sku_id: i64,
+    sku: &str,
     as_of: Option<DateTime<Utc>>,
-) -> Result<Vec<(Location, Balance)>> {
+) -> Result<Option<SkuFigures>> {
     let rows = match as_of {
         None => {
             client
                 .cached_query(
-                    &format!(
-                        "SELECT {LOCATION_COLUMNS}, b.on_hand, b.allocated, b.in_transit
-                         FROM balances b JOIN locations l ON l.id = b.location_id
-                         WHERE b.sku_id = $1
-                           AND (b.on_hand <> 0 OR b.allocated <> 0 OR b.in_transit <> 0)"
-                    ),
-                    &[&sku_id],
+                    "SELECT s.name, b.location_id, b.on_hand, b.allocated, b.in_transit
+                     FROM skus s LEFT JOIN balances b ON b.sku_id = s.id
+                       AND (b.on_hand <> 0 OR b.allocated <> 0 OR b.in_transit <> 0)
+                     WHERE s.code = $1",
+                    &[&sku],
                 )
                 .await?
         }
         Some(instant) => {
             client
                 .cached_query(
-                    &format!(
-                        "SELECT {LOCATION_COLUMNS}, f.on_hand, f.allocated, f.in_transit
-                         FROM (SELECT location_id, sum(on_hand_delta)::int8 AS on_hand,
-                                      sum(allocated_delta)::int8 AS allocated,
-                                      sum(in_transit_delta)::int8 AS in_transit
-                               FROM movements WHERE sku_id = $1 AND occurred_at <= $2
-                               GROUP BY location_id) f
-                         JOIN locations l ON l.id = f.location_id
-                         WHERE f.on_hand <> 0 OR f.allocated <> 0 OR f.in_transit <> 0"
-                    ),
-                    &[&sku_id, &instant],
+                    "SELECT s.name, f.location_id, f.on_hand, f.allocated, f.in_transit
+                     FROM skus s LEFT JOIN LATERAL (
+                         SELECT location_id, sum(on_hand_delta)::int8 AS on_hand,
+                                sum(allocated_delta)::int8 AS allocated,
+                                sum(in_transit_delta)::int8 AS in_transit
+                         FROM movements WHERE sku_id = s.id AND occurred_at <= $2
+                         GROUP BY location_id
+                         HAVING sum(on_hand_delta) <> 0 OR sum(allocated_delta) <> 0
+                             OR sum(in_transit_delta) <> 0) f ON true
+                     WHERE s.code = $1",
+                    &[&sku, &instant],
                 )
                 .await?
         }
     };
-    Ok(rows
-        .iter()
-        .map(|row| (locations::from_row(row, 0), balance_at(row, 8)))
-        .collect())
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(SkuFigures {
+        name: first.get(0),
+        balances: rows
+            .iter()
+            .filter_map(|row| Some((row.get::<_, Option<i64>>(1)?, balance_at(row, 2))))
+            .collect(),
+    }))
 }
 
 fn balance_at(row: &tokio_postgres::Row, offset: usize) -> Balance {

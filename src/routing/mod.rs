@@ -151,10 +151,13 @@ async fn held_units(redis: &Redis, rows: &[CandidateRow]) -> HashMap<(String, St
     }
     let mut held = HashMap::new();
     for (sku, locations) in by_sku {
-        match lifecycle::held(redis, sku, &locations).await {
-            Ok(units) => {
-                for (location, units) in locations.iter().zip(units) {
-                    held.insert((sku.to_owned(), (*location).to_owned()), units);
+        match lifecycle::live(redis, sku).await {
+            Ok(live) => {
+                for location in locations {
+                    held.insert(
+                        (sku.to_owned(), location.to_owned()),
+                        live.held_at(location),
+                    );
                 }
             }
             Err(error) => {

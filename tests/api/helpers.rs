@@ -84,6 +84,35 @@ impl OwnRedis {
         }
     }
 
+    /// Redis holds every write command (scripts included) for `how_long`, answering reads.
+    pub fn pause_writes(&self, how_long: std::time::Duration) {
+        self.command(
+            redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(how_long.as_millis() as u64)
+                .arg("WRITE"),
+        );
+    }
+
+    /// Disconnects every other client, dropping the commands the pause held, then resumes.
+    pub fn drop_held_writes(&self) {
+        self.command(
+            redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("normal")
+                .arg("SKIPME")
+                .arg("yes"),
+        );
+        self.command(redis::cmd("CLIENT").arg("UNPAUSE"));
+    }
+
+    fn command(&self, command: &mut redis::Cmd) {
+        let client = redis::Client::open(self.url()).expect("a Redis URL");
+        let mut connection = client.get_connection().expect("Redis is up");
+        command.exec(&mut connection).expect("a Redis command");
+    }
+
     pub fn flushall(&self) {
         let client = redis::Client::open(self.url()).expect("a Redis URL");
         let mut connection = client.get_connection().expect("Redis is up");
@@ -113,12 +142,22 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
         .await
         .expect("create the test database");
     let database_url = format!("{}/{database}", server_url());
+    start(
+        &database_url,
+        redis_url,
+        &format!("test-{}", Uuid::new_v4().simple()),
+    )
+    .await
+}
+
+async fn start(database_url: &str, redis_url: &str, redis_prefix: &str) -> TestApp {
     let settings = Settings {
-        database_url: database_url.clone(),
+        database_url: database_url.to_owned(),
         redis_url: redis_url.to_owned(),
-        redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
+        redis_prefix: redis_prefix.to_owned(),
         bind: "127.0.0.1:0".parse().expect("a valid address"),
         db_pool_size: 8,
+        stock_cache_rows: 100_000,
         workers: Some(2),
     };
     let application = Application::build(&settings).await.expect("the app starts");
@@ -126,9 +165,9 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
-        database_url,
-        redis_url: settings.redis_url.clone(),
-        redis_prefix: settings.redis_prefix.clone(),
+        database_url: settings.database_url,
+        redis_url: settings.redis_url,
+        redis_prefix: settings.redis_prefix,
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
@@ -136,6 +175,12 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
 }
 
 impl TestApp {
+    /// A second service process over the same database and Redis keys, as in a deployment
+    /// with several instances.
+    pub async fn another_instance(&self) -> TestApp {
+        start(&self.database_url, &self.redis_url, &self.redis_prefix).await
+    }
+
     pub async fn request(
         &self,
         method: &str,

@@ -12,6 +12,7 @@ fn settings(database_url: &str) -> Settings {
         redis_prefix: "import-test".into(),
         bind: "127.0.0.1:0".parse().unwrap(),
         db_pool_size: 2,
+        stock_cache_rows: 1_000,
         workers: None,
     }
 }

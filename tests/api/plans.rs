@@ -120,6 +120,11 @@ async fn a_dry_run_proposes_and_a_commit_moves_stock_where_it_sells() {
     assert!(csv.starts_with("sku,from,to,qty,"), "{csv}");
     assert_eq!(csv.lines().count(), 3);
 
+    // Looked up before the commit, so the service holds a copy that the commit must outdate.
+    assert_eq!(
+        app.get("/v1/stock/SKU-000?store=A").await.status,
+        StatusCode::OK
+    );
     let committed = app
         .post(&format!("/v1/plans/{id}/commit"), &json!({}))
         .await;

@@ -1,6 +1,7 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with_redis, OwnRedis, TestApp};
 use awc::http::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::time::Duration;
 
 #[actix_web::test]
 async fn a_clerk_sees_every_location_with_the_sku_nearest_first() {
@@ -123,4 +124,127 @@ async fn locations_and_skus_are_created_then_updated_by_code() {
     assert_eq!(sku.status, StatusCode::CREATED);
     let sku = app.get("/v1/skus/TEE-M").await;
     assert_eq!(sku.body["attributes"]["size"], "M");
+}
+
+/// The figures of one location in a lookup of `sku`.
+async fn row(app: &TestApp, sku: &str, location: &str) -> Value {
+    let response = app.get(&format!("/v1/stock/{sku}")).await;
+    assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+    response.body["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|row| row["location"] == location)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[actix_web::test]
+async fn every_write_shows_at_once_in_lookups_on_every_instance() {
+    let app = spawn_app().await;
+    app.store("S1", 25.03, 121.56).await;
+    app.store("S2", 25.04, 121.55).await;
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 10).await;
+    let other = app.another_instance().await;
+    // Both instances answer once, so each keeps a copy of TEE's figures.
+    assert_eq!(row(&app, "TEE", "S1").await["on_hand"], 10);
+    assert_eq!(row(&other, "TEE", "S1").await["on_hand"], 10);
+
+    let sold = other
+        .post(
+            "/v1/movements",
+            &json!({"movements": [{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 3}]}),
+        )
+        .await;
+    assert_eq!(sold.status, StatusCode::CREATED, "{:?}", sold.body);
+    assert_eq!(
+        row(&app, "TEE", "S1").await["on_hand"],
+        7,
+        "a sale on the other instance"
+    );
+
+    let held = other
+        .post(
+            "/v1/holds",
+            &json!({"lines": [{"sku": "TEE", "location": "S1", "qty": 2}], "ttl_s": 60}),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::CREATED, "{:?}", held.body);
+    let s1 = row(&app, "TEE", "S1").await;
+    assert_eq!(
+        (s1["held"].as_i64(), s1["available"].as_i64()),
+        (Some(2), Some(5))
+    );
+
+    let transfer = other
+        .post(
+            "/v1/transfers",
+            &json!({"sku": "TEE", "qty": 1, "to": "S2", "from": "S1"}),
+        )
+        .await;
+    assert_eq!(transfer.status, StatusCode::CREATED, "{:?}", transfer.body);
+    assert_eq!(
+        row(&app, "TEE", "S1").await["allocated"],
+        1,
+        "a transfer's allocation"
+    );
+
+    // This instance's own changes of a location or a SKU show on it at once.
+    let safer = app
+        .put(
+            "/v1/locations/S1",
+            &json!({"name": "S1", "kind": "store", "latitude": 25.03, "longitude": 121.56,
+                    "pickup": true, "ship": true, "safety_stock": 1}),
+        )
+        .await;
+    assert_eq!(safer.status, StatusCode::OK, "{:?}", safer.body);
+    let renamed = app
+        .put("/v1/skus/TEE", &json!({"name": "Tee, renamed"}))
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    let lookup = app.get("/v1/stock/TEE").await;
+    assert_eq!(lookup.body["name"], "Tee, renamed");
+    assert_eq!(lookup.body["locations"][0]["safety_stock"], 1);
+    assert_eq!(lookup.body["locations"][0]["available"], 7 - 1 - 2 - 1);
+    app.assert_ledger_consistent().await;
+}
+
+#[actix_web::test]
+async fn a_write_redis_missed_is_not_hidden_by_a_copy() {
+    let redis = OwnRedis::start();
+    let app = spawn_app_with_redis(&redis.url()).await;
+    app.store("S1", 25.03, 121.56).await;
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 10).await;
+    assert_eq!(row(&app, "TEE", "S1").await["on_hand"], 10);
+
+    // Redis keeps its data but never applies the update that follows the sale: the service
+    // gives up waiting for it, and the connection that carried it is dropped.
+    redis.pause_writes(Duration::from_secs(20));
+    let sold = app
+        .post(
+            "/v1/movements",
+            &json!({"movements": [{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 4}]}),
+        )
+        .await;
+    assert_eq!(sold.status, StatusCode::CREATED, "{:?}", sold.body);
+    redis.drop_held_writes();
+
+    // The first call may find the connection gone (the ledger answers alone); once Redis
+    // answers again, its unchanged stamp must not revive the copy taken before the failure.
+    let mut lookup = app.get("/v1/stock/TEE").await;
+    for _ in 0..20 {
+        if lookup.body["holds_unavailable"] == false {
+            break;
+        }
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+        lookup = app.get("/v1/stock/TEE").await;
+    }
+    assert_eq!(lookup.body["holds_unavailable"], false, "{:?}", lookup.body);
+    assert_eq!(
+        lookup.body["locations"][0]["on_hand"], 6,
+        "the copy taken before Redis failed is not used: {:?}",
+        lookup.body
+    );
 }
