@@ -9,6 +9,8 @@ mkdir -p results
 stamp() { date -u +%FT%TZ; }
 echo "== holds through HTTP ($(stamp))" | tee results/holds_http.txt
 "$LT" holds --duration 15s --warmup 3s --concurrency 64 | tee -a results/holds_http.txt
+echo "== holds through HTTP, 128 in flight ($(stamp))" | tee results/holds_http_c128.txt
+"$LT" holds --duration 15s --warmup 3s --concurrency 128 | tee -a results/holds_http_c128.txt
 sha=$(redis-cli -h 127.0.0.1 SCRIPT LOAD "$("$LT" hold-script)")
 tag="{rbench:s:SKU}"
 redis-cli -h 127.0.0.1 DEL "$tag:h" "$tag:q" "$tag:n" >/dev/null

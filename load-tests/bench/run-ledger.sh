@@ -26,6 +26,7 @@ run() {
 run lookup_health      "$LT" lookups --kind health --duration 15s --warmup 2s --concurrency 64
 run lookup_near_c64    "$LT" lookups --duration 15s --warmup 2s --concurrency 64
 run lookup_near_c16    "$LT" lookups --duration 15s --warmup 2s --concurrency 16
+run lookup_near_c32    "$LT" lookups --duration 15s --warmup 2s --concurrency 32
 run pg_lookup_prepared pgbench -n -M prepared -c 16 -j 1 -T 15 -f "$HERE/lookup-prepared.sql" "$PG"
 run pg_lookup_extended pgbench -n -M extended -c 16 -j 1 -T 15 -f "$HERE/lookup-prepared.sql" "$PG"
 run pg_lookup_one      pgbench -n -M prepared -c 16 -j 1 -T 15 -f "$HERE/lookup-one-statement.sql" "$PG"

@@ -174,7 +174,7 @@ pub async fn promise(
         allow_partial: true,
         restock: false,
     };
-    let routed = routing::route(&state.pool, &state.redis, &request).await?;
+    let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
     let now = Utc::now();
     let mut ready_at = None;
     let lines = routed
@@ -298,7 +298,7 @@ pub async fn place(
         Fulfilment::Pickup(store) => orders::Destination::Pickup(store.clone()),
     };
     for attempt in 1..=ROUTING_ATTEMPTS_MAX {
-        let routed = routing::route(&state.pool, &state.redis, &request).await?;
+        let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
         if !routed.is_feasible() {
             return Err(short_order(&routed.plan));
         }

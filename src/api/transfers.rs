@@ -123,7 +123,7 @@ async fn plan(
                 allow_partial: false,
                 restock: true,
             };
-            let routed = routing::route(&state.pool, &state.redis, &request).await?;
+            let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
             if !routed.is_feasible() {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::CONFLICT,

@@ -50,6 +50,17 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Makes the rest of the transaction run its statements on generic plans. The writes pass their
+/// rows as arrays; for array parameters PostgreSQL re-plans every execution (a custom plan knows
+/// the arrays' lengths), and planning cost more than running (0.26 ms against 0.03 ms for the
+/// balance lock, docs/BENCHMARKS.md). Their generic plans are index nested loops.
+pub async fn generic_plans(transaction: &impl GenericClient) -> Result<()> {
+    transaction
+        .batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await?;
+    Ok(())
+}
+
 /// Queries through each connection's statement cache: a cached statement is one round trip,
 /// a fresh one two (prepare, then execute).
 #[allow(async_fn_in_trait)]

@@ -104,6 +104,7 @@ pub async fn record_in(
     lines_field: &str,
     lines: &[Line],
 ) -> Result<Recorded> {
+    super::generic_plans(transaction).await?;
     let ids = resolve(transaction, lines).await?;
     let (mut balances, safety_stock) = lock_balances(transaction, &ids).await?;
     let keyed: Vec<(Ids, Movement)> = ids
@@ -124,30 +125,18 @@ pub async fn record_in(
         ),
     })?;
 
-    let entry_count: i64 = outcomes.iter().map(|o| o.entries.len() as i64).sum();
-    let movement_ids: Vec<i64> = transaction
-        .cached_query(
-            "SELECT nextval(pg_get_serial_sequence('movements', 'id')) FROM generate_series(1, $1::int8)",
-            &[&entry_count],
-        )
-        .await?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
     let request_id = Uuid::new_v4();
-    let mut movements = Vec::with_capacity(movement_ids.len());
+    let mut movements = Vec::new();
     let mut discrepancies = Vec::new();
+    // (line ids, index of the line's last entry, discrepancy): the entry's id is known once
+    // the rows are inserted.
     let mut discrepancy_rows = Vec::new();
-    let mut next_id = movement_ids.iter();
     let mut rows = MovementRows::default();
     for (index, ((line, outcome), line_ids)) in lines.iter().zip(&outcomes).zip(&ids).enumerate() {
-        let mut last_id = 0;
         for entry in &outcome.entries {
-            let id = *next_id.next().expect("one id was drawn per entry");
-            last_id = id;
-            rows.push(id, *line_ids, entry, request_id, line.occurred_at);
+            rows.push(*line_ids, entry, request_id, line.occurred_at);
             movements.push(RecordedMovement {
-                id,
+                id: 0,
                 line: index,
                 location: line.location.to_string(),
                 sku: line.sku.to_string(),
@@ -159,7 +148,7 @@ pub async fn record_in(
             });
         }
         if let Some(discrepancy) = &outcome.discrepancy {
-            discrepancy_rows.push((*line_ids, last_id, discrepancy.clone()));
+            discrepancy_rows.push((*line_ids, movements.len() - 1, discrepancy.clone()));
             discrepancies.push(RecordedDiscrepancy {
                 line: index,
                 location: line.location.to_string(),
@@ -168,7 +157,14 @@ pub async fn record_in(
             });
         }
     }
-    rows.insert(transaction).await?;
+    let movement_ids = rows.insert(transaction).await?;
+    for (movement, id) in movements.iter_mut().zip(&movement_ids) {
+        movement.id = *id;
+    }
+    let discrepancy_rows: Vec<(Ids, i64, Discrepancy)> = discrepancy_rows
+        .into_iter()
+        .map(|(ids, entry, discrepancy)| (ids, movement_ids[entry], discrepancy))
+        .collect();
     let touched = write_balances(transaction, &balances, &safety_stock, &ids, lines).await?;
     insert_discrepancies(transaction, &discrepancy_rows).await?;
 
@@ -282,7 +278,6 @@ async fn lock_balances(
 
 #[derive(Default)]
 struct MovementRows {
-    ids: Vec<i64>,
     sku_ids: Vec<i64>,
     location_ids: Vec<i64>,
     kinds: Vec<&'static str>,
@@ -298,13 +293,11 @@ struct MovementRows {
 impl MovementRows {
     fn push(
         &mut self,
-        id: i64,
         (sku_id, location_id): Ids,
         entry: &crate::domain::ledger::Entry,
         request_id: Uuid,
         occurred_at: DateTime<Utc>,
     ) {
-        self.ids.push(id);
         self.sku_ids.push(sku_id);
         self.location_ids.push(location_id);
         self.kinds.push(entry.kind.as_str());
@@ -317,15 +310,22 @@ impl MovementRows {
         self.occurred_at.push(occurred_at);
     }
 
-    async fn insert(&self, client: &impl GenericClient) -> Result<()> {
-        client
-            .cached_execute(
-                "INSERT INTO movements (id, sku_id, location_id, kind, qty, on_hand_delta,
+    /// Inserts the rows in order and returns their ids, in the same order: ids come from the
+    /// identity sequence as rows are inserted, so they ascend in insertion order.
+    async fn insert(&self, client: &impl GenericClient) -> Result<Vec<i64>> {
+        let mut ids: Vec<i64> = client
+            .cached_query(
+                "INSERT INTO movements (sku_id, location_id, kind, qty, on_hand_delta,
                      allocated_delta, in_transit_delta, reason, request_id, occurred_at)
-                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
-                     $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::uuid[], $11::timestamptz[])",
+                 SELECT sku_id, location_id, kind, qty, on_hand_delta, allocated_delta,
+                        in_transit_delta, reason, request_id, occurred_at
+                 FROM unnest($1::int8[], $2::int8[], $3::text[], $4::int8[], $5::int8[],
+                     $6::int8[], $7::int8[], $8::text[], $9::uuid[], $10::timestamptz[])
+                     WITH ORDINALITY AS u(sku_id, location_id, kind, qty, on_hand_delta,
+                         allocated_delta, in_transit_delta, reason, request_id, occurred_at, n)
+                 ORDER BY n
+                 RETURNING id",
                 &[
-                    &self.ids,
                     &self.sku_ids,
                     &self.location_ids,
                     &self.kinds,
@@ -338,8 +338,12 @@ impl MovementRows {
                     &self.occurred_at,
                 ],
             )
-            .await?;
-        Ok(())
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
     }
 }
 

@@ -201,25 +201,35 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
             .position(|candidate| std::ptr::eq(*candidate, line))
             .map(|index| transfer_ids[index])
     };
-    for line in &order.lines {
-        transaction
-            .cached_execute(
-                "INSERT INTO order_lines (order_id, sku_id, source_location_id, route, transfer_id,
-                     qty, ready_at)
-                 SELECT $1, s.id, l.id, $4, $5, $6, $7
-                 FROM skus s, locations l WHERE s.code = $2 AND l.code = $3",
-                &[
-                    &order_id,
-                    &line.sku.as_str(),
-                    &line.source.as_str(),
-                    &line.route.as_str(),
-                    &transfer_of(line),
-                    &line.qty.get(),
-                    &line.ready_at,
-                ],
-            )
-            .await?;
-    }
+    let skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
+    let sources: Vec<&str> = order.lines.iter().map(|l| l.source.as_str()).collect();
+    let routes: Vec<&str> = order.lines.iter().map(|l| l.route.as_str()).collect();
+    let transfers: Vec<Option<i64>> = order.lines.iter().map(transfer_of).collect();
+    let quantities: Vec<i64> = order.lines.iter().map(|l| l.qty.get()).collect();
+    let ready: Vec<DateTime<Utc>> = order.lines.iter().map(|l| l.ready_at).collect();
+    // One statement for every line; ids follow the lines' order, as the view lists them.
+    transaction
+        .cached_execute(
+            "INSERT INTO order_lines (order_id, sku_id, source_location_id, route, transfer_id,
+                 qty, ready_at)
+             SELECT $1, (SELECT id FROM skus WHERE code = u.sku),
+                    (SELECT id FROM locations WHERE code = u.source),
+                    u.route, u.transfer_id, u.qty, u.ready_at
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[],
+                         $7::timestamptz[]) WITH ORDINALITY
+                  AS u(sku, source, route, transfer_id, qty, ready_at, n)
+             ORDER BY u.n",
+            &[
+                &order_id,
+                &skus,
+                &sources,
+                &routes,
+                &transfers,
+                &quantities,
+                &ready,
+            ],
+        )
+        .await?;
     let view = view(&transaction, order_id).await?;
     let response = serde_json::to_value(&view).expect("an order view serialises");
     transaction
@@ -283,12 +293,13 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         .await?;
     let lines = client
         .cached_query(
-            "SELECT s.code, ol.qty, l.code, ol.route, ol.ready_at, ol.fulfilled, ol.cancelled,
-                    ol.returned, ol.transfer_id, t.status
+            // Codes by key lookups per line: an order has a few lines, and a join let the
+            // planner hash the whole SKU table once its statistics lagged (3 ms per order).
+            "SELECT (SELECT s.code FROM skus s WHERE s.id = ol.sku_id), ol.qty,
+                    (SELECT l.code FROM locations l WHERE l.id = ol.source_location_id),
+                    ol.route, ol.ready_at, ol.fulfilled, ol.cancelled, ol.returned,
+                    ol.transfer_id, (SELECT t.status FROM transfers t WHERE t.id = ol.transfer_id)
              FROM order_lines ol
-             JOIN skus s ON s.id = ol.sku_id
-             JOIN locations l ON l.id = ol.source_location_id
-             LEFT JOIN transfers t ON t.id = ol.transfer_id
              WHERE ol.order_id = $1 ORDER BY ol.id",
             &[&order_id],
         )

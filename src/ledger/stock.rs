@@ -1,10 +1,8 @@
 //! Reading stock: balances now, balances as of a past instant (folded from the ledger), the
 //! audit trail and the discrepancies.
 
-use super::locations::{self, COLUMNS as LOCATION_COLUMNS};
 use super::{Cached, Result};
 use crate::domain::ledger::Balance;
-use crate::domain::location::Location;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -292,10 +290,13 @@ pub enum Base {
     UnknownLocation,
 }
 
-pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Result<Vec<Base>> {
+pub async fn bases(pool: &deadpool_postgres::Pool, pairs: &[(&str, &str)]) -> Result<Vec<Base>> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    super::generic_plans(&transaction).await?;
     let skus: Vec<&str> = pairs.iter().map(|p| p.0).collect();
     let locations: Vec<&str> = pairs.iter().map(|p| p.1).collect();
-    let rows = client
+    let rows = transaction
         .cached_query(
             "SELECT s.id IS NOT NULL, l.id IS NOT NULL,
                     coalesce(b.on_hand, 0) - coalesce(b.allocated, 0) - coalesce(l.safety_stock, 0),
@@ -308,6 +309,7 @@ pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Resul
             &[&skus, &locations],
         )
         .await?;
+    transaction.commit().await?;
     Ok(rows
         .iter()
         .map(|row| match (row.get(0), row.get(1)) {
@@ -319,47 +321,4 @@ pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Resul
             },
         })
         .collect())
-}
-
-/// A location with units of one SKU it could still promise (on hand − allocated − safety stock).
-#[derive(Debug, Clone)]
-pub struct CandidateRow {
-    pub location: Location,
-    pub sku: String,
-    pub available: i64,
-}
-
-/// Every location with promisable units of any of `skus`.
-pub async fn candidates(client: &impl GenericClient, skus: &[&str]) -> Result<Vec<CandidateRow>> {
-    let rows = client
-        .cached_query(
-            &format!(
-                "SELECT {LOCATION_COLUMNS}, s.code, b.on_hand - b.allocated - l.safety_stock
-                 FROM balances b
-                 JOIN skus s ON s.id = b.sku_id
-                 JOIN locations l ON l.id = b.location_id
-                 WHERE s.code = ANY($1) AND b.on_hand - b.allocated - l.safety_stock > 0"
-            ),
-            &[&skus],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| CandidateRow {
-            location: locations::from_row(row, 0),
-            sku: row.get(8),
-            available: row.get(9),
-        })
-        .collect())
-}
-
-/// Which of `skus` exist.
-pub async fn known_skus(
-    client: &impl GenericClient,
-    skus: &[&str],
-) -> Result<std::collections::HashSet<String>> {
-    let rows = client
-        .cached_query("SELECT code FROM skus WHERE code = ANY($1)", &[&skus])
-        .await?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
 }

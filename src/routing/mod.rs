@@ -8,8 +8,9 @@ use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::location::{Location, LocationKind};
 use crate::domain::quantity::Qty;
-use crate::holds::{lifecycle, Redis};
-use crate::ledger::{self, stock::CandidateRow};
+use crate::holds::Redis;
+use crate::ledger;
+use crate::lookup::StockCache;
 use allot_solver::{
     Candidate, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind, OrderLine,
     SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
@@ -79,53 +80,72 @@ impl Routed {
     }
 }
 
-pub async fn route(pool: &Pool, redis: &Redis, request: &Request) -> Result<Routed, Error> {
-    let client = pool.get().await.map_err(ledger::Error::from)?;
-    let skus: Vec<&str> = request.lines.iter().map(|(sku, _)| sku.as_str()).collect();
-    let pickup_lookup = async {
-        match &request.fulfilment {
-            Fulfilment::Pickup(code) => ledger::locations::get(&client, code).await.map(Some),
-            Fulfilment::Ship(_) => Ok(None),
-        }
-    };
-    // Three independent reads, pipelined on the one connection.
-    let (known, pickup_row, rows) = tokio::try_join!(
-        ledger::stock::known_skus(&client, &skus),
-        pickup_lookup,
-        ledger::stock::candidates(&client, &skus),
-    )?;
-    if let Some(index) = request
-        .lines
-        .iter()
-        .position(|(sku, _)| !known.contains(sku.as_str()))
-    {
-        return Err(ledger::Error::UnknownSku {
-            field: format!("lines[{index}].sku"),
-            code: request.lines[index].0.to_string(),
-        }
-        .into());
-    }
-    let pickup_store = match (&request.fulfilment, pickup_row) {
-        (Fulfilment::Pickup(code), Some(None)) => {
-            return Err(ledger::Error::UnknownLocation {
-                field: "fulfilment.store".into(),
-                code: code.to_string(),
+/// A location with units of one SKU it could still promise (on hand − allocated − safety stock).
+#[derive(Debug, Clone)]
+pub struct CandidateRow {
+    pub location: Location,
+    pub sku: String,
+    pub available: i64,
+}
+
+/// Routes a request over the ledger's figures as clerk lookups see them (this process's copies,
+/// current while Redis's stamps say so) minus live holds.
+pub async fn route(
+    stock: &StockCache,
+    pool: &Pool,
+    redis: &Redis,
+    request: &Request,
+) -> Result<Routed, Error> {
+    // One Redis call per SKU (its stamp and live holds), all at once.
+    let answers = futures_util::future::try_join_all(
+        request
+            .lines
+            .iter()
+            .map(|(sku, _)| stock.now(pool, redis, sku)),
+    )
+    .await?;
+    let mut rows = Vec::new();
+    let mut held = HashMap::new();
+    for (index, ((sku, _), answer)) in request.lines.iter().zip(answers).enumerate() {
+        let Some(answer) = answer else {
+            return Err(ledger::Error::UnknownSku {
+                field: format!("lines[{index}].sku"),
+                code: sku.to_string(),
             }
-            .into())
+            .into());
+        };
+        for row in answer.rows {
+            let available = row.balance.on_hand - row.balance.allocated - row.location.safety_stock;
+            if available <= 0 {
+                continue;
+            }
+            held.insert((sku.to_string(), row.location.code.to_string()), row.held);
+            rows.push(CandidateRow {
+                location: Location::clone(&row.location),
+                sku: sku.to_string(),
+                available,
+            });
         }
-        (Fulfilment::Pickup(code), Some(Some((_, store)))) => {
-            if !store.pickup && !request.restock {
+    }
+    let pickup_store = match &request.fulfilment {
+        Fulfilment::Pickup(code) => match stock.location(pool, code).await? {
+            None => {
+                return Err(ledger::Error::UnknownLocation {
+                    field: "fulfilment.store".into(),
+                    code: code.to_string(),
+                }
+                .into())
+            }
+            Some(store) if !store.pickup && !request.restock => {
                 return Err(Error::Refused {
                     field: "fulfilment.store".into(),
                     message: format!("{code} does not offer pickup"),
-                });
+                })
             }
-            Some(store)
-        }
-        _ => None,
+            Some(store) => Some(Location::clone(&store)),
+        },
+        Fulfilment::Ship(_) => None,
     };
-    drop(client);
-    let held = held_units(redis, &rows).await;
     let problem = problem(request, pickup_store.as_ref(), &rows, &held);
     let mut locations: HashMap<String, Location> = rows
         .into_iter()
@@ -137,36 +157,6 @@ pub async fn route(pool: &Pool, redis: &Redis, request: &Request) -> Result<Rout
     let plan =
         tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
     Ok(Routed { plan, locations })
-}
-
-/// Units in live holds per (SKU, location). Without Redis the holds are unknown: routing goes on
-/// and the ledger's guard still refuses what is not there.
-async fn held_units(redis: &Redis, rows: &[CandidateRow]) -> HashMap<(String, String), i64> {
-    let mut by_sku: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for row in rows {
-        by_sku
-            .entry(row.sku.as_str())
-            .or_default()
-            .push(row.location.code.as_str());
-    }
-    let mut held = HashMap::new();
-    for (sku, locations) in by_sku {
-        match lifecycle::live(redis, sku).await {
-            Ok(live) => {
-                for location in locations {
-                    held.insert(
-                        (sku.to_owned(), location.to_owned()),
-                        live.held_at(location),
-                    );
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "routing without live holds");
-                break;
-            }
-        }
-    }
-    held
 }
 
 fn solver_kind(kind: LocationKind) -> SolverKind {
