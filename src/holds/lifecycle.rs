@@ -157,7 +157,8 @@ async fn learn_bases(redis: &Redis, pool: &Pool, lines: &[&HoldLine]) -> Result<
         .iter()
         .map(|line| (line.sku.as_str(), line.location.as_str()))
         .collect();
-    let bases = ledger::stock::bases(pool, &pairs).await?;
+    let client = pool.get().await.map_err(ledger::Error::from)?;
+    let bases = ledger::stock::bases(&client, &pairs).await?;
     let mut known = Vec::with_capacity(bases.len());
     for (line, base) in lines.iter().zip(bases) {
         match base {
@@ -419,7 +420,11 @@ pub async fn refresh(redis: &Redis, pool: &Pool, pairs: &[(&str, &str)]) {
     if pairs.is_empty() {
         return;
     }
-    let known: Vec<(&str, &str, i64, i64)> = match ledger::stock::bases(pool, pairs).await {
+    let bases = match pool.get().await {
+        Ok(client) => ledger::stock::bases(&client, pairs).await,
+        Err(error) => Err(ledger::Error::from(error)),
+    };
+    let known: Vec<(&str, &str, i64, i64)> = match bases {
         Ok(bases) => pairs
             .iter()
             .zip(bases)

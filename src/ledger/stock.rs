@@ -290,26 +290,25 @@ pub enum Base {
     UnknownLocation,
 }
 
-pub async fn bases(pool: &deadpool_postgres::Pool, pairs: &[(&str, &str)]) -> Result<Vec<Base>> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    super::generic_plans(&transaction).await?;
-    let skus: Vec<&str> = pairs.iter().map(|p| p.0).collect();
-    let locations: Vec<&str> = pairs.iter().map(|p| p.1).collect();
-    let rows = transaction
-        .cached_query(
-            "SELECT s.id IS NOT NULL, l.id IS NOT NULL,
+/// One statement per pair, pipelined on the one connection: scalar parameters let PostgreSQL
+/// keep a generic plan (an array of pairs made it plan every call, which cost more than the
+/// query, and holds call this whenever Redis lacks a base).
+pub async fn bases(client: &impl GenericClient, pairs: &[(&str, &str)]) -> Result<Vec<Base>> {
+    let rows = futures_util::future::try_join_all(pairs.iter().map(|(sku, location)| async move {
+        client
+            .cached_query_one(
+                "SELECT s.id IS NOT NULL, l.id IS NOT NULL,
                     coalesce(b.on_hand, 0) - coalesce(b.allocated, 0) - coalesce(l.safety_stock, 0),
                     coalesce(b.version, 0)
-             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(sku, location, position)
-             LEFT JOIN skus s ON s.code = k.sku
-             LEFT JOIN locations l ON l.code = k.location
-             LEFT JOIN balances b ON b.sku_id = s.id AND b.location_id = l.id
-             ORDER BY k.position",
-            &[&skus, &locations],
-        )
-        .await?;
-    transaction.commit().await?;
+             FROM (SELECT) AS one
+             LEFT JOIN skus s ON s.code = $1
+             LEFT JOIN locations l ON l.code = $2
+             LEFT JOIN balances b ON b.sku_id = s.id AND b.location_id = l.id",
+                &[sku, location],
+            )
+            .await
+    }))
+    .await?;
     Ok(rows
         .iter()
         .map(|row| match (row.get(0), row.get(1)) {
