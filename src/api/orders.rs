@@ -387,23 +387,17 @@ async fn commit(state: &State, order: &orders::NewOrder) -> Result<Reply<OrderVi
         Err(error) => return Err(Lost::Error(error.into())),
     };
     let result = lifecycle::consume(&state.redis, hold.as_ref(), async || {
-        orders::place(&state.pool, order)
+        let (reply, balances) = orders::place(&state.pool, order)
             .await
-            .map_err(lifecycle::Error::from)
+            .map_err(lifecycle::Error::from)?;
+        // Redis learns the allocation before the hold's units stop counting: for a moment the
+        // units count twice, never not at all.
+        lifecycle::follow_ledger(&state.redis, &balances).await;
+        Ok(reply)
     })
     .await;
     match result {
-        Ok(reply) => {
-            if let Reply::Fresh(_) = &reply {
-                let pairs: Vec<(&str, &str)> = hold_request
-                    .lines
-                    .iter()
-                    .map(|line| (line.sku.as_str(), line.location.as_str()))
-                    .collect();
-                lifecycle::refresh(&state.redis, &state.pool, &pairs).await;
-            }
-            Ok(reply)
-        }
+        Ok(reply) => Ok(reply),
         Err(lifecycle::Error::Ledger(crate::ledger::Error::Shortage { .. })) => Err(Lost::Race),
         Err(error) => Err(Lost::Error(error.into())),
     }

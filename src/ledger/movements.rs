@@ -104,8 +104,19 @@ pub async fn record_in(
     lines_field: &str,
     lines: &[Line],
 ) -> Result<Recorded> {
-    super::generic_plans(transaction).await?;
-    let ids = resolve(transaction, lines).await?;
+    if lines.is_empty() {
+        return Ok(Recorded {
+            request_id: Uuid::new_v4(),
+            movements: Vec::new(),
+            balances: Vec::new(),
+            discrepancies: Vec::new(),
+        });
+    }
+    // Statements that do not wait for each other go out together (pipelined on the connection).
+    let ((), ids) = tokio::try_join!(
+        super::generic_plans(transaction),
+        resolve(transaction, lines)
+    )?;
     let (mut balances, safety_stock) = lock_balances(transaction, &ids).await?;
     let keyed: Vec<(Ids, Movement)> = ids
         .iter()
@@ -157,7 +168,10 @@ pub async fn record_in(
             });
         }
     }
-    let movement_ids = rows.insert(transaction).await?;
+    let (movement_ids, touched) = tokio::try_join!(
+        rows.insert(transaction),
+        write_balances(transaction, &balances, &safety_stock, &ids, lines)
+    )?;
     for (movement, id) in movements.iter_mut().zip(&movement_ids) {
         movement.id = *id;
     }
@@ -165,7 +179,6 @@ pub async fn record_in(
         .into_iter()
         .map(|(ids, entry, discrepancy)| (ids, movement_ids[entry], discrepancy))
         .collect();
-    let touched = write_balances(transaction, &balances, &safety_stock, &ids, lines).await?;
     insert_discrepancies(transaction, &discrepancy_rows).await?;
 
     Ok(Recorded {

@@ -3,7 +3,7 @@
 //! step a ledger movement under the order's row lock, so steps cannot happen out of order.
 
 use super::idempotency::{self, Key};
-use super::movements::{record_in, Line, Reply};
+use super::movements::{record_in, Line, Reply, TouchedBalance};
 use super::transfers::{self, NewTransfer, Reason, TransferView};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
@@ -122,43 +122,17 @@ pub struct OrderView {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
+/// Writes the order and its allocations; with a fresh order come the balances it changed.
+pub async fn place(
+    pool: &Pool,
+    order: &NewOrder,
+) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
     let (mode, pickup, latitude, longitude) = match &order.destination {
         Destination::Ship(point) => ("ship", None, Some(point.latitude), Some(point.longitude)),
         Destination::Pickup(store) => ("pickup", Some(store.as_str()), None, None),
     };
-    let inserted = transaction
-        .cached_query_opt(
-            "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
-                 longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost)
-             VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
-                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11)
-             ON CONFLICT (client_order_id) DO NOTHING
-             RETURNING id",
-            &[
-                &order.client_order_id,
-                &order.request_hash,
-                &mode,
-                &pickup,
-                &latitude,
-                &longitude,
-                &order.allow_split,
-                &order.referrer.as_ref().map(|r| r.store.as_str()),
-                &order.referrer.as_ref().map(|r| r.clerk.as_str()),
-                &order.referrer.as_ref().is_some_and(|r| r.credited),
-                &order.cost,
-            ],
-        )
-        .await?;
-    let Some(row) = inserted else {
-        drop(transaction);
-        return replay(&client, &order.client_order_id, &order.request_hash)
-            .await?
-            .ok_or_else(|| Error::Conflict("the order vanished while being placed".into()));
-    };
-    let order_id: i64 = row.get(0);
     let now = Utc::now();
     let direct: Vec<Line> = order
         .lines
@@ -171,9 +145,44 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
             occurred_at: now,
         })
         .collect();
-    if !direct.is_empty() {
-        record_in(&transaction, "lines", &direct).await?;
-    }
+    let referrer_store = order.referrer.as_ref().map(|r| r.store.as_str());
+    let referrer_clerk = order.referrer.as_ref().map(|r| r.clerk.as_str());
+    let credited = order.referrer.as_ref().is_some_and(|r| r.credited);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 11] = [
+        &order.client_order_id,
+        &order.request_hash,
+        &mode,
+        &pickup,
+        &latitude,
+        &longitude,
+        &order.allow_split,
+        &referrer_store,
+        &referrer_clerk,
+        &credited,
+        &order.cost,
+    ];
+    // The order row and the allocations go out together; a replay rolls both back.
+    let (inserted, allocated) = tokio::try_join!(
+        transaction.cached_query_opt(
+            "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
+                 longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost)
+             VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
+                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11)
+             ON CONFLICT (client_order_id) DO NOTHING
+             RETURNING id",
+            &params,
+        ),
+        record_in(&transaction, "lines", &direct)
+    )?;
+    let Some(row) = inserted else {
+        drop(transaction);
+        let replayed = replay(&client, &order.client_order_id, &order.request_hash)
+            .await?
+            .ok_or_else(|| Error::Conflict("the order vanished while being placed".into()))?;
+        return Ok((replayed, Vec::new()));
+    };
+    let order_id: i64 = row.get(0);
+    let mut balances = allocated.balances;
     let (transfer_lines, new_transfers): (Vec<&PlannedLine>, Vec<NewTransfer>) = order
         .lines
         .iter()
@@ -194,7 +203,8 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
             Destination::Ship(_) => None,
         })
         .unzip();
-    let transfer_ids = transfers::create_in(&transaction, &new_transfers).await?;
+    let (transfer_ids, transferred) = transfers::create_in(&transaction, &new_transfers).await?;
+    balances.extend(transferred);
     let transfer_of = |line: &PlannedLine| {
         transfer_lines
             .iter()
@@ -239,7 +249,7 @@ pub async fn place(pool: &Pool, order: &NewOrder) -> Result<Reply<OrderView>> {
         )
         .await?;
     transaction.commit().await?;
-    Ok(Reply::Fresh(view))
+    Ok((Reply::Fresh(view), balances))
 }
 
 /// The stored response of an order already placed under this id, if any; a different request

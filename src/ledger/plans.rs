@@ -519,7 +519,7 @@ pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> R
         result.sources.push((row.get(3), row.get(4)));
         made.push(*key);
     }
-    let transfer_ids = create_in(&transaction, &transfers).await?;
+    let (transfer_ids, _) = create_in(&transaction, &transfers).await?;
     // Each line is done once: with its transfer, or dropped with the reason.
     let done: Vec<&(i64, i64, i64)> = made.iter().chain(&dropped).collect();
     let column = |f: fn(&(i64, i64, i64)) -> i64| done.iter().map(|k| f(k)).collect::<Vec<i64>>();

@@ -3,7 +3,7 @@
 //! destination; for an order, allocated to it there) — or cancelled while still planned.
 
 use super::idempotency::{self, Key};
-use super::movements::{record_in, Line, Recorded, Reply};
+use super::movements::{record_in, Line, Recorded, Reply, TouchedBalance};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
@@ -80,10 +80,14 @@ pub struct TransferView {
 
 /// Creates transfers inside `transaction` and allocates their units at the sources. A source
 /// that lacks the units refuses with a shortage naming `transfers[i]`.
+/// Returns the transfers' ids and the sources' balances after the allocation.
 pub async fn create_in(
     transaction: &impl GenericClient,
     transfers: &[NewTransfer],
-) -> Result<Vec<i64>> {
+) -> Result<(Vec<i64>, Vec<TouchedBalance>)> {
+    if transfers.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let now = Utc::now();
     let lines: Vec<Line> = transfers
         .iter()
@@ -94,7 +98,7 @@ pub async fn create_in(
             occurred_at: now,
         })
         .collect();
-    record_in(transaction, "transfers", &lines).await?;
+    let recorded = record_in(transaction, "transfers", &lines).await?;
     let mut ids = Vec::with_capacity(transfers.len());
     for transfer in transfers {
         let row = transaction
@@ -118,7 +122,7 @@ pub async fn create_in(
             .await?;
         ids.push(row.get(0));
     }
-    Ok(ids)
+    Ok((ids, recorded.balances))
 }
 
 const VIEW: &str = "
@@ -385,7 +389,7 @@ where
         }
     }
     let (transfers, cost) = plan().await?;
-    let ids = create_in(&transaction, &transfers).await?;
+    let (ids, _) = create_in(&transaction, &transfers).await?;
     let mut views = Vec::with_capacity(ids.len());
     for id in ids {
         views.push(get(&transaction, id).await?);
