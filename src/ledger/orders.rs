@@ -161,9 +161,10 @@ pub async fn place(
         &credited,
         &order.cost,
     ];
-    // The order row and the allocations go out together; a replay rolls both back.
-    let (inserted, allocated) = tokio::try_join!(
-        transaction.cached_query_opt(
+    // The order row first: a refused row (an unknown referrer store, say) must surface as its
+    // own constraint error, not as a statement of the allocation failing after it.
+    let inserted = transaction
+        .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
                  longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost)
              VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
@@ -171,9 +172,8 @@ pub async fn place(
              ON CONFLICT (client_order_id) DO NOTHING
              RETURNING id",
             &params,
-        ),
-        record_in(&transaction, "lines", &direct)
-    )?;
+        )
+        .await?;
     let Some(row) = inserted else {
         drop(transaction);
         let replayed = replay(&client, &order.client_order_id, &order.request_hash)
@@ -182,7 +182,7 @@ pub async fn place(
         return Ok((replayed, Vec::new()));
     };
     let order_id: i64 = row.get(0);
-    let mut balances = allocated.balances;
+    let mut balances = record_in(&transaction, "lines", &direct).await?.balances;
     let (transfer_lines, new_transfers): (Vec<&PlannedLine>, Vec<NewTransfer>) = order
         .lines
         .iter()
@@ -290,19 +290,24 @@ pub async fn id_of(client: &impl GenericClient, client_order_id: &str) -> Result
 }
 
 pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderView> {
-    let order = client
-        .cached_query_one(
+    // The order, its lines and its transfers: three reads sent together.
+    let id: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&order_id];
+    let filter = transfers::Filter {
+        order_id: Some(order_id),
+        limit: TRANSFERS_PER_ORDER_MAX,
+        ..Default::default()
+    };
+    let (order, lines, transfers) = tokio::try_join!(
+        client.cached_query_one(
             "SELECT o.client_order_id, o.status, o.mode, p.code, o.latitude, o.longitude,
                     o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at
              FROM orders o
              LEFT JOIN locations p ON p.id = o.pickup_location_id
              LEFT JOIN locations r ON r.id = o.referrer_location_id
              WHERE o.id = $1",
-            &[&order_id],
-        )
-        .await?;
-    let lines = client
-        .cached_query(
+            &id,
+        ),
+        client.cached_query(
             // Codes by key lookups per line: an order has a few lines, and a join let the
             // planner hash the whole SKU table once its statistics lagged (3 ms per order).
             "SELECT (SELECT s.code FROM skus s WHERE s.id = ol.sku_id), ol.qty,
@@ -311,9 +316,10 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
                     ol.transfer_id, (SELECT t.status FROM transfers t WHERE t.id = ol.transfer_id)
              FROM order_lines ol
              WHERE ol.order_id = $1 ORDER BY ol.id",
-            &[&order_id],
-        )
-        .await?;
+            &id,
+        ),
+        transfers::list(client, &filter),
+    )?;
     let allocations: Vec<AllocationView> = lines
         .iter()
         .map(|row| AllocationView {
@@ -363,15 +369,6 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         clerk: order.get::<_, Option<String>>(8).unwrap_or_default(),
         credited: order.get(9),
     });
-    let transfers = transfers::list(
-        client,
-        &transfers::Filter {
-            order_id: Some(order_id),
-            limit: TRANSFERS_PER_ORDER_MAX,
-            ..Default::default()
-        },
-    )
-    .await?;
     Ok(OrderView {
         id: order.get(0),
         status: order.get(1),
