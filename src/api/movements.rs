@@ -135,7 +135,7 @@ pub async fn post_movements(
         )
         .into());
     }
-    let key = idempotency_key(&request, "movements", &body.document)?;
+    let key = idempotency_key(&request, "movements", || body.document())?;
     let now = Utc::now();
     let lines = body
         .value
@@ -154,10 +154,11 @@ pub async fn post_movements(
     Ok(created_or_replayed(reply))
 }
 
+/// The request's idempotency key, if it has one; `document` (the body) is only read then.
 pub fn idempotency_key(
     request: &HttpRequest,
     scope: &'static str,
-    document: &serde_json::Value,
+    document: impl FnOnce() -> serde_json::Value,
 ) -> Result<Option<Key>, ApiError> {
     let Some(raw) = request.headers().get("Idempotency-Key") else {
         return Ok(None);
@@ -165,7 +166,7 @@ pub fn idempotency_key(
     let raw = raw
         .to_str()
         .map_err(|_| Invalid::new("Idempotency-Key", "must be visible ASCII characters"))?;
-    Ok(Some(Key::parse(scope, raw, document)?))
+    Ok(Some(Key::parse(scope, raw, &document())?))
 }
 
 pub fn created_or_replayed<T: Serialize>(reply: Reply<T>) -> HttpResponse {

@@ -286,7 +286,7 @@ pub async fn place(
             })
         })
         .transpose()?;
-    let request_hash = sha_of(&body.document);
+    let request_hash = sha_of(&body.document());
     // A retry must not be routed again: the first attempt's units are already allocated.
     if let Some(Reply::Replayed(document)) =
         orders::replay(&state.client().await?, &client_order_id, &request_hash).await?
@@ -542,7 +542,7 @@ pub async fn fulfil(
         &request,
         &id,
         "fulfil",
-        &body.document,
+        &body.document(),
         async |order_id, key| orders::fulfil(&state.pool, key, order_id, &lines).await,
     )
     .await
@@ -570,7 +570,7 @@ pub async fn pickups(
         &request,
         &id,
         "pickups",
-        &body.document,
+        &body.document(),
         async |order_id, key| orders::pick_up(&state.pool, key, order_id, &lines).await,
     )
     .await
@@ -592,7 +592,7 @@ pub async fn returns(
         &request,
         &id,
         "returns",
-        &body.document,
+        &body.document(),
         async |order_id, key| orders::take_back(&state.pool, key, order_id, &lines).await,
     )
     .await

@@ -8,7 +8,6 @@ use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::quantity::{Counted, Qty};
 use crate::domain::Invalid;
 use crate::holds::lifecycle;
-use crate::ledger::idempotency::Key;
 use crate::ledger::movements::Reply;
 use crate::ledger::stock::{self as ledger_stock, IdTable};
 use crate::ledger::transfers::{self, Created, Filter, NewTransfer, Reason, TransferView};
@@ -47,15 +46,7 @@ pub async fn create(
     request: HttpRequest,
     body: Json<TransferBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = match request.headers().get("Idempotency-Key") {
-        None => None,
-        Some(raw) => Some(Key::parse(
-            "transfers",
-            raw.to_str()
-                .map_err(|_| Invalid::new("Idempotency-Key", "must be visible ASCII characters"))?,
-            &body.document,
-        )?),
-    };
+    let key = super::movements::idempotency_key(&request, "transfers", || body.document())?;
     let body = &body.value;
     let sku = SkuCode::parse("sku", &body.sku)?;
     let qty = Qty::parse("qty", body.qty)?;

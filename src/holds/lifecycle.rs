@@ -58,10 +58,16 @@ fn at(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
-fn fingerprint(request: &HoldRequest) -> String {
-    let lines = serde_json::to_string(&request.lines).unwrap_or_default();
-    let digest = Sha256::digest(format!("{lines}|{}", request.ttl_ms).as_bytes());
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+/// What identifies a request's content: its lines (as JSON) and TTL.
+fn fingerprint(lines_json: &str, ttl_ms: i64) -> String {
+    use std::fmt::Write;
+    let digest = Sha256::digest(format!("{lines_json}|{ttl_ms}").as_bytes());
+    digest[..12]
+        .iter()
+        .fold(String::with_capacity(24), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 fn text(value: &Value) -> String {
@@ -79,8 +85,8 @@ pub async fn place(
     request: &HoldRequest,
 ) -> Result<(HoldView, bool), Error> {
     let id = Uuid::new_v4().to_string();
-    let fingerprint = fingerprint(request);
     let lines_json = serde_json::to_string(&request.lines).unwrap_or_default();
+    let fingerprint = fingerprint(&lines_json, request.ttl_ms);
     let client_key = redis.client_key(request.client_id.as_deref().unwrap_or(""));
     for _ in 0..PLACE_ATTEMPTS_MAX {
         let mut invocation = HOLD_SCRIPT.prepare_invoke();
