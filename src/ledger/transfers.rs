@@ -99,29 +99,40 @@ pub async fn create_in(
         })
         .collect();
     let recorded = record_in(transaction, "transfers", &lines).await?;
-    let mut ids = Vec::with_capacity(transfers.len());
-    for transfer in transfers {
-        let row = transaction
-            .cached_query_one(
-                "INSERT INTO transfers (sku_id, from_location_id, to_location_id, qty, reason,
-                     order_id, lead_time_hours)
-                 SELECT s.id, f.id, t.id, $4, $5, $6, $7
-                 FROM skus s, locations f, locations t
-                 WHERE s.code = $1 AND f.code = $2 AND t.code = $3
-                 RETURNING id",
-                &[
-                    &transfer.sku.as_str(),
-                    &transfer.from.as_str(),
-                    &transfer.to.as_str(),
-                    &transfer.qty.get(),
-                    &transfer.reason.as_str(),
-                    &transfer.order_id,
-                    &transfer.lead_time_hours,
-                ],
-            )
-            .await?;
-        ids.push(row.get(0));
-    }
+    let column = |f: fn(&NewTransfer) -> &str| transfers.iter().map(f).collect::<Vec<&str>>();
+    let quantities: Vec<i64> = transfers.iter().map(|t| t.qty.get()).collect();
+    let orders: Vec<Option<i64>> = transfers.iter().map(|t| t.order_id).collect();
+    let lead_times: Vec<f64> = transfers.iter().map(|t| t.lead_time_hours).collect();
+    // One statement for every transfer (a plan commits hundreds per batch); ids come from the
+    // identity sequence in insertion order, so sorted they follow `transfers`.
+    let mut ids: Vec<i64> = transaction
+        .cached_query(
+            "INSERT INTO transfers (sku_id, from_location_id, to_location_id, qty, reason,
+                 order_id, lead_time_hours)
+             SELECT (SELECT id FROM skus WHERE code = u.sku),
+                    (SELECT id FROM locations WHERE code = u.source),
+                    (SELECT id FROM locations WHERE code = u.destination),
+                    u.qty, u.reason, u.order_id, u.lead_time_hours
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[],
+                         $7::float8[]) WITH ORDINALITY
+                  AS u(sku, source, destination, qty, reason, order_id, lead_time_hours, n)
+             ORDER BY u.n
+             RETURNING id",
+            &[
+                &column(|t| t.sku.as_str()),
+                &column(|t| t.from.as_str()),
+                &column(|t| t.to.as_str()),
+                &quantities,
+                &column(|t| t.reason.as_str()),
+                &orders,
+                &lead_times,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    ids.sort_unstable();
     Ok((ids, recorded.balances))
 }
 
