@@ -41,6 +41,14 @@ pub struct Answer {
     pub holds_unavailable: bool,
 }
 
+/// Which holds an answer subtracts.
+#[derive(Clone, Copy)]
+enum Holds<'a> {
+    Live(&'a lifecycle::Live),
+    /// The ledger as of a past instant: holds are not historical.
+    Historical,
+}
+
 struct Copy {
     stamp: i64,
     failures: u64,
@@ -68,6 +76,8 @@ pub struct StockCache {
     copies: quick_cache::sync::Cache<String, Arc<Copy>, RowsWeight>,
     locations: RwLock<Arc<Locations>>,
     reloading: tokio::sync::Mutex<()>,
+    /// When this process last changed a location.
+    changed: std::sync::Mutex<Instant>,
 }
 
 impl StockCache {
@@ -82,22 +92,14 @@ impl StockCache {
             ),
             locations: RwLock::default(),
             reloading: tokio::sync::Mutex::new(()),
+            changed: std::sync::Mutex::new(Instant::now()),
         }
     }
 
-    /// After this process changed a location: the next lookup reads them all again.
+    /// After this process changed a location: a copy read before now is stale, even one a
+    /// reload still in flight is about to store.
     pub fn forget_locations(&self) {
-        let mut current = self.locations.write().unwrap_or_else(|e| e.into_inner());
-        *current = Arc::new(Locations {
-            loaded: None,
-            by_id: current.by_id.clone(),
-            by_code: current.by_code.clone(),
-        });
-    }
-
-    /// After this process changed a SKU's own fields (its name).
-    pub fn forget_sku(&self, sku: &SkuCode) {
-        self.copies.remove(sku.as_str());
+        *self.changed.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
     pub async fn location(
@@ -164,7 +166,7 @@ impl StockCache {
                 copy
             }
         };
-        self.answer(pool, &copy.figures, Some(&live))
+        self.answer(pool, &copy.figures, Some(Holds::Live(&live)))
             .await
             .map(Some)
     }
@@ -179,16 +181,17 @@ impl StockCache {
         let Some(figures) = read(pool, sku, Some(instant)).await? else {
             return Ok(None);
         };
-        let mut answer = self.answer(pool, &figures, None).await?;
-        answer.holds_unavailable = false;
-        Ok(Some(answer))
+        self.answer(pool, &figures, Some(Holds::Historical))
+            .await
+            .map(Some)
     }
 
+    /// `holds`: `None` when Redis could not be asked.
     async fn answer(
         &self,
         pool: &Pool,
         figures: &SkuFigures,
-        live: Option<&lifecycle::Live>,
+        holds: Option<Holds<'_>>,
     ) -> Result<Answer> {
         let mut locations = self.current_locations(pool).await?;
         if figures
@@ -203,7 +206,10 @@ impl StockCache {
             .iter()
             .filter_map(|(id, balance)| {
                 let location = locations.by_id.get(id)?.clone();
-                let held = live.map_or(0, |live| live.held_at(location.code.as_str()));
+                let held = match holds {
+                    Some(Holds::Live(live)) => live.held_at(location.code.as_str()),
+                    _ => 0,
+                };
                 Some(Row {
                     location,
                     balance: *balance,
@@ -214,7 +220,7 @@ impl StockCache {
         Ok(Answer {
             name: figures.name.clone(),
             rows,
-            holds_unavailable: live.is_none(),
+            holds_unavailable: holds.is_none(),
         })
     }
 
@@ -227,7 +233,9 @@ impl StockCache {
 
     async fn current_locations(&self, pool: &Pool) -> Result<Arc<Locations>> {
         let current = self.snapshot();
+        let changed = *self.changed.lock().unwrap_or_else(|e| e.into_inner());
         match current.loaded {
+            Some(at) if at <= changed => self.reload_locations(pool).await,
             Some(at) if at.elapsed() < LOCATIONS_TTL => Ok(current),
             // Another request is reading them: this one goes on with the copy it has.
             Some(_) if self.reloading.try_lock().is_err() => Ok(current),

@@ -66,7 +66,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse(&body)
+            parse(body)
         })
     }
 }
@@ -79,10 +79,10 @@ fn too_large() -> ApiError {
     )
 }
 
-pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, ApiError> {
+pub fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
     // An empty body is an empty object: required fields are still named as missing.
     let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
+        b"{}".to_vec()
     } else {
         body
     };
@@ -95,7 +95,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, ApiError> {
             format!("the body is not valid JSON: {error}"),
         )
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let mut deserializer = serde_json::Deserializer::from_slice(&body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
@@ -114,10 +114,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, ApiError> {
         }
     })?;
     deserializer.end().map_err(malformed)?;
-    Ok(Json {
-        value,
-        body: body.to_vec(),
-    })
+    Ok(Json { value, body })
 }
 
 /// Query-string errors become the same JSON errors as everything else.

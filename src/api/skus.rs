@@ -109,7 +109,7 @@ pub async fn put_sku(
     let sku = body.value.parse(code)?;
     let client = state.client().await?;
     let upserted = skus::upsert_many(&client, std::slice::from_ref(&sku)).await?;
-    state.stock.forget_sku(&sku.code);
+    crate::holds::lifecycle::sku_changed(&state.redis, sku.code.as_str()).await;
     let view = SkuView::from(sku);
     Ok(match upserted.first() {
         Some(Upserted::Created) => HttpResponse::Created().json(view),

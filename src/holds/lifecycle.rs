@@ -14,7 +14,7 @@ use deadpool_postgres::Pool;
 use redis::Value;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// Attempts at placing a hold while Redis learns missing bases from the ledger.
@@ -191,31 +191,34 @@ async fn learn_bases(redis: &Redis, pool: &Pool, lines: &[&HoldLine]) -> Result<
     Ok(())
 }
 
-/// Stores `bases` (newest version wins); with `changed`, their SKUs' stamps move on so that
-/// copies of the ledger's figures elsewhere are read again.
 /// Bases per sync script call: a POS batch's 1,000 bases in one call held Redis for ~9 ms, and
 /// every hold and lookup behind it waited; chunks let them in between.
 const SYNC_CHUNK: usize = 100;
 
+/// Stores `bases` (newest version wins); with `changed`, their SKUs' stamps move on so that
+/// copies of the ledger's figures elsewhere are read again.
 async fn sync(
     redis: &Redis,
     bases: &[(&str, &str, i64, i64)],
     changed: bool,
 ) -> Result<(), Unavailable> {
     // The chunks go out together on the one multiplexed connection.
-    futures_util::future::try_join_all(
-        bases
-            .chunks(SYNC_CHUNK)
-            .map(|chunk| sync_chunk(redis, chunk, changed)),
-    )
+    futures_util::future::try_join_all(bases.chunks(SYNC_CHUNK).map(|chunk| {
+        let stamps: BTreeSet<&str> = match changed {
+            true => chunk.iter().map(|b| b.0).collect(),
+            false => BTreeSet::new(),
+        };
+        sync_chunk(redis, chunk, stamps)
+    }))
     .await
     .map(|_| ())
 }
 
+/// One sync script call: `bases` stored, then the stamps of `stamps` moved on.
 async fn sync_chunk(
     redis: &Redis,
     bases: &[(&str, &str, i64, i64)],
-    changed: bool,
+    stamps: BTreeSet<&str>,
 ) -> Result<(), Unavailable> {
     let mut invocation = SYNC_SCRIPT.prepare_invoke();
     invocation.arg(BASE_TTL_S).arg(bases.len());
@@ -225,13 +228,19 @@ async fn sync_chunk(
             .arg(version)
             .arg(base);
     }
-    if changed {
-        let skus: std::collections::BTreeSet<&str> = bases.iter().map(|b| b.0).collect();
-        for sku in skus {
-            invocation.key(redis.stamp_key(sku));
-        }
+    for sku in stamps {
+        invocation.key(redis.stamp_key(sku));
     }
     redis.invoke::<i64>(&invocation).await.map(|_| ())
+}
+
+/// After a SKU's own fields changed (its name): its stamp moves, so every process reads the SKU
+/// again. Best effort, like [`follow_ledger`]; a failure still drops this process's copies (see
+/// [`Redis::failures`]).
+pub async fn sku_changed(redis: &Redis, sku: &str) {
+    if let Err(error) = sync_chunk(redis, &[], BTreeSet::from([sku])).await {
+        tracing::warn!(%error, "Redis did not learn of the SKU's change; copies will expire");
+    }
 }
 
 /// After the ledger changed balances, Redis learns their new bases. Best effort: if Redis is

@@ -423,12 +423,7 @@ async fn commit_lines(
             break;
         }
         // The sources' allocations grew: Redis's copies follow, as after any ledger write.
-        let sources: Vec<(&str, &str)> = batch
-            .sources
-            .iter()
-            .map(|(sku, from)| (sku.as_str(), from.as_str()))
-            .collect();
-        lifecycle::refresh(redis, pool, &sources).await;
+        lifecycle::follow_ledger(redis, &batch.balances).await;
         progress.inc(done as u64);
         tracing::info!(
             plan = id,

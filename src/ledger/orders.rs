@@ -145,24 +145,8 @@ pub async fn place(
             occurred_at: now,
         })
         .collect();
-    let referrer_store = order.referrer.as_ref().map(|r| r.store.as_str());
-    let referrer_clerk = order.referrer.as_ref().map(|r| r.clerk.as_str());
-    let credited = order.referrer.as_ref().is_some_and(|r| r.credited);
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 11] = [
-        &order.client_order_id,
-        &order.request_hash,
-        &mode,
-        &pickup,
-        &latitude,
-        &longitude,
-        &order.allow_split,
-        &referrer_store,
-        &referrer_clerk,
-        &credited,
-        &order.cost,
-    ];
-    // The order row first: a refused row (an unknown referrer store, say) must surface as its
-    // own constraint error, not as a statement of the allocation failing after it.
+    // The order row before the allocation, not pipelined with it: a refused row (an unknown
+    // referrer store, say) must surface as its own constraint error.
     let inserted = transaction
         .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
@@ -171,7 +155,19 @@ pub async fn place(
                  (SELECT id FROM locations WHERE code = $8), $9, $10, $11)
              ON CONFLICT (client_order_id) DO NOTHING
              RETURNING id",
-            &params,
+            &[
+                &order.client_order_id,
+                &order.request_hash,
+                &mode,
+                &pickup,
+                &latitude,
+                &longitude,
+                &order.allow_split,
+                &order.referrer.as_ref().map(|r| r.store.as_str()),
+                &order.referrer.as_ref().map(|r| r.clerk.as_str()),
+                &order.referrer.as_ref().is_some_and(|r| r.credited),
+                &order.cost,
+            ],
         )
         .await?;
     let Some(row) = inserted else {

@@ -2,6 +2,7 @@
 //! plan lines saved chunk by chunk, and the commit that turns lines into transfers batch by
 //! batch. Every step is one transaction, so a killed run resumes without repeating one.
 
+use super::movements::TouchedBalance;
 use super::transfers::{create_in, NewTransfer, Reason};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
@@ -442,14 +443,14 @@ pub async fn start_commit(client: &impl GenericClient, id: i64) -> Result<()> {
 }
 
 /// What one commit batch did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Committed {
     pub transfers: usize,
     pub dropped: usize,
     /// Units the sources no longer had (lines cut short or dropped).
     pub units_short: i64,
-    /// (SKU, source) of each transfer made: balances whose allocation changed.
-    pub sources: Vec<(String, String)>,
+    /// The sources' balances after the batch's allocations, for Redis.
+    pub balances: Vec<TouchedBalance>,
 }
 
 const DROPPED: &str = "the source no longer has the units free";
@@ -516,10 +517,10 @@ pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> R
             order_id: None,
             lead_time_hours: row.get(7),
         });
-        result.sources.push((row.get(3), row.get(4)));
         made.push(*key);
     }
-    let (transfer_ids, _) = create_in(&transaction, &transfers).await?;
+    let (transfer_ids, balances) = create_in(&transaction, &transfers).await?;
+    result.balances = balances;
     // Each line is done once: with its transfer, or dropped with the reason.
     let done: Vec<&(i64, i64, i64)> = made.iter().chain(&dropped).collect();
     let column = |f: fn(&(i64, i64, i64)) -> i64| done.iter().map(|k| f(k)).collect::<Vec<i64>>();

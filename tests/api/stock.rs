@@ -190,7 +190,8 @@ async fn every_write_shows_at_once_in_lookups_on_every_instance() {
         "a transfer's allocation"
     );
 
-    // This instance's own changes of a location or a SKU show on it at once.
+    // A SKU renamed on the other instance moves its stamp too; a location changed on this
+    // instance shows on it at once.
     let safer = app
         .put(
             "/v1/locations/S1",
@@ -199,7 +200,7 @@ async fn every_write_shows_at_once_in_lookups_on_every_instance() {
         )
         .await;
     assert_eq!(safer.status, StatusCode::OK, "{:?}", safer.body);
-    let renamed = app
+    let renamed = other
         .put("/v1/skus/TEE", &json!({"name": "Tee, renamed"}))
         .await;
     assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
