@@ -17,7 +17,7 @@ sample() {
     read -r -a f <<< "$rest"
     ticks=$(( f[11] + f[12] ))
     case "$args" in
-      *"allot serve"*) party=service ;;
+      *"allot serve"*|*"allot-old serve"*|*"allot-new serve"*) party=service ;;
       *allot-load-tests*) party=load-generator ;;
       *pgbench*) party=load-generator ;;
       "postgres: "*" $db "*) party=postgres-backends ;;

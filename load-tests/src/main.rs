@@ -125,6 +125,9 @@ enum Command {
         /// A tag for this run's order ids, so that a second run places new orders.
         #[arg(long, default_value_t = 1)]
         run: u64,
+        /// Percent of lookups, holds, promises and orders (e.g. 0,0,0,100 for orders alone).
+        #[arg(long, default_value = "70,10,10,10")]
+        mix: mixed::Mix,
     },
     /// Print the Lua source of the service's hold script (for `redis-benchmark` baselines).
     HoldScript,
@@ -214,10 +217,11 @@ fn main() -> ExitCode {
             load,
             requests,
             run,
+            mix,
         } => {
-            let scenario = mixed::Mixed::new(&chain, run);
+            let scenario = mixed::Mixed::new(&chain, run, mix);
             let setup = serde_json::json!({
-                "stores": chain.stores, "skus": chain.skus, "run": run,
+                "stores": chain.stores, "skus": chain.skus, "run": run, "mix": mix,
                 "concurrency": load.concurrency, "threads": load.threads,
             });
             measure(

@@ -287,12 +287,14 @@ pub async fn place(
         })
         .transpose()?;
     let request_hash = sha_of(&body.document());
-    // A retry must not be routed again: the first attempt's units are already allocated.
-    if let Some(Reply::Replayed(document)) =
-        orders::replay(&state.client().await?, &client_order_id, &request_hash).await?
-    {
-        return Ok(HttpResponse::Ok().json(document));
-    }
+    // A retry of a placed order is answered from the order row: by the insert's conflict when
+    // it routes again, or here before any refusal (its own units may be what is missing now).
+    let refused = async |error: ApiError| -> Result<HttpResponse, ApiError> {
+        match orders::replay(&state.client().await?, &client_order_id, &request_hash).await? {
+            Some(Reply::Replayed(document)) => Ok(HttpResponse::Ok().json(document)),
+            _ => Err(error),
+        }
+    };
     let destination = match &request.fulfilment {
         Fulfilment::Ship(point) => orders::Destination::Ship(*point),
         Fulfilment::Pickup(store) => orders::Destination::Pickup(store.clone()),
@@ -300,14 +302,15 @@ pub async fn place(
     for attempt in 1..=ROUTING_ATTEMPTS_MAX {
         let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
         if !routed.is_feasible() {
-            return Err(short_order(&routed.plan));
+            return refused(short_order(&routed.plan)).await;
         }
         if !request.allow_split && routed.sources_used() > 1 {
-            return Err(ApiError::new(
+            return refused(ApiError::new(
                 actix_web::http::StatusCode::CONFLICT,
                 "insufficient_stock",
                 "no single location can fulfil the whole order, and splitting is not allowed",
-            ));
+            ))
+            .await;
         }
         let now = Utc::now();
         let lines: Vec<orders::PlannedLine> = routed
@@ -344,11 +347,12 @@ pub async fn place(
                 tracing::info!(attempt, "lost a race for the chosen units; routing again");
             }
             Err(Lost::Race) => {
-                return Err(ApiError::new(
+                return refused(ApiError::new(
                     actix_web::http::StatusCode::CONFLICT,
                     "insufficient_stock",
                     "the chosen units were taken by other orders; try again",
                 ))
+                .await
             }
             Err(Lost::Error(error)) => return Err(error),
         }
@@ -377,8 +381,8 @@ async fn commit(state: &State, order: &orders::NewOrder) -> Result<Reply<OrderVi
         ttl_ms: ORDER_HOLD_TTL_MS,
         client_id: None,
     };
-    let hold = match lifecycle::place(&state.redis, &state.pool, &hold_request).await {
-        Ok((hold, _)) => Some(hold),
+    let hold = match lifecycle::place_confirming(&state.redis, &state.pool, &hold_request).await {
+        Ok(hold) => Some(hold),
         Err(lifecycle::Error::Short(_)) => return Err(Lost::Race),
         Err(lifecycle::Error::Unavailable(error)) => {
             tracing::warn!(%error, "placing an order without a Redis hold");

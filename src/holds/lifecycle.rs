@@ -84,6 +84,27 @@ pub async fn place(
     pool: &Pool,
     request: &HoldRequest,
 ) -> Result<(HoldView, bool), Error> {
+    place_as(redis, pool, request, HoldStatus::Held).await
+}
+
+/// Places a hold that is already being written to the ledger, for [`consume`]: its units count
+/// from the start and no separate step marks it as confirming (one Redis call fewer).
+pub async fn place_confirming(
+    redis: &Redis,
+    pool: &Pool,
+    request: &HoldRequest,
+) -> Result<HoldView, Error> {
+    Ok(place_as(redis, pool, request, HoldStatus::Confirming)
+        .await?
+        .0)
+}
+
+async fn place_as(
+    redis: &Redis,
+    pool: &Pool,
+    request: &HoldRequest,
+    status: HoldStatus,
+) -> Result<(HoldView, bool), Error> {
     let id = Uuid::new_v4().to_string();
     let lines_json = serde_json::to_string(&request.lines).unwrap_or_default();
     let fingerprint = fingerprint(&lines_json, request.ttl_ms);
@@ -96,7 +117,6 @@ pub async fn place(
             invocation
                 .key(redis.base_key(sku, location))
                 .key(redis.held_key(sku))
-                .key(redis.qty_key(sku))
                 .key(redis.total_key(sku));
         }
         invocation
@@ -105,7 +125,8 @@ pub async fn place(
             .arg(request.client_id.as_deref().unwrap_or(""))
             .arg(&lines_json)
             .arg(&fingerprint)
-            .arg(RECORD_RETENTION_MS);
+            .arg(RECORD_RETENTION_MS)
+            .arg(status.as_str());
         for line in &request.lines {
             invocation.arg(line.qty.get()).arg(line.location.as_str());
         }
@@ -114,7 +135,7 @@ pub async fn place(
             Some("held") => {
                 let view = HoldView {
                     id,
-                    status: HoldStatus::Held,
+                    status,
                     expires_at: at(reply.get(1).map(number).unwrap_or_default()),
                     lines: request.lines.clone(),
                     client_id: request.client_id.clone(),
@@ -313,7 +334,6 @@ async fn transition(
         let sku = line.sku.as_str();
         invocation
             .key(redis.held_key(sku))
-            .key(redis.qty_key(sku))
             .key(redis.total_key(sku));
     }
     let (name, ttl_ms) = match action {
@@ -330,7 +350,7 @@ async fn transition(
         .arg(CONFIRM_GRACE_MS)
         .arg(RECORD_RETENTION_MS);
     for line in &hold.lines {
-        invocation.arg(line.location.as_str());
+        invocation.arg(format!("{}|{}", line.location.as_str(), line.qty.get()));
     }
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
     match (reply.first().map(text).as_deref(), reply.get(1)) {
@@ -430,7 +450,6 @@ pub async fn live(redis: &Redis, sku: &str) -> Result<Live, Unavailable> {
     let mut invocation = HELD_SCRIPT.prepare_invoke();
     invocation
         .key(redis.held_key(sku))
-        .key(redis.qty_key(sku))
         .key(redis.total_key(sku))
         .key(redis.stamp_key(sku));
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
@@ -476,7 +495,8 @@ pub async fn refresh(redis: &Redis, pool: &Pool, pairs: &[(&str, &str)]) {
 
 /// Runs `work` (a ledger write) while `hold`'s units stay counted in Redis, then drops the hold:
 /// the ledger now carries the units. If `work` fails the hold is released. Without a hold (Redis
-/// down) `work` runs alone, guarded by the ledger.
+/// down) `work` runs alone, guarded by the ledger. A hold placed as confirming (see
+/// [`place_confirming`]) is not marked again.
 pub async fn consume<T>(
     redis: &Redis,
     hold: Option<&HoldView>,
@@ -485,7 +505,9 @@ pub async fn consume<T>(
     let Some(hold) = hold else {
         return work().await;
     };
-    transition(redis, hold, Action::Begin).await?;
+    if hold.status != HoldStatus::Confirming {
+        transition(redis, hold, Action::Begin).await?;
+    }
     let result = work().await;
     let settle = match result {
         Ok(_) => transition(redis, hold, Action::Finish).await,

@@ -15,8 +15,11 @@ use tokio::sync::OnceCell;
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long a base copied from the ledger is trusted before it is read again.
 pub const BASE_TTL_S: i64 = 600;
-/// How long a resolved hold's record is kept so that its outcome can still be read.
-pub const RECORD_RETENTION_MS: i64 = 24 * 3600 * 1000;
+/// How long a hold's record outlives its expiry, so that its outcome can still be read and a
+/// retried request still finds it. An hour, sized for the rate: at a peak of a few hundred holds
+/// a second that is about a million records; a day's records (tens of millions of keys) made
+/// every hold script a third slower (docs/BENCHMARKS.md, "Holds").
+pub const RECORD_RETENTION_MS: i64 = 3600 * 1000;
 /// How long units stay counted while a confirmation is written to the ledger.
 pub const CONFIRM_GRACE_MS: i64 = 60_000;
 
@@ -99,14 +102,9 @@ impl Redis {
         format!("{}:b:{location}", self.sku_tag(sku))
     }
 
-    /// The SKU's live holds by expiry (members `hold id|location`).
+    /// The SKU's live holds by expiry (members `hold id|location|units`).
     pub(crate) fn held_key(&self, sku: &str) -> String {
         format!("{}:h", self.sku_tag(sku))
-    }
-
-    /// Units of each of the SKU's hold lines.
-    pub(crate) fn qty_key(&self, sku: &str) -> String {
-        format!("{}:q", self.sku_tag(sku))
     }
 
     /// Units in live holds of the SKU per location.

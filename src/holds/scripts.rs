@@ -3,10 +3,11 @@
 //! Keys, for deployment prefix P (hash tags keep one SKU's keys in one Cluster slot):
 //! - `{P:s:SKU}:b:LOC` string `version:base`, base = on hand − allocated − safety stock from
 //!   PostgreSQL, expiring after `BASE_TTL_S` so it is re-read from the ledger now and then;
-//! - `{P:s:SKU}:h`     sorted set: `hold id|LOC` → expiry (ms); expired members are purged by
-//!   whichever script touches the SKU next, so a hold stops counting at its expiry;
-//! - `{P:s:SKU}:q`     hash: `hold id|LOC` → units;
-//! - `{P:s:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU);
+//! - `{P:s:SKU}:h`     sorted set: `hold id|LOC|units` → expiry (ms); expired members are purged
+//!   by whichever script touches the SKU next, so a hold stops counting at its expiry (the
+//!   units ride in the member: no second structure to read and delete per line);
+//! - `{P:s:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU;
+//!   a location whose holds are all gone is removed, so the reply stays short);
 //! - `{P:s:SKU}:v`     integer stamp, changed after every committed change of the SKU's balances,
 //!   so copies of the ledger's figures kept by each service process know when they are stale;
 //!   created from the clock (µs) when missing, so a stamp never repeats across a flush;
@@ -27,53 +28,55 @@ local function new_stamp()
   return t[1] .. string.format('%06d', tonumber(t[2]))
 end
 local function location_of(member)
-  return string.match(member, '|(.*)$')
+  return string.match(member, '^[^|]*|([^|]*)|')
 end
-local function purge(held_key, qty_key, total_key, now)
-  local expired = redis.call('ZRANGEBYSCORE', held_key, '-inf', now)
-  for _, member in ipairs(expired) do
-    local qty = tonumber(redis.call('HGET', qty_key, member) or '0')
-    redis.call('HDEL', qty_key, member)
-    redis.call('HINCRBY', total_key, location_of(member), -qty)
+local function units_of(member)
+  return tonumber(string.match(member, '|(%d+)$'))
+end
+local function unhold(total_key, member)
+  local location = location_of(member)
+  if redis.call('HINCRBY', total_key, location, -units_of(member)) <= 0 then
+    redis.call('HDEL', total_key, location)
   end
+end
+local function purge(held_key, total_key, now)
+  local expired = redis.call('ZRANGEBYSCORE', held_key, '-inf', now)
+  for _, member in ipairs(expired) do unhold(total_key, member) end
   if #expired > 0 then redis.call('ZREMRANGEBYSCORE', held_key, '-inf', now) end
 end
-local function drop(held_key, qty_key, total_key, member)
-  redis.call('ZREM', held_key, member)
-  local qty = redis.call('HGET', qty_key, member)
-  if qty then
-    redis.call('HDEL', qty_key, member)
-    redis.call('HINCRBY', total_key, location_of(member), -tonumber(qty))
-  end
+local function drop(held_key, total_key, member)
+  if redis.call('ZREM', held_key, member) == 1 then unhold(total_key, member) end
 end
 "#;
 
-/// KEYS: record, client, then (base, held, qty, total) per line.
-/// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, then
+/// KEYS: record, client, then (base, held, total) per line.
+/// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, status
+/// (`held`, or `confirming` for a hold its placer is about to write to the ledger), then
 /// (qty, location) per line.
 /// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
 /// `{'short', i, available, ...}` (1-based line numbers).
 const HOLD: &str = r#"
 local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
+local status = ARGV[7]
 if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
 end
-local lines = (#KEYS - 2) / 4
+local lines = (#KEYS - 2) / 3
 local missing = {'missing'}
 local bases = {}
 for i = 1, lines do
-  local base = redis.call('GET', KEYS[4 * i - 1])
+  local base = redis.call('GET', KEYS[3 * i])
   if base then bases[i] = tonumber(string.match(base, ':(-?%d+)$')) else table.insert(missing, i) end
 end
 if #missing > 1 then return missing end
 local now = now_ms()
 local short = {'short'}
 for i = 1, lines do
-  local held_key, qty_key, total_key = KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
-  local qty, location = tonumber(ARGV[5 + 2 * i]), ARGV[6 + 2 * i]
+  local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
+  local qty, location = tonumber(ARGV[6 + 2 * i]), ARGV[7 + 2 * i]
   local base = bases[i]
-  purge(held_key, qty_key, total_key, now)
+  purge(held_key, total_key, now)
   local held = tonumber(redis.call('HGET', total_key, location) or '0')
   local available = math.max(math.max(base, 0) - held, 0)
   if available < qty then
@@ -84,14 +87,12 @@ end
 if #short > 1 then return short end
 local expires = now + ttl
 for i = 1, lines do
-  local held_key, qty_key, total_key = KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
-  local qty, location = tonumber(ARGV[5 + 2 * i]), ARGV[6 + 2 * i]
-  local member = id .. '|' .. location
-  redis.call('ZADD', held_key, expires, member)
-  redis.call('HSET', qty_key, member, qty)
+  local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
+  local qty, location = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  redis.call('ZADD', held_key, expires, id .. '|' .. location .. '|' .. qty)
   redis.call('HINCRBY', total_key, location, qty)
 end
-redis.call('HSET', KEYS[1], 'status', 'held', 'expires_ms', expires, 'lines', ARGV[4],
+redis.call('HSET', KEYS[1], 'status', status, 'expires_ms', expires, 'lines', ARGV[4],
   'fingerprint', fingerprint, 'client_id', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ttl + retention)
 if ARGV[3] ~= '' then
@@ -101,9 +102,9 @@ return {'held', expires}
 "#;
 
 /// Moves a hold from one status to the next, exactly once.
-/// KEYS: record, client, then (held, qty, total) per line.
+/// KEYS: record, client, then (held, total) per line.
 /// ARGV: action (release | begin | finish | revert | extend), id, ttl ms (extend),
-/// confirm grace ms (begin), retention ms, then the location of each line.
+/// confirm grace ms (begin), retention ms, then `LOC|units` of each line.
 /// Returns `{'ok', expires}` or `{'refused', status}` where status is what the hold is now
 /// (`missing` when there is no record).
 const TRANSITION: &str = r#"
@@ -114,28 +115,28 @@ if not status then return {'refused', 'missing'} end
 local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_ms'))
 local now = now_ms()
 local live = status == 'held' and expires > now
-local lines = (#KEYS - 2) / 3
+local lines = (#KEYS - 2) / 2
 local function each_line(f)
   for i = 1, lines do
-    f(KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2], id .. '|' .. ARGV[5 + i])
+    f(KEYS[2 * i + 1], KEYS[2 * i + 2], id .. '|' .. ARGV[5 + i])
   end
 end
 if action == 'release' and live then
-  each_line(function(held, qty, total, member) drop(held, qty, total, member) end)
+  each_line(drop)
   redis.call('HSET', KEYS[1], 'status', 'released')
 elseif action == 'begin' and (live or status == 'confirming') then
   -- Keep the units counted while the ledger confirms, even past the hold's expiry.
-  each_line(function(held, qty, total, member) redis.call('ZADD', held, 'XX', now + grace, member) end)
+  each_line(function(held, total, member) redis.call('ZADD', held, 'XX', now + grace, member) end)
   redis.call('HSET', KEYS[1], 'status', 'confirming')
 elseif action == 'finish' and status == 'confirming' then
-  each_line(function(held, qty, total, member) drop(held, qty, total, member) end)
+  each_line(drop)
   redis.call('HSET', KEYS[1], 'status', 'confirmed')
 elseif action == 'revert' and status == 'confirming' then
-  each_line(function(held, qty, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
+  each_line(function(held, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
   redis.call('HSET', KEYS[1], 'status', 'held')
 elseif action == 'extend' and live then
   expires = now + ttl
-  each_line(function(held, qty, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
+  each_line(function(held, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
   redis.call('HSET', KEYS[1], 'expires_ms', expires)
   redis.call('PEXPIRE', KEYS[1], ttl + retention)
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ttl + retention) end
@@ -173,15 +174,15 @@ return bases
 "#;
 
 /// The SKU's stamp and its units in live holds per location.
-/// KEYS: held, qty, total, stamp of the SKU. Returns `{stamp, location, units, ...}`.
+/// KEYS: held, total, stamp of the SKU. Returns `{stamp, location, units, ...}`.
 const HELD: &str = r#"
-purge(KEYS[1], KEYS[2], KEYS[3], now_ms())
-local stamp = redis.call('GET', KEYS[4])
+purge(KEYS[1], KEYS[2], now_ms())
+local stamp = redis.call('GET', KEYS[3])
 if not stamp then
   stamp = new_stamp()
-  redis.call('SET', KEYS[4], stamp)
+  redis.call('SET', KEYS[3], stamp)
 end
-local reply = redis.call('HGETALL', KEYS[3])
+local reply = redis.call('HGETALL', KEYS[2])
 table.insert(reply, 1, stamp)
 return reply
 "#;

@@ -113,11 +113,18 @@ pub async fn record_in(
         });
     }
     // Statements that do not wait for each other go out together (pipelined on the connection).
-    let ((), ids) = tokio::try_join!(
+    let ((), known) = tokio::try_join!(
         super::generic_plans(transaction),
-        resolve(transaction, lines)
+        lock_known(transaction, lines)
     )?;
-    let (mut balances, safety_stock) = lock_balances(transaction, &ids).await?;
+    let (ids, mut balances, safety_stock) = match known {
+        Some(locked) => locked,
+        None => {
+            let ids = resolve(transaction, lines).await?;
+            let (balances, safety_stock) = lock_balances(transaction, &ids).await?;
+            (ids, balances, safety_stock)
+        }
+    };
     let keyed: Vec<(Ids, Movement)> = ids
         .iter()
         .zip(lines)
@@ -187,6 +194,54 @@ pub async fn record_in(
         balances: touched,
         discrepancies,
     })
+}
+
+type Locked = (Vec<Ids>, HashMap<Ids, Balance>, HashMap<Ids, i64>);
+
+/// The common case in one round trip: every line's balance row exists, so codes are resolved
+/// and the rows locked (in key order, as [`lock_balances`] does) by one statement. `None` when
+/// a code is unknown or a row is missing: the caller takes the longer way, which names the line
+/// or creates the row.
+async fn lock_known(client: &impl GenericClient, lines: &[Line]) -> Result<Option<Locked>> {
+    let sku_codes: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    let location_codes: Vec<&str> = lines.iter().map(|l| l.location.as_str()).collect();
+    let rows = client
+        .cached_query(
+            "SELECT k.sku, k.location, b.sku_id, b.location_id, b.on_hand, b.allocated,
+                    b.in_transit, l.safety_stock
+             FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k(sku, location)
+             JOIN skus s ON s.code = k.sku
+             JOIN locations l ON l.code = k.location
+             JOIN balances b ON b.sku_id = s.id AND b.location_id = l.id
+             ORDER BY b.sku_id, b.location_id
+             FOR UPDATE OF b",
+            &[&sku_codes, &location_codes],
+        )
+        .await?;
+    let mut by_codes: HashMap<(&str, &str), Ids> = HashMap::with_capacity(rows.len());
+    let mut balances = HashMap::with_capacity(rows.len());
+    let mut safety_stock = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let key: Ids = (row.get(2), row.get(3));
+        by_codes.insert((row.get(0), row.get(1)), key);
+        let balance = Balance {
+            on_hand: row.get(4),
+            allocated: row.get(5),
+            in_transit: row.get(6),
+        };
+        assert!(balance.is_valid(), "database CHECKs keep balances valid");
+        balances.insert(key, balance);
+        safety_stock.insert(key, row.get(7));
+    }
+    let ids: Option<Vec<Ids>> = lines
+        .iter()
+        .map(|line| {
+            by_codes
+                .get(&(line.sku.as_str(), line.location.as_str()))
+                .copied()
+        })
+        .collect();
+    Ok(ids.map(|ids| (ids, balances, safety_stock)))
 }
 
 /// Codes to ids; an unknown code names the first line that uses it.

@@ -10,11 +10,14 @@ use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::ledger::Movement;
 use crate::domain::quantity::Qty;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// The status of an order being placed.
+const OPEN: &str = "open";
 
 /// An order has at most one line per (SKU, source), so at most this many transfers.
 const TRANSFERS_PER_ORDER_MAX: i64 = 10_000;
@@ -145,14 +148,24 @@ pub async fn place(
             occurred_at: now,
         })
         .collect();
+    // What the customer is answered: for an order without transfers it follows from the plan
+    // and goes in with the order row; with transfers it is read back once they exist.
+    let transferred = order.lines.iter().any(|line| line.route == Route::Transfer);
+    let created_at = now.trunc_subsecs(6);
+    let planned = (!transferred).then(|| planned_view(order, created_at));
+    let response = match &planned {
+        Some(view) => serde_json::to_value(view).expect("an order view serialises"),
+        None => Value::Object(Default::default()),
+    };
     // The order row before the allocation, not pipelined with it: a refused row (an unknown
     // referrer store, say) must surface as its own constraint error.
     let inserted = transaction
         .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
-                 longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost)
+                 longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost,
+                 status, response, created_at)
              VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
-                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11)
+                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11, $12, $13, $14)
              ON CONFLICT (client_order_id) DO NOTHING
              RETURNING id",
             &[
@@ -167,6 +180,9 @@ pub async fn place(
                 &order.referrer.as_ref().map(|r| r.clerk.as_str()),
                 &order.referrer.as_ref().is_some_and(|r| r.credited),
                 &order.cost,
+                &OPEN,
+                &response,
+                &created_at,
             ],
         )
         .await?;
@@ -178,6 +194,16 @@ pub async fn place(
         return Ok((replayed, Vec::new()));
     };
     let order_id: i64 = row.get(0);
+    if let Some(view) = planned {
+        // Nothing else waits on the database: the allocation and the lines go out together.
+        let no_transfers = vec![None; order.lines.len()];
+        let (recorded, ()) = tokio::try_join!(
+            record_in(&transaction, "lines", &direct),
+            insert_lines(&transaction, order_id, &order.lines, &no_transfers),
+        )?;
+        transaction.commit().await?;
+        return Ok((Reply::Fresh(view), recorded.balances));
+    }
     let mut balances = record_in(&transaction, "lines", &direct).await?.balances;
     let (transfer_lines, new_transfers): (Vec<&PlannedLine>, Vec<NewTransfer>) = order
         .lines
@@ -207,13 +233,27 @@ pub async fn place(
             .position(|candidate| std::ptr::eq(*candidate, line))
             .map(|index| transfer_ids[index])
     };
-    let skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
-    let sources: Vec<&str> = order.lines.iter().map(|l| l.source.as_str()).collect();
-    let routes: Vec<&str> = order.lines.iter().map(|l| l.route.as_str()).collect();
     let transfers: Vec<Option<i64>> = order.lines.iter().map(transfer_of).collect();
-    let quantities: Vec<i64> = order.lines.iter().map(|l| l.qty.get()).collect();
-    let ready: Vec<DateTime<Utc>> = order.lines.iter().map(|l| l.ready_at).collect();
-    // One statement for every line; ids follow the lines' order, as the view lists them.
+    insert_lines(&transaction, order_id, &order.lines, &transfers).await?;
+    let view = view(&transaction, order_id).await?;
+    let response = serde_json::to_value(&view).expect("an order view serialises");
+    store_response(&transaction, order_id, &response).await?;
+    transaction.commit().await?;
+    Ok((Reply::Fresh(view), balances))
+}
+
+/// One statement for every line; ids follow the lines' order, as the view lists them.
+async fn insert_lines(
+    transaction: &impl GenericClient,
+    order_id: i64,
+    lines: &[PlannedLine],
+    transfers: &[Option<i64>],
+) -> Result<()> {
+    let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    let sources: Vec<&str> = lines.iter().map(|l| l.source.as_str()).collect();
+    let routes: Vec<&str> = lines.iter().map(|l| l.route.as_str()).collect();
+    let quantities: Vec<i64> = lines.iter().map(|l| l.qty.get()).collect();
+    let ready: Vec<DateTime<Utc>> = lines.iter().map(|l| l.ready_at).collect();
     transaction
         .cached_execute(
             "INSERT INTO order_lines (order_id, sku_id, source_location_id, route, transfer_id,
@@ -236,16 +276,109 @@ pub async fn place(
             ],
         )
         .await?;
-    let view = view(&transaction, order_id).await?;
-    let response = serde_json::to_value(&view).expect("an order view serialises");
+    Ok(())
+}
+
+/// The answer a retry of this order replays.
+async fn store_response(
+    transaction: &impl GenericClient,
+    order_id: i64,
+    response: &Value,
+) -> Result<()> {
     transaction
         .cached_execute(
             "UPDATE orders SET response = $2 WHERE id = $1",
-            &[&order_id, &response],
+            &[&order_id, response],
         )
         .await?;
-    transaction.commit().await?;
-    Ok((Reply::Fresh(view), balances))
+    Ok(())
+}
+
+/// The view of a just-placed order without transfers, as [`view`] would read it back.
+fn planned_view(order: &NewOrder, created_at: DateTime<Utc>) -> OrderView {
+    let allocations: Vec<AllocationView> = order
+        .lines
+        .iter()
+        .map(|line| AllocationView {
+            sku: line.sku.to_string(),
+            qty: line.qty.get(),
+            source: line.source.to_string(),
+            route: line.route.as_str().to_owned(),
+            // What the database keeps of a timestamp: whole microseconds.
+            ready_at: line.ready_at.trunc_subsecs(6),
+            fulfilled: 0,
+            cancelled: 0,
+            returned: 0,
+            transfer: None,
+        })
+        .collect();
+    let (fulfilment, pickup_batches) = match &order.destination {
+        Destination::Ship(point) => (
+            fulfilment_json("ship", None, Some(point.latitude), Some(point.longitude)),
+            Vec::new(),
+        ),
+        Destination::Pickup(store) => (
+            fulfilment_json("pickup", Some(store.to_string()), None, None),
+            pickup_batches(&allocations, allocations.iter().map(|_| None)),
+        ),
+    };
+    OrderView {
+        id: order.client_order_id.clone(),
+        status: OPEN.to_owned(),
+        fulfilment,
+        allow_split: order.allow_split,
+        referrer: order.referrer.as_ref().map(|referrer| ReferrerView {
+            store: referrer.store.to_string(),
+            clerk: referrer.clerk.clone(),
+            credited: referrer.credited,
+        }),
+        allocations,
+        transfers: Vec::new(),
+        pickup_batches,
+        cost: order.cost.clone(),
+        created_at,
+    }
+}
+
+fn fulfilment_json(
+    mode: &str,
+    store: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+) -> Value {
+    match mode {
+        "pickup" => serde_json::json!({"mode": "pickup", "store": store}),
+        _ => serde_json::json!({"mode": "ship", "latitude": latitude, "longitude": longitude}),
+    }
+}
+
+/// Units the customer collects per source, with when each batch is ready: `ready` on the shelf,
+/// or the status of the transfer bringing it (`transfer_statuses` follows `allocations`).
+fn pickup_batches(
+    allocations: &[AllocationView],
+    transfer_statuses: impl Iterator<Item = Option<String>>,
+) -> Vec<PickupBatch> {
+    let mut batches: BTreeMap<String, PickupBatch> = BTreeMap::new();
+    for (allocation, transfer_status) in allocations.iter().zip(transfer_statuses) {
+        let status = match transfer_status {
+            None => "ready".to_owned(),
+            Some(status) if status == "received" => "ready".to_owned(),
+            Some(status) => status,
+        };
+        let batch = batches
+            .entry(allocation.source.clone())
+            .or_insert(PickupBatch {
+                source: allocation.source.clone(),
+                units: 0,
+                ready_at: allocation.ready_at,
+                status,
+            });
+        batch.units += allocation.qty;
+        batch.ready_at = batch.ready_at.max(allocation.ready_at);
+    }
+    let mut pickup_batches: Vec<PickupBatch> = batches.into_values().collect();
+    pickup_batches.sort_by_key(|batch| batch.ready_at);
+    pickup_batches
 }
 
 /// The stored response of an order already placed under this id, if any; a different request
@@ -331,35 +464,11 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         })
         .collect();
     let mode: String = order.get(2);
-    let mut batches: BTreeMap<String, PickupBatch> = BTreeMap::new();
-    if mode == "pickup" {
-        for (allocation, row) in allocations.iter().zip(&lines) {
-            let status = match row.get::<_, Option<String>>(9) {
-                None => "ready".to_owned(),
-                Some(status) if status == "received" => "ready".to_owned(),
-                Some(status) => status,
-            };
-            let batch = batches
-                .entry(allocation.source.clone())
-                .or_insert(PickupBatch {
-                    source: allocation.source.clone(),
-                    units: 0,
-                    ready_at: allocation.ready_at,
-                    status,
-                });
-            batch.units += allocation.qty;
-            batch.ready_at = batch.ready_at.max(allocation.ready_at);
-        }
-    }
-    let mut pickup_batches: Vec<PickupBatch> = batches.into_values().collect();
-    pickup_batches.sort_by_key(|batch| batch.ready_at);
-    let fulfilment = match mode.as_str() {
-        "pickup" => {
-            serde_json::json!({"mode": "pickup", "store": order.get::<_, Option<String>>(3)})
-        }
-        _ => serde_json::json!({"mode": "ship", "latitude": order.get::<_, Option<f64>>(4),
-                                "longitude": order.get::<_, Option<f64>>(5)}),
+    let pickup_batches = match mode.as_str() {
+        "pickup" => pickup_batches(&allocations, lines.iter().map(|row| row.get(9))),
+        _ => Vec::new(),
     };
+    let fulfilment = fulfilment_json(&mode, order.get(3), order.get(4), order.get(5));
     let referrer = order.get::<_, Option<String>>(7).map(|store| ReferrerView {
         store,
         clerk: order.get::<_, Option<String>>(8).unwrap_or_default(),

@@ -485,6 +485,38 @@ async fn an_order_id_makes_retries_safe() {
     assert_eq!(app.get("/v1/orders/IDEM-1").await.body["id"], "IDEM-1");
 }
 
+/// An order without transfers answers with a view built from its plan, not read back: it must
+/// be exactly what reading the order returns.
+#[actix_web::test]
+async fn a_placed_order_reads_back_as_it_was_answered() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("N", "TEE", 1).await;
+    app.receive("F", "TEE", 1).await;
+    app.receive("P", "CAP", 4).await;
+    app.receive("P", "JEANS", 4).await;
+    let orders = [
+        json!({"id": "READ-SHIP", "lines": [{"sku": "TEE", "qty": 2}], "allow_split": true,
+               "fulfilment": {"mode": "ship", "latitude": 25.061, "longitude": 121.551}}),
+        json!({"id": "READ-PICKUP", "lines": [{"sku": "CAP", "qty": 1}, {"sku": "JEANS", "qty": 2}],
+               "fulfilment": {"mode": "pickup", "store": "P"},
+               "referrer": {"store": "N", "clerk": "amy"}}),
+    ];
+    for body in orders {
+        let placed = app.post("/v1/orders", &body).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+        assert!(placed.body["transfers"].as_array().unwrap().is_empty());
+        let id = body["id"].as_str().unwrap();
+        let read = app.get(&format!("/v1/orders/{id}")).await;
+        assert_eq!(read.body, placed.body, "{id}");
+    }
+    let split = app.get("/v1/orders/READ-SHIP").await.body;
+    assert_eq!(split["allocations"].as_array().unwrap().len(), 2, "{split}");
+    let pickup = app.get("/v1/orders/READ-PICKUP").await.body;
+    assert_eq!(pickup["pickup_batches"][0]["units"], 3, "{pickup}");
+    assert_eq!(pickup["referrer"]["clerk"], "amy");
+}
+
 #[actix_web::test]
 async fn a_late_pos_sale_of_a_promised_unit_is_flagged_not_hidden() {
     let app = spawn_app().await;
