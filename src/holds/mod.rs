@@ -20,6 +20,11 @@ pub const BASE_TTL_S: i64 = 600;
 /// a second that is about a million records; a day's records (tens of millions of keys) made
 /// every hold script a third slower (docs/BENCHMARKS.md, "Holds").
 pub const RECORD_RETENTION_MS: i64 = 3600 * 1000;
+/// The layout of a SKU's keys, in their hash tag. It moves on whenever what those keys hold
+/// changes (s2: a hold's units ride in its sorted-set member), so that during a rollout old
+/// and new processes never read each other's formats: each counts only its own holds, the
+/// ledger's guard still has the last word, and the new keys' bases are read from the ledger.
+const SKU_LAYOUT: &str = "s2";
 /// How long units stay counted while a confirmation is written to the ledger.
 pub const CONFIRM_GRACE_MS: i64 = 60_000;
 
@@ -95,7 +100,7 @@ impl Redis {
     }
 
     fn sku_tag(&self, sku: &str) -> String {
-        format!("{{{}:s:{sku}}}", self.prefix)
+        format!("{{{}:{SKU_LAYOUT}:{sku}}}", self.prefix)
     }
 
     pub(crate) fn base_key(&self, sku: &str, location: &str) -> String {

@@ -1,14 +1,14 @@
 //! The Lua scripts: each runs atomically inside Redis in one round trip.
 //!
 //! Keys, for deployment prefix P (hash tags keep one SKU's keys in one Cluster slot):
-//! - `{P:s:SKU}:b:LOC` string `version:base`, base = on hand − allocated − safety stock from
+//! - `{P:s2:SKU}:b:LOC` string `version:base`, base = on hand − allocated − safety stock from
 //!   PostgreSQL, expiring after `BASE_TTL_S` so it is re-read from the ledger now and then;
-//! - `{P:s:SKU}:h`     sorted set: `hold id|LOC|units` → expiry (ms); expired members are purged
+//! - `{P:s2:SKU}:h`     sorted set: `hold id|LOC|units` → expiry (ms); expired members are purged
 //!   by whichever script touches the SKU next, so a hold stops counting at its expiry (the
 //!   units ride in the member: no second structure to read and delete per line);
-//! - `{P:s:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU;
+//! - `{P:s2:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU;
 //!   a location whose holds are all gone is removed, so the reply stays short);
-//! - `{P:s:SKU}:v`     integer stamp, changed after every committed change of the SKU's balances,
+//! - `{P:s2:SKU}:v`     integer stamp, changed after every committed change of the SKU's balances,
 //!   so copies of the ledger's figures kept by each service process know when they are stale;
 //!   created from the clock (µs) when missing, so a stamp never repeats across a flush;
 //! - `{P:h:ID}`        hash: the hold record (status, expiry, lines, fingerprint, client id);

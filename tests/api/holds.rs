@@ -254,7 +254,7 @@ async fn a_wrong_redis_cannot_make_the_ledger_promise_more_than_it_has() {
     chain(&app, 2).await;
     // Redis believes (with a newer version) that 100 units are free.
     let mut redis = app.redis_connection();
-    let key = app.redis_key("{%:s:TEE}:b:S1");
+    let key = app.redis_key("{%:s2:TEE}:b:S1");
     redis::cmd("SET")
         .arg(&key)
         .arg("999999:100")
