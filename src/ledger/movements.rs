@@ -207,8 +207,8 @@ async fn lock_known(client: &impl GenericClient, lines: &[Line]) -> Result<Optio
     let location_codes: Vec<&str> = lines.iter().map(|l| l.location.as_str()).collect();
     let rows = client
         .cached_query(
-            "SELECT k.sku, k.location, b.sku_id, b.location_id, b.on_hand, b.allocated,
-                    b.in_transit, l.safety_stock
+            "SELECT b.sku_id, b.location_id, b.on_hand, b.allocated, b.in_transit,
+                    l.safety_stock, k.sku, k.location
              FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k(sku, location)
              JOIN skus s ON s.code = k.sku
              JOIN locations l ON l.code = k.location
@@ -222,16 +222,10 @@ async fn lock_known(client: &impl GenericClient, lines: &[Line]) -> Result<Optio
     let mut balances = HashMap::with_capacity(rows.len());
     let mut safety_stock = HashMap::with_capacity(rows.len());
     for row in &rows {
-        let key: Ids = (row.get(2), row.get(3));
-        by_codes.insert((row.get(0), row.get(1)), key);
-        let balance = Balance {
-            on_hand: row.get(4),
-            allocated: row.get(5),
-            in_transit: row.get(6),
-        };
-        assert!(balance.is_valid(), "database CHECKs keep balances valid");
+        let (key, balance, safety) = locked_balance(row);
+        by_codes.insert((row.get(6), row.get(7)), key);
         balances.insert(key, balance);
-        safety_stock.insert(key, row.get(7));
+        safety_stock.insert(key, safety);
     }
     let ids: Option<Vec<Ids>> = lines
         .iter()
@@ -331,17 +325,23 @@ async fn lock_balances(
     let mut balances = HashMap::with_capacity(rows.len());
     let mut safety_stock = HashMap::with_capacity(rows.len());
     for row in &rows {
-        let key = (row.get(0), row.get(1));
-        let balance = Balance {
-            on_hand: row.get(2),
-            allocated: row.get(3),
-            in_transit: row.get(4),
-        };
-        assert!(balance.is_valid(), "database CHECKs keep balances valid");
+        let (key, balance, safety) = locked_balance(row);
         balances.insert(key, balance);
-        safety_stock.insert(key, row.get(5));
+        safety_stock.insert(key, safety);
     }
     Ok((balances, safety_stock))
+}
+
+/// A locked balance row, as both lock statements return it first: sku_id, location_id,
+/// on_hand, allocated, in_transit, safety_stock.
+fn locked_balance(row: &tokio_postgres::Row) -> (Ids, Balance, i64) {
+    let balance = Balance {
+        on_hand: row.get(2),
+        allocated: row.get(3),
+        in_transit: row.get(4),
+    };
+    assert!(balance.is_valid(), "database CHECKs keep balances valid");
+    ((row.get(0), row.get(1)), balance, row.get(5))
 }
 
 #[derive(Default)]

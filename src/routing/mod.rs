@@ -115,8 +115,9 @@ pub async fn route(
             .into());
         };
         for row in answer.rows {
-            let available = row.balance.on_hand - row.balance.allocated - row.location.safety_stock;
-            if available <= 0 {
+            // Live holds are subtracted in `problem`, not here.
+            let available = row.balance.available(0, row.location.safety_stock);
+            if available == 0 {
                 continue;
             }
             held.insert((sku.to_string(), row.location.code.to_string()), row.held);

@@ -114,11 +114,7 @@ impl OwnRedis {
     }
 
     pub fn flushall(&self) {
-        let client = redis::Client::open(self.url()).expect("a Redis URL");
-        let mut connection = client.get_connection().expect("Redis is up");
-        redis::cmd("FLUSHALL")
-            .exec(&mut connection)
-            .expect("FLUSHALL");
+        self.command(&mut redis::cmd("FLUSHALL"));
     }
 }
 
