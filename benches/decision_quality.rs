@@ -140,6 +140,7 @@ fn main() {
             allow_split: true,
             allow_partial: false,
             restock: false,
+            own_held: Vec::new(),
         };
         let rows: Vec<CandidateRow> = request
             .lines

@@ -252,6 +252,13 @@ const CONSTRAINTS: &[ConstraintRule] = &[
         "must be 1 to 64 characters",
     ),
     (
+        "orders_hold_id_key",
+        StatusCode::CONFLICT,
+        "hold_resolved",
+        "hold_id",
+        "an order was already placed with this hold",
+    ),
+    (
         "idempotency_key_length",
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_field",

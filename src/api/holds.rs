@@ -2,7 +2,7 @@ use super::error::ApiError;
 use super::extract::Json;
 use super::State;
 use crate::domain::hold::{parse_ttl, HoldBody};
-use crate::holds::lifecycle::{self, Confirmed, HoldView};
+use crate::holds::lifecycle::{self, HoldView};
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
 
@@ -89,23 +89,20 @@ pub async fn extend(
     ))
 }
 
-/// Turn the held units into allocated stock in the ledger.
+/// Gone: a confirmed hold left allocated units that no order owned. Place the order with the
+/// hold instead (`POST /v1/orders` with `hold_id`): it consumes the hold, once.
 #[utoipa::path(
     tag = "holds",
     params(("id" = String, Path)),
-    responses(
-        (status = 200, body = Confirmed),
-        (status = 404, body = ApiError),
-        (status = 409, description = "Already resolved, or the ledger has not the stock", body = ApiError),
-    )
+    responses((status = 410, description = "Order with `hold_id` instead", body = ApiError))
 )]
 #[post("/v1/holds/{id}/confirm")]
-pub async fn confirm(
-    state: web::Data<State>,
-    id: web::Path<String>,
-) -> Result<web::Json<Confirmed>, ApiError> {
-    Ok(web::Json(
-        lifecycle::confirm(&state.redis, &state.pool, &hold_id(&id)?).await?,
+pub async fn confirm(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    hold_id(&id)?;
+    Err(ApiError::new(
+        actix_web::http::StatusCode::GONE,
+        "gone",
+        "confirming a hold is replaced by placing its order: POST /v1/orders with hold_id",
     ))
 }
 

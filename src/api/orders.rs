@@ -5,6 +5,7 @@ use super::extract::Json;
 use super::State;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
+use crate::domain::hold::{HoldOutcome, HoldStatus, HoldUse};
 use crate::domain::quantity::Qty;
 use crate::domain::{parse_text, Invalid};
 use crate::holds::lifecycle;
@@ -173,6 +174,7 @@ pub async fn promise(
         allow_split: true,
         allow_partial: true,
         restock: false,
+        own_held: Vec::new(),
     };
     let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
     let now = Utc::now();
@@ -231,6 +233,9 @@ pub struct OrderBody {
     #[serde(default = "split_allowed")]
     pub allow_split: bool,
     pub referrer: Option<ReferrerBody>,
+    /// The cart's hold (`POST /v1/holds`): its units count for this order, and placing the
+    /// order consumes it, once. Expired or lost, the order is routed as if it had none.
+    pub hold_id: Option<String>,
 }
 
 fn split_allowed() -> bool {
@@ -260,12 +265,22 @@ pub async fn place(
 ) -> Result<HttpResponse, ApiError> {
     let order = &body.value;
     let client_order_id = LocationCode::parse("id", &order.id)?.to_string();
-    let request = routing::Request {
+    let hold_id = order
+        .hold_id
+        .as_deref()
+        .map(|raw| {
+            uuid::Uuid::parse_str(raw)
+                .map(|id| id.to_string())
+                .map_err(|_| Invalid::new("hold_id", "must be a hold id (UUID)"))
+        })
+        .transpose()?;
+    let mut request = routing::Request {
         lines: parse_lines(&order.lines)?,
         fulfilment: order.fulfilment.parse()?,
         allow_split: order.allow_split,
         allow_partial: false,
         restock: false,
+        own_held: Vec::new(),
     };
     let now = Utc::now();
     let referrer = order
@@ -295,22 +310,76 @@ pub async fn place(
             _ => Err(error),
         }
     };
+    let claimed = match &hold_id {
+        Some(id) => match claim(&state, id).await {
+            Ok(claimed) => Some(claimed),
+            Err(error) => return refused(error).await,
+        },
+        None => None,
+    };
+    if let Some((_, Some(hold))) = &claimed {
+        request.own_held = hold.lines.clone();
+    }
+    let hold_use = claimed.as_ref().map(|(hold_use, _)| hold_use.clone());
+    let cart_hold = claimed.and_then(|(_, hold)| hold);
+    let placed = place_routed(&state, &request, &referrer, hold_use, cart_hold.is_some(), &client_order_id, &request_hash).await;
+    if let Some(hold) = &cart_hold {
+        lifecycle::settle_claim(&state.redis, hold, placed.is_ok()).await;
+    }
+    match placed {
+        Ok(response) => Ok(response),
+        Err(error) => refused(error).await,
+    }
+}
+
+/// The cart hold named by `hold_id`, claimed for this order; an expired or lost hold is no
+/// error (the order is routed without it), one already used or released is.
+async fn claim(
+    state: &State,
+    id: &str,
+) -> Result<(HoldUse, Option<lifecycle::HoldView>), ApiError> {
+    let outcome = match lifecycle::claim(&state.redis, id).await {
+        Ok(hold) => {
+            let hold_use = HoldUse { id: id.to_owned(), outcome: HoldOutcome::Consumed };
+            return Ok((hold_use, Some(hold)));
+        }
+        Err(lifecycle::Error::NotFound(_)) => HoldOutcome::NotFound,
+        Err(lifecycle::Error::Resolved(HoldStatus::Expired)) => HoldOutcome::Expired,
+        Err(lifecycle::Error::Unavailable(error)) => {
+            tracing::warn!(%error, "placing an order without its cart hold");
+            HoldOutcome::Unavailable
+        }
+        Err(error) => return Err(ApiError::from(error).with_field("hold_id")),
+    };
+    Ok((HoldUse { id: id.to_owned(), outcome }, None))
+}
+
+/// Routes and writes the order, routing again (bounded) when other requests take the chosen
+/// units first.
+async fn place_routed(
+    state: &State,
+    request: &routing::Request,
+    referrer: &Option<orders::Referrer>,
+    hold: Option<HoldUse>,
+    from_cart_hold: bool,
+    client_order_id: &str,
+    request_hash: &[u8],
+) -> Result<HttpResponse, ApiError> {
     let destination = match &request.fulfilment {
         Fulfilment::Ship(point) => orders::Destination::Ship(*point),
         Fulfilment::Pickup(store) => orders::Destination::Pickup(store.clone()),
     };
     for attempt in 1..=ROUTING_ATTEMPTS_MAX {
-        let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
+        let routed = routing::route(&state.stock, &state.pool, &state.redis, request).await?;
         if !routed.is_feasible() {
-            return refused(short_order(&routed.plan)).await;
+            return Err(short_order(&routed.plan));
         }
         if !request.allow_split && routed.sources_used() > 1 {
-            return refused(ApiError::new(
+            return Err(ApiError::new(
                 actix_web::http::StatusCode::CONFLICT,
                 "insufficient_stock",
                 "no single location can fulfil the whole order, and splitting is not allowed",
-            ))
-            .await;
+            ));
         }
         let now = Utc::now();
         let lines: Vec<orders::PlannedLine> = routed
@@ -332,27 +401,27 @@ pub async fn place(
             })
             .collect::<Result<_, Invalid>>()?;
         let new_order = orders::NewOrder {
-            client_order_id: client_order_id.clone(),
-            request_hash: request_hash.clone(),
+            client_order_id: client_order_id.to_owned(),
+            request_hash: request_hash.to_vec(),
             destination: destination.clone(),
             allow_split: request.allow_split,
             referrer: referrer.clone(),
             lines,
             cost: serde_json::to_value(routed.plan.cost).unwrap_or_default(),
+            hold: hold.clone(),
         };
-        match commit(&state, &new_order).await {
+        match commit(state, &new_order, from_cart_hold).await {
             Ok(Reply::Fresh(view)) => return Ok(HttpResponse::Created().json(view)),
             Ok(Reply::Replayed(document)) => return Ok(HttpResponse::Ok().json(document)),
             Err(Lost::Race) if attempt < ROUTING_ATTEMPTS_MAX => {
                 tracing::info!(attempt, "lost a race for the chosen units; routing again");
             }
             Err(Lost::Race) => {
-                return refused(ApiError::new(
+                return Err(ApiError::new(
                     actix_web::http::StatusCode::CONFLICT,
                     "insufficient_stock",
                     "the chosen units were taken by other orders; try again",
                 ))
-                .await
             }
             Err(Lost::Error(error)) => return Err(error),
         }
@@ -367,7 +436,23 @@ enum Lost {
 
 /// Holds the chosen units in Redis (so carts see them go at once), then writes the order to the
 /// ledger, whose guard has the last word. Without Redis the ledger alone decides.
-async fn commit(state: &State, order: &orders::NewOrder) -> Result<Reply<OrderView>, Lost> {
+/// An order from a cart hold already has its units counted by that (claimed) hold: the ledger
+/// is written directly.
+async fn commit(
+    state: &State,
+    order: &orders::NewOrder,
+    from_cart_hold: bool,
+) -> Result<Reply<OrderView>, Lost> {
+    if from_cart_hold {
+        return match orders::place(&state.pool, order).await {
+            Ok((reply, balances)) => {
+                lifecycle::follow_ledger(&state.redis, &balances).await;
+                Ok(reply)
+            }
+            Err(crate::ledger::Error::Shortage { .. }) => Err(Lost::Race),
+            Err(error) => Err(Lost::Error(error.into())),
+        };
+    }
     let hold_request = crate::domain::hold::HoldRequest {
         lines: order
             .lines

@@ -113,6 +113,7 @@ async fn plan(
                 allow_split: true,
                 allow_partial: false,
                 restock: true,
+                own_held: Vec::new(),
             };
             let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
             if !routed.is_feasible() {

@@ -152,6 +152,49 @@ impl HoldStatus {
     }
 }
 
+/// What became of the cart hold an order was placed with (`hold_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldOutcome {
+    /// Its units counted for the order; units routing did not choose were released.
+    Consumed,
+    /// It had expired: the order was routed as if it had none.
+    Expired,
+    /// Redis does not know it (lost, or expired long ago): routed as if it had none.
+    NotFound,
+    /// Redis could not be asked: routed as if it had none, the ledger's guard decided.
+    Unavailable,
+}
+
+impl HoldOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consumed => "consumed",
+            Self::Expired => "expired",
+            Self::NotFound => "not_found",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        [
+            Self::Consumed,
+            Self::Expired,
+            Self::NotFound,
+            Self::Unavailable,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.as_str() == raw)
+    }
+}
+
+/// The hold an order was placed with, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct HoldUse {
+    pub id: String,
+    pub outcome: HoldOutcome,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

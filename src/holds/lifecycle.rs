@@ -1,14 +1,11 @@
 //! The life of a hold: placed in Redis (atomically, all lines or none), extended, released,
-//! expired, or confirmed — which writes an allocation to the ledger under its guard first.
+//! expired, or claimed by the order placed with it (then confirmed once the order is in the
+//! ledger). Only Redis here: the ledger is written by the application layer.
 
 use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
 use super::{Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS};
 use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus};
-use crate::domain::ledger::Movement;
-use crate::ledger::{
-    self, idempotency::Key, movements::Line, movements::Reply, movements::TouchedBalance,
-    stock::Base,
-};
+use crate::ledger::{self, movements::TouchedBalance, stock::Base};
 use chrono::{DateTime, TimeZone, Utc};
 use deadpool_postgres::Pool;
 use redis::Value;
@@ -379,56 +376,27 @@ pub async fn extend(redis: &Redis, id: &str, ttl_ms: i64) -> Result<HoldView, Er
     Ok(hold)
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Confirmed {
-    #[serde(flatten)]
-    pub hold: HoldView,
-    /// The ledger's allocation movements (a replay of the first confirmation on a retry).
-    #[schema(value_type = Object)]
-    pub ledger: serde_json::Value,
+/// Takes a live hold for an order being placed: it becomes `confirming` (its units stay
+/// counted for the confirmation grace), exactly once — a second claim is refused with the
+/// status it found. [`settle_claim`] finishes it.
+pub async fn claim(redis: &Redis, id: &str) -> Result<HoldView, Error> {
+    let mut hold = get(redis, id).await?;
+    if hold.status != HoldStatus::Held {
+        return Err(Error::Resolved(hold.status));
+    }
+    transition(redis, &hold, Action::Begin).await?;
+    hold.status = HoldStatus::Confirming;
+    Ok(hold)
 }
 
-/// Turns the held units into allocated stock in the ledger, re-checked there under row locks.
-/// If the ledger refuses, the hold stays held and the caller gets the shortage.
-pub async fn confirm(redis: &Redis, pool: &Pool, id: &str) -> Result<Confirmed, Error> {
-    let mut hold = get(redis, id).await?;
-    transition(redis, &hold, Action::Begin).await?;
-    let now = Utc::now();
-    let lines: Vec<Line> = hold
-        .lines
-        .iter()
-        .map(|line| Line {
-            location: line.location.clone(),
-            sku: line.sku.clone(),
-            movement: Movement::Allocate(line.qty),
-            occurred_at: now,
-        })
-        .collect();
-    let document = serde_json::to_value(&hold.lines).unwrap_or_default();
-    let key = Key::parse("hold-confirm", id, &document).map_err(ledger::Error::from)?;
-    let recorded = match ledger::movements::record(pool, Some(&key), "lines", &lines).await {
-        Ok(reply) => reply,
-        Err(error) => {
-            if let Err(revert) = transition(redis, &hold, Action::Revert).await {
-                tracing::warn!(error = %revert, hold = id, "could not return the hold to held");
-            }
-            return Err(error.into());
-        }
-    };
-    let ledger = match recorded {
-        Reply::Fresh(recorded) => {
-            follow_ledger(redis, &recorded.balances).await;
-            serde_json::to_value(&recorded).unwrap_or_default()
-        }
-        Reply::Replayed(document) => document,
-    };
-    // The ledger has the allocation: that is the confirmation. Redis catching up is best effort;
-    // if it fails the held units stop counting when the confirmation grace ends.
-    if let Err(error) = transition(redis, &hold, Action::Finish).await {
-        tracing::warn!(%error, hold = id, "hold confirmed in the ledger; Redis not yet updated");
+/// After the order of a claimed hold: placed, the hold's units stop counting (the ledger now
+/// carries what the order took; the rest is free again); refused, the hold is held again.
+/// Best effort: if Redis fails, the units stop counting when the confirmation grace ends.
+pub async fn settle_claim(redis: &Redis, hold: &HoldView, placed: bool) {
+    let action = if placed { Action::Finish } else { Action::Revert };
+    if let Err(error) = transition(redis, hold, action).await {
+        tracing::warn!(%error, hold = hold.id, placed, "Redis did not settle the claimed hold");
     }
-    hold.status = HoldStatus::Confirmed;
-    Ok(Confirmed { hold, ledger })
 }
 
 /// What Redis knows of one SKU right now, in one call.

@@ -124,7 +124,7 @@ end
 if action == 'release' and live then
   each_line(drop)
   redis.call('HSET', KEYS[1], 'status', 'released')
-elseif action == 'begin' and (live or status == 'confirming') then
+elseif action == 'begin' and live then
   -- Keep the units counted while the ledger confirms, even past the hold's expiry.
   each_line(function(held, total, member) redis.call('ZADD', held, 'XX', now + grace, member) end)
   redis.call('HSET', KEYS[1], 'status', 'confirming')

@@ -8,6 +8,7 @@ use super::transfers::{self, NewTransfer, Reason, TransferView};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
+use crate::domain::hold::{HoldOutcome, HoldUse};
 use crate::domain::ledger::Movement;
 use crate::domain::quantity::Qty;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -77,6 +78,8 @@ pub struct NewOrder {
     pub referrer: Option<Referrer>,
     pub lines: Vec<PlannedLine>,
     pub cost: Value,
+    /// The cart hold it was placed with; its id is unique among orders.
+    pub hold: Option<HoldUse>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -122,6 +125,8 @@ pub struct OrderView {
     /// The cost the optimiser weighed, by component.
     #[schema(value_type = Object)]
     pub cost: Value,
+    /// The cart hold the order was placed with, and what became of it.
+    pub hold: Option<HoldUse>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -163,9 +168,10 @@ pub async fn place(
         .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
                  longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost,
-                 status, response, created_at)
+                 status, response, created_at, hold_id, hold_outcome)
              VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
-                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11, $12, $13, $14)
+                 (SELECT id FROM locations WHERE code = $8), $9, $10, $11, $12, $13, $14,
+                 $15::text::uuid, $16)
              ON CONFLICT (client_order_id) DO NOTHING
              RETURNING id",
             &[
@@ -183,6 +189,8 @@ pub async fn place(
                 &OPEN,
                 &response,
                 &created_at,
+                &order.hold.as_ref().map(|hold| hold.id.as_str()),
+                &order.hold.as_ref().map(|hold| hold.outcome.as_str()),
             ],
         )
         .await?;
@@ -336,6 +344,7 @@ fn planned_view(order: &NewOrder, created_at: DateTime<Utc>) -> OrderView {
         transfers: Vec::new(),
         pickup_batches,
         cost: order.cost.clone(),
+        hold: order.hold.clone(),
         created_at,
     }
 }
@@ -429,7 +438,8 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
     let (order, lines, transfers) = tokio::try_join!(
         client.cached_query_one(
             "SELECT o.client_order_id, o.status, o.mode, p.code, o.latitude, o.longitude,
-                    o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at
+                    o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at,
+                    o.hold_id::text, o.hold_outcome
              FROM orders o
              LEFT JOIN locations p ON p.id = o.pickup_location_id
              LEFT JOIN locations r ON r.id = o.referrer_location_id
@@ -484,7 +494,15 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         transfers,
         pickup_batches,
         cost: order.get(10),
+        hold: hold_use(order.get(12), order.get(13)),
         created_at: order.get(11),
+    })
+}
+
+fn hold_use(id: Option<String>, outcome: Option<&str>) -> Option<HoldUse> {
+    Some(HoldUse {
+        id: id?,
+        outcome: HoldOutcome::from_stored(outcome?)?,
     })
 }
 

@@ -278,6 +278,40 @@ pub async fn invariant_violations(client: &impl GenericClient) -> Result<Vec<Str
             &[],
         )
         .await?;
+    let mut violations: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+    violations.extend(unowned_allocations(client).await?);
+    Ok(violations)
+}
+
+/// Pairs whose allocated units differ from what open commitments account for: units an order
+/// line still owes at its source (or, arrived by transfer, at its pickup store) and units of
+/// planned transfers at their source. Every allocated unit has an owner.
+async fn unowned_allocations(client: &impl GenericClient) -> Result<Vec<String>> {
+    let rows = client
+        .cached_query(
+            "WITH owed AS (
+                 SELECT ol.source_location_id AS location_id, ol.sku_id,
+                        ol.qty - ol.fulfilled - ol.cancelled AS units
+                 FROM order_lines ol WHERE ol.route <> 'transfer'
+                 UNION ALL
+                 SELECT o.pickup_location_id, ol.sku_id,
+                        greatest(t.received - ol.fulfilled - ol.cancelled, 0)
+                 FROM order_lines ol
+                 JOIN orders o ON o.id = ol.order_id
+                 JOIN transfers t ON t.id = ol.transfer_id
+                 WHERE ol.route = 'transfer' AND t.status = 'received'
+                 UNION ALL
+                 SELECT from_location_id, sku_id, qty FROM transfers WHERE status = 'planned'),
+             owned AS (SELECT sku_id, location_id, sum(units) AS units FROM owed
+                       GROUP BY sku_id, location_id)
+             SELECT format('sku %s at location %s: %s allocated, %s owned by open orders and transfers',
+                           coalesce(b.sku_id, o.sku_id), coalesce(b.location_id, o.location_id),
+                           coalesce(b.allocated, 0), coalesce(o.units, 0))
+             FROM balances b FULL JOIN owned o USING (sku_id, location_id)
+             WHERE coalesce(b.allocated, 0) <> coalesce(o.units, 0)",
+            &[],
+        )
+        .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 

@@ -284,6 +284,9 @@ pub async fn receive(
 ) -> Result<(TransferView, Recorded)> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
+    // The order first (cancel locks order, lines, then transfer): a cancel racing this receipt
+    // either finishes first (then the units arrive as the store's own) or waits for it.
+    let order_status = lock_order_of(&transaction, id).await?;
     let transfer = lock(&transaction, id, "shipped", "received").await?;
     let (sku, _, to, expected) = codes(&transfer)?;
     let received = match received {
@@ -303,15 +306,7 @@ pub async fn receive(
         movement: Movement::TransferIn { expected, received },
         occurred_at: now,
     }];
-    let for_open_order: bool = transaction
-        .cached_query_one(
-            "SELECT EXISTS (SELECT 1 FROM transfers t JOIN orders o ON o.id = t.order_id
-                            WHERE t.id = $1 AND o.status = 'open')",
-            &[&id],
-        )
-        .await?
-        .get(0);
-    if for_open_order && received.get() > 0 {
+    if order_status.as_deref() == Some("open") && received.get() > 0 {
         lines.push(Line {
             location: to,
             sku,
@@ -329,6 +324,18 @@ pub async fn receive(
     let transfer = get(&transaction, id).await?;
     transaction.commit().await?;
     Ok((transfer, recorded))
+}
+
+/// Locks the order a transfer serves, if any, and says its status.
+async fn lock_order_of(client: &impl GenericClient, transfer_id: i64) -> Result<Option<String>> {
+    Ok(client
+        .cached_query_opt(
+            "SELECT o.status FROM orders o JOIN transfers t ON t.order_id = o.id
+             WHERE t.id = $1 FOR UPDATE OF o",
+            &[&transfer_id],
+        )
+        .await?
+        .map(|row| row.get(0)))
 }
 
 /// Cancels a planned transfer inside `transaction`, releasing its units at the source.

@@ -6,6 +6,7 @@ pub mod costs;
 
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
+use crate::domain::hold::HoldLine;
 use crate::domain::location::{Location, LocationKind};
 use crate::domain::quantity::Qty;
 use crate::holds::Redis;
@@ -39,6 +40,9 @@ pub struct Request {
     /// Units for the store's own stock (a clerk's transfer), not for a customer: the store's
     /// shelf is not a source and it need not offer pickup.
     pub restock: bool,
+    /// Units of the caller's own hold (the cart an order is placed from): they count for this
+    /// request, not against it.
+    pub own_held: Vec<HoldLine>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +124,16 @@ pub async fn route(
             if available == 0 {
                 continue;
             }
-            held.insert((sku.to_string(), row.location.code.to_string()), row.held);
+            let own: i64 = request
+                .own_held
+                .iter()
+                .filter(|line| line.sku == *sku && line.location == row.location.code)
+                .map(|line| line.qty.get())
+                .sum();
+            held.insert(
+                (sku.to_string(), row.location.code.to_string()),
+                (row.held - own).max(0),
+            );
             rows.push(CandidateRow {
                 location: Location::clone(&row.location),
                 sku: sku.to_string(),
@@ -319,6 +332,7 @@ mod tests {
             allow_split: true,
             allow_partial: false,
             restock,
+            own_held: Vec::new(),
         }
     }
 

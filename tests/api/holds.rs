@@ -53,21 +53,27 @@ async fn a_hold_lives_extends_and_resolves_exactly_once() {
         .await;
     assert_eq!(released.status, StatusCode::OK);
     assert_eq!(app.balance("S1", "TEE").await["held"], 0);
-    for (method, path) in [
-        ("DELETE", format!("/v1/holds/{id}")),
-        ("POST", format!("/v1/holds/{id}/confirm")),
-    ] {
-        let again = app.request(method, &path, None, &[]).await;
-        assert_eq!(again.status, StatusCode::CONFLICT, "{method} {path}");
-        assert_eq!(again.body["code"], "hold_resolved");
-        assert!(again.body["message"].as_str().unwrap().contains("released"));
-    }
+    let again = app
+        .request("DELETE", &format!("/v1/holds/{id}"), None, &[])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["code"], "hold_resolved");
+    assert!(again.body["message"].as_str().unwrap().contains("released"));
+    let ordered = app
+        .post(
+            "/v1/orders",
+            &json!({"id": "AFTER-RELEASE", "hold_id": id, "lines": [{"sku": "TEE", "qty": 1}],
+                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CONFLICT, "a released hold orders nothing");
+    assert_eq!(ordered.body["field"], "hold_id");
 }
 
 #[actix_web::test]
-async fn confirming_allocates_in_the_ledger() {
+async fn the_cart_hold_of_the_last_units_becomes_its_order_once() {
     let app = spawn_app().await;
-    chain(&app, 5).await;
+    chain(&app, 3).await;
     let placed = hold(
         &app,
         json!([{"sku": "TEE", "location": "S1", "qty": 3}]),
@@ -75,25 +81,59 @@ async fn confirming_allocates_in_the_ledger() {
     )
     .await;
     let id = placed.body["id"].as_str().unwrap();
-    let confirmed = app
-        .post(&format!("/v1/holds/{id}/confirm"), &json!(null))
-        .await;
-    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.body);
-    assert_eq!(confirmed.body["status"], "confirmed");
+    assert_eq!(app.balance("S1", "TEE").await["available"], 0);
+    let order = |order_id: &str| {
+        json!({"id": order_id, "hold_id": id, "lines": [{"sku": "TEE", "qty": 3}],
+               "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}})
+    };
+    let ordered = app.post("/v1/orders", &order("WEB-1")).await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{:?}", ordered.body);
+    assert_eq!(ordered.body["hold"]["outcome"], "consumed");
     let tee = app.balance("S1", "TEE").await;
-    assert_eq!(tee["allocated"], 3);
-    assert_eq!(tee["held"], 0);
-    assert_eq!(tee["available"], 2);
-    let again = app
+    assert_eq!((tee["allocated"].as_i64(), tee["held"].as_i64()), (Some(3), Some(0)));
+    assert_eq!(app.get(&format!("/v1/holds/{id}")).await.body["status"], "confirmed");
+    let retried = app.post("/v1/orders", &order("WEB-1")).await;
+    assert_eq!(retried.status, StatusCode::OK, "a retry replays");
+    let twice = app.post("/v1/orders", &order("WEB-2")).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{:?}", twice.body);
+    assert_eq!(twice.body["code"], "hold_resolved");
+    let gone = app
         .post(&format!("/v1/holds/{id}/confirm"), &json!(null))
         .await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(again.body["message"]
-        .as_str()
-        .unwrap()
-        .contains("confirmed"));
-    let trail = app.get("/v1/movements?sku=TEE").await;
-    assert_eq!(trail.body["items"][1]["kind"], "allocation");
+    assert_eq!(gone.status, StatusCode::GONE);
+    let fulfilled = app
+        .post(
+            "/v1/orders/WEB-1/fulfil",
+            &json!({"lines": [{"sku": "TEE", "source": "S1", "qty": 3}]}),
+        )
+        .await;
+    assert_eq!(fulfilled.status, StatusCode::OK, "{:?}", fulfilled.body);
+    let tee = app.balance("S1", "TEE").await;
+    assert_eq!((tee["on_hand"].as_i64(), tee["allocated"].as_i64()), (Some(0), Some(0)));
+    app.assert_ledger_consistent().await;
+}
+
+#[actix_web::test]
+async fn two_orders_from_one_hold_at_once_exactly_one_wins() {
+    let app = spawn_app().await;
+    chain(&app, 40).await;
+    for round in 0..10 {
+        let placed = hold(&app, json!([{"sku": "TEE", "location": "S1", "qty": 2}]), 60).await;
+        let id = placed.body["id"].as_str().unwrap();
+        let order = |n: usize| {
+            json!({"id": format!("R{round}-{n}"), "hold_id": id,
+                   "lines": [{"sku": "TEE", "qty": 2}],
+                   "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}})
+        };
+        let (first, second) = (order(1), order(2));
+        let (a, b) = futures_util::join!(
+            app.post("/v1/orders", &first),
+            app.post("/v1/orders", &second)
+        );
+        let won = [&a, &b].iter().filter(|r| r.status == StatusCode::CREATED).count();
+        assert_eq!(won, 1, "{:?} {:?}", a.body, b.body);
+    }
+    assert_eq!(app.balance("S1", "TEE").await["allocated"], 20);
     app.assert_ledger_consistent().await;
 }
 
@@ -172,10 +212,15 @@ async fn an_expired_hold_stops_counting_at_its_expiry() {
         "expired"
     );
     let late = app
-        .post(&format!("/v1/holds/{id}/confirm"), &json!(null))
+        .post(
+            "/v1/orders",
+            &json!({"id": "LATE", "hold_id": id, "lines": [{"sku": "TEE", "qty": 2}],
+                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
+        )
         .await;
-    assert_eq!(late.status, StatusCode::CONFLICT);
-    assert!(late.body["message"].as_str().unwrap().contains("expired"));
+    assert_eq!(late.status, StatusCode::CREATED, "{:?}", late.body);
+    assert_eq!(late.body["hold"]["outcome"], "expired", "routed as if it had none");
+    app.post("/v1/orders/LATE/cancel", &json!(null)).await;
     let again = hold(
         &app,
         json!([{"sku": "TEE", "location": "S1", "qty": 2}]),
@@ -269,7 +314,11 @@ async fn a_wrong_redis_cannot_make_the_ledger_promise_more_than_it_has() {
     assert_eq!(placed.status, StatusCode::CREATED, "Redis was fooled");
     let id = placed.body["id"].as_str().unwrap();
     let confirmed = app
-        .post(&format!("/v1/holds/{id}/confirm"), &json!(null))
+        .post(
+            "/v1/orders",
+            &json!({"id": "FOOLED", "hold_id": id, "lines": [{"sku": "TEE", "qty": 5}],
+                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
+        )
         .await;
     assert_eq!(
         confirmed.status,
@@ -278,7 +327,6 @@ async fn a_wrong_redis_cannot_make_the_ledger_promise_more_than_it_has() {
         confirmed.body
     );
     assert_eq!(confirmed.body["code"], "insufficient_stock");
-    assert_eq!(confirmed.body["field"], "lines[0]");
     assert_eq!(
         app.balance("S1", "TEE").await["allocated"],
         0,
@@ -314,11 +362,20 @@ async fn flushall_mid_run_loses_no_confirmed_allocation_and_oversells_nothing() 
         }
         let id = placed.body["id"].as_str().unwrap();
         let confirmed = app
-            .post(&format!("/v1/holds/{id}/confirm"), &json!(null))
+            .post(
+                "/v1/orders",
+                &json!({"id": format!("F{round}"), "hold_id": id,
+                        "lines": [{"sku": "TEE", "qty": 2}],
+                        "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
+            )
             .await;
         match confirmed.status {
-            StatusCode::OK => confirmed_units += 2,
-            StatusCode::NOT_FOUND => vanished += 1,
+            StatusCode::CREATED => {
+                confirmed_units += 2;
+                if confirmed.body["hold"]["outcome"] == "not_found" {
+                    vanished += 1;
+                }
+            }
             StatusCode::CONFLICT => assert_eq!(confirmed.body["code"], "insufficient_stock"),
             other => panic!("unexpected {other}: {:?}", confirmed.body),
         }
