@@ -322,7 +322,16 @@ pub async fn place(
     }
     let hold_use = claimed.as_ref().map(|(hold_use, _)| hold_use.clone());
     let cart_hold = claimed.and_then(|(_, hold)| hold);
-    let placed = place_routed(&state, &request, &referrer, hold_use, cart_hold.is_some(), &client_order_id, &request_hash).await;
+    let placed = place_routed(
+        &state,
+        &request,
+        &referrer,
+        hold_use,
+        cart_hold.is_some(),
+        &client_order_id,
+        &request_hash,
+    )
+    .await;
     if let Some(hold) = &cart_hold {
         lifecycle::settle_claim(&state.redis, hold, placed.is_ok()).await;
     }
@@ -340,7 +349,10 @@ async fn claim(
 ) -> Result<(HoldUse, Option<lifecycle::HoldView>), ApiError> {
     let outcome = match lifecycle::claim(&state.redis, id).await {
         Ok(hold) => {
-            let hold_use = HoldUse { id: id.to_owned(), outcome: HoldOutcome::Consumed };
+            let hold_use = HoldUse {
+                id: id.to_owned(),
+                outcome: HoldOutcome::Consumed,
+            };
             return Ok((hold_use, Some(hold)));
         }
         Err(lifecycle::Error::NotFound(_)) => HoldOutcome::NotFound,
@@ -351,7 +363,13 @@ async fn claim(
         }
         Err(error) => return Err(ApiError::from(error).with_field("hold_id")),
     };
-    Ok((HoldUse { id: id.to_owned(), outcome }, None))
+    Ok((
+        HoldUse {
+            id: id.to_owned(),
+            outcome,
+        },
+        None,
+    ))
 }
 
 /// Routes and writes the order, routing again (bounded) when other requests take the chosen

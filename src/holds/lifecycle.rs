@@ -393,7 +393,11 @@ pub async fn claim(redis: &Redis, id: &str) -> Result<HoldView, Error> {
 /// carries what the order took; the rest is free again); refused, the hold is held again.
 /// Best effort: if Redis fails, the units stop counting when the confirmation grace ends.
 pub async fn settle_claim(redis: &Redis, hold: &HoldView, placed: bool) {
-    let action = if placed { Action::Finish } else { Action::Revert };
+    let action = if placed {
+        Action::Finish
+    } else {
+        Action::Revert
+    };
     if let Err(error) = transition(redis, hold, action).await {
         tracing::warn!(%error, hold = hold.id, placed, "Redis did not settle the claimed hold");
     }

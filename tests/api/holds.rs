@@ -66,7 +66,11 @@ async fn a_hold_lives_extends_and_resolves_exactly_once() {
                     "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
         )
         .await;
-    assert_eq!(ordered.status, StatusCode::CONFLICT, "a released hold orders nothing");
+    assert_eq!(
+        ordered.status,
+        StatusCode::CONFLICT,
+        "a released hold orders nothing"
+    );
     assert_eq!(ordered.body["field"], "hold_id");
 }
 
@@ -90,8 +94,14 @@ async fn the_cart_hold_of_the_last_units_becomes_its_order_once() {
     assert_eq!(ordered.status, StatusCode::CREATED, "{:?}", ordered.body);
     assert_eq!(ordered.body["hold"]["outcome"], "consumed");
     let tee = app.balance("S1", "TEE").await;
-    assert_eq!((tee["allocated"].as_i64(), tee["held"].as_i64()), (Some(3), Some(0)));
-    assert_eq!(app.get(&format!("/v1/holds/{id}")).await.body["status"], "confirmed");
+    assert_eq!(
+        (tee["allocated"].as_i64(), tee["held"].as_i64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        app.get(&format!("/v1/holds/{id}")).await.body["status"],
+        "confirmed"
+    );
     let retried = app.post("/v1/orders", &order("WEB-1")).await;
     assert_eq!(retried.status, StatusCode::OK, "a retry replays");
     let twice = app.post("/v1/orders", &order("WEB-2")).await;
@@ -109,7 +119,10 @@ async fn the_cart_hold_of_the_last_units_becomes_its_order_once() {
         .await;
     assert_eq!(fulfilled.status, StatusCode::OK, "{:?}", fulfilled.body);
     let tee = app.balance("S1", "TEE").await;
-    assert_eq!((tee["on_hand"].as_i64(), tee["allocated"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(
+        (tee["on_hand"].as_i64(), tee["allocated"].as_i64()),
+        (Some(0), Some(0))
+    );
     app.assert_ledger_consistent().await;
 }
 
@@ -118,7 +131,12 @@ async fn two_orders_from_one_hold_at_once_exactly_one_wins() {
     let app = spawn_app().await;
     chain(&app, 40).await;
     for round in 0..10 {
-        let placed = hold(&app, json!([{"sku": "TEE", "location": "S1", "qty": 2}]), 60).await;
+        let placed = hold(
+            &app,
+            json!([{"sku": "TEE", "location": "S1", "qty": 2}]),
+            60,
+        )
+        .await;
         let id = placed.body["id"].as_str().unwrap();
         let order = |n: usize| {
             json!({"id": format!("R{round}-{n}"), "hold_id": id,
@@ -126,11 +144,14 @@ async fn two_orders_from_one_hold_at_once_exactly_one_wins() {
                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}})
         };
         let (first, second) = (order(1), order(2));
-        let (a, b) = futures_util::join!(
+        let (a, b) = tokio::join!(
             app.post("/v1/orders", &first),
             app.post("/v1/orders", &second)
         );
-        let won = [&a, &b].iter().filter(|r| r.status == StatusCode::CREATED).count();
+        let won = [&a, &b]
+            .iter()
+            .filter(|r| r.status == StatusCode::CREATED)
+            .count();
         assert_eq!(won, 1, "{:?} {:?}", a.body, b.body);
     }
     assert_eq!(app.balance("S1", "TEE").await["allocated"], 20);
@@ -219,7 +240,10 @@ async fn an_expired_hold_stops_counting_at_its_expiry() {
         )
         .await;
     assert_eq!(late.status, StatusCode::CREATED, "{:?}", late.body);
-    assert_eq!(late.body["hold"]["outcome"], "expired", "routed as if it had none");
+    assert_eq!(
+        late.body["hold"]["outcome"], "expired",
+        "routed as if it had none"
+    );
     app.post("/v1/orders/LATE/cancel", &json!(null)).await;
     let again = hold(
         &app,
