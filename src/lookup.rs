@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 /// Longest a SKU's copy is used, whatever its stamp says.
 pub const COPY_TTL: Duration = Duration::from_secs(60);
+// A stamp expiring before its copies would drop them early (see `holds::STAMP_TTL_S`).
+const _: () = assert!(crate::holds::STAMP_TTL_S as u64 > COPY_TTL.as_secs());
 /// Longest a copy of the locations is used before it is read again.
 pub const LOCATIONS_TTL: Duration = Duration::from_secs(5);
 
@@ -143,9 +145,23 @@ impl StockCache {
                 return self.answer(pool, &figures, None).await.map(Some);
             }
         };
+        let Some(stamp) = live.stamp else {
+            // No stamp to tag a copy with: one created after this read could hide a write made
+            // in between. Answer uncopied, and stamp only a SKU that exists.
+            let Some(figures) = read(pool, sku, None).await? else {
+                return Ok(None);
+            };
+            if let Err(error) = lifecycle::stamp(redis, sku.as_str()).await {
+                tracing::warn!(%error, "no stamp created; the next lookup reads the ledger again");
+            }
+            return self
+                .answer(pool, &figures, Some(Holds::Live(&live)))
+                .await
+                .map(Some);
+        };
         let copy = match self.copies.get(sku.as_str()) {
             Some(copy)
-                if copy.stamp == live.stamp
+                if copy.stamp == stamp
                     && copy.failures == failures
                     && copy.taken.elapsed() < COPY_TTL =>
             {
@@ -157,7 +173,7 @@ impl StockCache {
                     return Ok(None);
                 };
                 let copy = Arc::new(Copy {
-                    stamp: live.stamp,
+                    stamp,
                     failures,
                     taken,
                     figures,

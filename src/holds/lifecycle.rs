@@ -2,8 +2,8 @@
 //! expired, or claimed by the order placed with it (then confirmed once the order is in the
 //! ledger). Only Redis here: the ledger is written by the application layer.
 
-use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
-use super::{Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS};
+use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, STAMP_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
+use super::{Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS, STAMP_TTL_S};
 use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus};
 use crate::ledger::{self, movements::TouchedBalance, stock::Base};
 use chrono::{DateTime, TimeZone, Utc};
@@ -123,7 +123,8 @@ async fn place_as(
             .arg(&lines_json)
             .arg(&fingerprint)
             .arg(RECORD_RETENTION_MS)
-            .arg(status.as_str());
+            .arg(status.as_str())
+            .arg(CONFIRM_GRACE_MS);
         for line in &request.lines {
             invocation.arg(line.qty.get()).arg(line.location.as_str());
         }
@@ -239,7 +240,7 @@ async fn sync_chunk(
     stamps: BTreeSet<&str>,
 ) -> Result<(), Unavailable> {
     let mut invocation = SYNC_SCRIPT.prepare_invoke();
-    invocation.arg(BASE_TTL_S).arg(bases.len());
+    invocation.arg(BASE_TTL_S).arg(STAMP_TTL_S).arg(bases.len());
     for (sku, location, base, version) in bases {
         invocation
             .key(redis.base_key(sku, location))
@@ -406,8 +407,9 @@ pub async fn settle_claim(redis: &Redis, hold: &HoldView, placed: bool) {
 /// What Redis knows of one SKU right now, in one call.
 #[derive(Debug, Default)]
 pub struct Live {
-    /// Changes after every committed change of the SKU's balances.
-    pub stamp: i64,
+    /// Changes after every committed change of the SKU's balances; `None` until a change or
+    /// [`stamp`] creates it.
+    pub stamp: Option<i64>,
     /// Units in live holds per location code (locations without holds are absent or 0).
     pub held: HashMap<String, i64>,
 }
@@ -425,15 +427,27 @@ pub async fn live(redis: &Redis, sku: &str) -> Result<Live, Unavailable> {
         .key(redis.total_key(sku))
         .key(redis.stamp_key(sku));
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
-    let stamp = reply
-        .first()
-        .and_then(|stamp| redis::from_redis_value::<i64>(stamp).ok())
-        .ok_or_else(|| Unavailable(format!("unexpected stamp {:?}", reply.first())))?;
+    let stamp = match reply.first() {
+        Some(Value::Nil) => None,
+        first => Some(
+            first
+                .and_then(|stamp| redis::from_redis_value::<i64>(stamp).ok())
+                .ok_or_else(|| Unavailable(format!("unexpected stamp {first:?}")))?,
+        ),
+    };
     let held = reply[1..]
         .chunks_exact(2)
         .map(|pair| (text(&pair[0]), number(&pair[1])))
         .collect();
     Ok(Live { stamp, held })
+}
+
+/// Gives a SKU the ledger knows a stamp, unless it has one. Lookups call it only after finding
+/// the SKU, so made-up codes leave nothing in Redis.
+pub async fn stamp(redis: &Redis, sku: &str) -> Result<(), Unavailable> {
+    let mut invocation = STAMP_SCRIPT.prepare_invoke();
+    invocation.key(redis.stamp_key(sku)).arg(STAMP_TTL_S);
+    redis.invoke::<i64>(&invocation).await.map(|_| ())
 }
 
 /// Re-reads the bases of these (SKU, location) pairs from the ledger into Redis, after a write

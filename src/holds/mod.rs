@@ -25,8 +25,13 @@ pub const RECORD_RETENTION_MS: i64 = 3600 * 1000;
 /// and new processes never read each other's formats: each counts only its own holds, the
 /// ledger's guard still has the last word, and the new keys' bases are read from the ledger.
 const SKU_LAYOUT: &str = "s2";
-/// How long units stay counted while a confirmation is written to the ledger.
+/// How long units stay counted while a confirmation is written to the ledger; also how long a
+/// SKU's holds keys outlive their latest member.
 pub const CONFIRM_GRACE_MS: i64 = 60_000;
+/// How long a SKU's stamp lives after its creation or last change. Far longer than
+/// `lookup::COPY_TTL`, so copies are seldom dropped for it; one that expires is recreated from
+/// the clock, a value no copy carries, so an expiry only costs a reading of the ledger.
+pub const STAMP_TTL_S: i64 = 3600;
 
 #[derive(Debug, thiserror::Error)]
 #[error("Redis: {0}")]

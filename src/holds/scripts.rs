@@ -1,18 +1,26 @@
 //! The Lua scripts: each runs atomically inside Redis in one round trip.
 //!
-//! Keys, for deployment prefix P (hash tags keep one SKU's keys in one Cluster slot):
+//! Keys, for deployment prefix P (hash tags keep one SKU's keys in one Cluster slot), each with
+//! its bound, so that Redis holds only what live holds and existing SKUs need:
 //! - `{P:s2:SKU}:b:LOC` string `version:base`, base = on hand − allocated − safety stock from
 //!   PostgreSQL, expiring after `BASE_TTL_S` so it is re-read from the ledger now and then;
+//!   written only for a (SKU, location) the ledger knows;
 //! - `{P:s2:SKU}:h`     sorted set: `hold id|LOC|units` → expiry (ms); expired members are purged
 //!   by whichever script touches the SKU next, so a hold stops counting at its expiry (the
-//!   units ride in the member: no second structure to read and delete per line);
+//!   units ride in the member: no second structure to read and delete per line); the key
+//!   expires at least `CONFIRM_GRACE_MS` after its latest member (see `keep`);
 //! - `{P:s2:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU;
-//!   a location whose holds are all gone is removed, so the reply stays short);
+//!   a location whose holds are all gone is removed, so the reply stays short); expires
+//!   with `:h`, at the same instant, so it never counts units whose members are gone;
 //! - `{P:s2:SKU}:v`     integer stamp, changed after every committed change of the SKU's balances,
 //!   so copies of the ledger's figures kept by each service process know when they are stale;
-//!   created from the clock (µs) when missing, so a stamp never repeats across a flush;
-//! - `{P:h:ID}`        hash: the hold record (status, expiry, lines, fingerprint, client id);
-//! - `{P:c:CLIENT}`    string `hold id:fingerprint`, so a retried request finds its hold.
+//!   created from the clock (µs) when missing (by a change, or by a lookup that found the SKU
+//!   in the ledger, never by one for an unknown code), so a stamp never repeats across a flush
+//!   or an expiry; expires `STAMP_TTL_S` after its creation or last change;
+//! - `{P:h:ID}`        hash: the hold record (status, expiry, lines, fingerprint, client id),
+//!   expiring `RECORD_RETENTION_MS` after the hold;
+//! - `{P:c:CLIENT}`    string `hold id:fingerprint`, so a retried request finds its hold;
+//!   expires with the record.
 
 use redis::Script;
 use std::sync::LazyLock;
@@ -47,17 +55,28 @@ end
 local function drop(held_key, total_key, member)
   if redis.call('ZREM', held_key, member) == 1 then unhold(total_key, member) end
 end
+-- The SKU's holds keys expire together (the total must not outlive the members it counts), at
+-- `until_ms` (a member's new expiry plus the confirm grace) or later, never sooner than before.
+local function keep(held_key, total_key, now, until_ms)
+  local at = until_ms
+  for _, key in ipairs({held_key, total_key}) do
+    local ttl = redis.call('PTTL', key)
+    if ttl > 0 then at = math.max(at, now + ttl) end
+  end
+  redis.call('PEXPIREAT', held_key, at)
+  redis.call('PEXPIREAT', total_key, at)
+end
 "#;
 
 /// KEYS: record, client, then (base, held, total) per line.
 /// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, status
-/// (`held`, or `confirming` for a hold its placer is about to write to the ledger), then
-/// (qty, location) per line.
+/// (`held`, or `confirming` for a hold its placer is about to write to the ledger), confirm
+/// grace ms, then (qty, location) per line.
 /// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
 /// `{'short', i, available, ...}` (1-based line numbers).
 const HOLD: &str = r#"
 local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
-local status = ARGV[7]
+local status, grace = ARGV[7], tonumber(ARGV[8])
 if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
@@ -74,7 +93,7 @@ local now = now_ms()
 local short = {'short'}
 for i = 1, lines do
   local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local qty, location = tonumber(ARGV[6 + 2 * i]), ARGV[7 + 2 * i]
+  local qty, location = tonumber(ARGV[7 + 2 * i]), ARGV[8 + 2 * i]
   local base = bases[i]
   purge(held_key, total_key, now)
   local held = tonumber(redis.call('HGET', total_key, location) or '0')
@@ -88,9 +107,10 @@ if #short > 1 then return short end
 local expires = now + ttl
 for i = 1, lines do
   local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local qty, location = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  local qty, location = ARGV[7 + 2 * i], ARGV[8 + 2 * i]
   redis.call('ZADD', held_key, expires, id .. '|' .. location .. '|' .. qty)
   redis.call('HINCRBY', total_key, location, qty)
+  keep(held_key, total_key, now, expires + grace)
 end
 redis.call('HSET', KEYS[1], 'status', status, 'expires_ms', expires, 'lines', ARGV[4],
   'fingerprint', fingerprint, 'client_id', ARGV[3])
@@ -104,7 +124,7 @@ return {'held', expires}
 /// Moves a hold from one status to the next, exactly once.
 /// KEYS: record, client, then (held, total) per line.
 /// ARGV: action (release | begin | finish | revert | extend), id, ttl ms (extend),
-/// confirm grace ms (begin), retention ms, then `LOC|units` of each line.
+/// confirm grace ms, retention ms, then `LOC|units` of each line.
 /// Returns `{'ok', expires}` or `{'refused', status}` where status is what the hold is now
 /// (`missing` when there is no record).
 const TRANSITION: &str = r#"
@@ -126,17 +146,26 @@ if action == 'release' and live then
   redis.call('HSET', KEYS[1], 'status', 'released')
 elseif action == 'begin' and live then
   -- Keep the units counted while the ledger confirms, even past the hold's expiry.
-  each_line(function(held, total, member) redis.call('ZADD', held, 'XX', now + grace, member) end)
+  each_line(function(held, total, member)
+    redis.call('ZADD', held, 'XX', now + grace, member)
+    keep(held, total, now, now + 2 * grace)
+  end)
   redis.call('HSET', KEYS[1], 'status', 'confirming')
 elseif action == 'finish' and status == 'confirming' then
   each_line(drop)
   redis.call('HSET', KEYS[1], 'status', 'confirmed')
 elseif action == 'revert' and status == 'confirming' then
-  each_line(function(held, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
+  each_line(function(held, total, member)
+    redis.call('ZADD', held, 'XX', expires, member)
+    keep(held, total, now, expires + grace)
+  end)
   redis.call('HSET', KEYS[1], 'status', 'held')
 elseif action == 'extend' and live then
   expires = now + ttl
-  each_line(function(held, total, member) redis.call('ZADD', held, 'XX', expires, member) end)
+  each_line(function(held, total, member)
+    redis.call('ZADD', held, 'XX', expires, member)
+    keep(held, total, now, expires + grace)
+  end)
   redis.call('HSET', KEYS[1], 'expires_ms', expires)
   redis.call('PEXPIRE', KEYS[1], ttl + retention)
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ttl + retention) end
@@ -149,16 +178,16 @@ return {'ok', expires}
 
 /// Stores bases read from the ledger unless Redis already has a newer version, and moves on the
 /// stamps of SKUs whose balances changed.
-/// KEYS: base keys, then stamp keys. ARGV: ttl s, number of base keys, then (version, base) per
-/// base key.
+/// KEYS: base keys, then stamp keys. ARGV: base ttl s, stamp ttl s, number of base keys, then
+/// (version, base) per base key.
 const SYNC: &str = r#"
-local bases = tonumber(ARGV[2])
+local stamp_ttl, bases = ARGV[2], tonumber(ARGV[3])
 for i = 1, bases do
-  local version = tonumber(ARGV[1 + 2 * i])
+  local version = tonumber(ARGV[2 + 2 * i])
   local current = redis.call('GET', KEYS[i])
   local current_version = current and tonumber(string.match(current, '^(%d+):')) or -1
   if version > current_version then
-    redis.call('SET', KEYS[i], version .. ':' .. ARGV[2 + 2 * i], 'EX', ARGV[1])
+    redis.call('SET', KEYS[i], version .. ':' .. ARGV[3 + 2 * i], 'EX', ARGV[1])
   elseif version == current_version then
     redis.call('EXPIRE', KEYS[i], ARGV[1])
   end
@@ -166,25 +195,29 @@ end
 for i = bases + 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], stamp_ttl)
   else
-    redis.call('SET', KEYS[i], new_stamp())
+    redis.call('SET', KEYS[i], new_stamp(), 'EX', stamp_ttl)
   end
 end
 return bases
 "#;
 
-/// The SKU's stamp and its units in live holds per location.
-/// KEYS: held, total, stamp of the SKU. Returns `{stamp, location, units, ...}`.
+/// The SKU's stamp and its units in live holds per location. Creates nothing: the code may
+/// be unknown to the ledger (see `STAMP`).
+/// KEYS: held, total, stamp of the SKU. Returns `{stamp or nil, location, units, ...}`.
 const HELD: &str = r#"
 purge(KEYS[1], KEYS[2], now_ms())
-local stamp = redis.call('GET', KEYS[3])
-if not stamp then
-  stamp = new_stamp()
-  redis.call('SET', KEYS[3], stamp)
-end
 local reply = redis.call('HGETALL', KEYS[2])
-table.insert(reply, 1, stamp)
+table.insert(reply, 1, redis.call('GET', KEYS[3]))
 return reply
+"#;
+
+/// Creates the stamp of a SKU the ledger knows, unless one exists.
+/// KEYS: stamp of the SKU. ARGV: ttl s.
+const STAMP: &str = r#"
+redis.call('SET', KEYS[1], new_stamp(), 'NX', 'EX', ARGV[1])
+return 0
 "#;
 
 fn with_prelude(body: &str) -> Script {
@@ -195,6 +228,7 @@ pub static HOLD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HOLD));
 pub static TRANSITION_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(TRANSITION));
 pub static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(SYNC));
 pub static HELD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HELD));
+pub static STAMP_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(STAMP));
 
 /// The Lua source of the hold script, for `redis-benchmark` (see docs/BENCHMARKS.md).
 pub fn hold_source() -> String {

@@ -9,5 +9,6 @@ mod ledger;
 mod operations;
 mod orders;
 mod plans;
+mod redis_keys;
 mod search;
 mod stock;
