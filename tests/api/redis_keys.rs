@@ -111,9 +111,14 @@ async fn every_key_allot_writes_expires() {
     )
     .await;
     let response = app
-        .post(&format!("/v1/holds/{confirmed}/confirm"), &json!(null))
+        .post(
+            "/v1/orders",
+            &json!({"id": "CART-1", "hold_id": confirmed,
+                    "lines": [{"sku": "TEE", "qty": 2}, {"sku": "CAP", "qty": 1}],
+                    "fulfilment": {"mode": "pickup", "store": "S1"}}),
+        )
         .await;
-    assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+    assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
     let released = hold(
         &app,
         json!({"lines": [{"sku": "TEE", "location": "S1", "qty": 1}], "ttl_s": 60,
