@@ -9,6 +9,8 @@
 //! - [`jobs`]: the replenishment and nightly rebalance runs around them.
 //! - [`commands`]: the CLI's batch work (import, demo data).
 
+#![warn(clippy::too_many_lines)]
+
 pub mod api;
 pub mod commands;
 pub mod config;
@@ -18,6 +20,9 @@ pub mod jobs;
 pub mod ledger;
 pub mod lookup;
 pub mod planning;
+// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
+// the expectation is no longer met.
+#[expect(clippy::too_many_lines)]
 pub mod routing;
 pub mod startup;
 pub mod telemetry;

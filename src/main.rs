@@ -1,3 +1,5 @@
+#![warn(clippy::too_many_lines)]
+
 use allot::commands::plan::Which;
 use allot::commands::{demo, import, plan};
 use allot::config::Settings;

@@ -9,11 +9,17 @@ pub mod locations;
 pub mod movements;
 pub mod openapi;
 pub mod ops;
+// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
+// the expectation is no longer met.
+#[expect(clippy::too_many_lines)]
 pub mod orders;
 pub mod pages;
 pub mod plans;
 pub mod skus;
 pub mod stock;
+// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
+// the expectation is no longer met.
+#[expect(clippy::too_many_lines)]
 pub mod transfers;
 
 use crate::holds::Redis;

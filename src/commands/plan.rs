@@ -51,7 +51,7 @@ pub async fn run(
                 plan.id,
                 plan.kind,
                 plan.date,
-                plan.status,
+                plan.status.as_str(),
                 t.transfers,
                 t.units,
                 t.gain,

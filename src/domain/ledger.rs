@@ -239,81 +239,49 @@ fn refuse_unallocated(before: Balance, qty: i64) -> Result<(), Refusal> {
 
 pub fn apply(before: Balance, safety_stock: i64, movement: &Movement) -> Result<Outcome, Refusal> {
     debug_assert!(before.is_valid(), "stored balance broken: {before:?}");
-    let mut entries = Vec::with_capacity(2);
-    let mut discrepancy = None;
-    match movement {
-        Movement::Receipt(qty) => entries.push(Entry::on_hand(
-            EntryKind::Receipt,
-            qty.get(),
-            qty.get(),
-            None,
-        )),
-        Movement::Return(qty) => entries.push(Entry::on_hand(
-            EntryKind::Return,
-            qty.get(),
-            qty.get(),
-            None,
-        )),
-        Movement::Sale(qty) => {
-            let shortfall = qty.get() - before.on_hand;
-            if shortfall > 0 {
-                entries.push(Entry::on_hand(
-                    EntryKind::Adjustment,
-                    shortfall,
-                    shortfall,
-                    Some(REASON_SALE_EXCEEDED_ON_HAND.to_owned()),
-                ));
-                discrepancy = Some(Discrepancy {
-                    kind: DiscrepancyKind::SaleExceededOnHand,
-                    on_hand_before: before.on_hand,
-                    on_hand_after: 0,
-                    allocated: before.allocated,
-                    shortfall: shortfall + before.allocated,
-                });
-            }
-            entries.push(Entry::on_hand(EntryKind::Sale, qty.get(), -qty.get(), None));
-        }
+    let (entries, discrepancy) = entries_for(before, safety_stock, movement)?;
+    let after = entries
+        .iter()
+        .fold(before, |balance, entry| balance.after(entry));
+    assert!(after.is_valid(), "ledger rule broke a balance: {after:?}");
+    let discrepancy = discrepancy.or_else(|| on_hand_fell_below_allocated(before, after));
+    Ok(Outcome {
+        entries,
+        after,
+        discrepancy,
+    })
+}
+
+/// The entries a movement writes and the conflict it reveals by itself, or why it is refused.
+fn entries_for(
+    before: Balance,
+    safety_stock: i64,
+    movement: &Movement,
+) -> Result<(Vec<Entry>, Option<Discrepancy>), Refusal> {
+    let written = match movement {
+        Movement::Receipt(qty) => Entry::on_hand(EntryKind::Receipt, qty.get(), qty.get(), None),
+        Movement::Return(qty) => Entry::on_hand(EntryKind::Return, qty.get(), qty.get(), None),
+        Movement::Sale(qty) => return Ok(sale(before, qty.get())),
         Movement::Adjustment { delta, reason } => {
             refuse_negative(before, delta.get())?;
-            entries.push(Entry::on_hand(
+            Entry::on_hand(
                 EntryKind::Adjustment,
                 delta.get().abs(),
                 delta.get(),
                 Some(reason.clone()),
-            ));
+            )
         }
-        Movement::Count { counted, reason } => {
-            let change = counted.get() - before.on_hand;
-            entries.push(Entry::on_hand(
-                EntryKind::Count,
-                counted.get(),
-                change,
-                reason.clone(),
-            ));
-        }
-        Movement::Allocate(qty) => {
-            let available = before.available(0, safety_stock);
-            if available < qty.get() {
-                return Err(Refusal::NotAvailable {
-                    available,
-                    requested: qty.get(),
-                });
-            }
-            entries.push(entry(EntryKind::Allocation, qty.get(), 0, qty.get(), 0));
-        }
-        Movement::AllocateArrived(qty) => {
-            let available = before.available(0, 0);
-            if available < qty.get() {
-                return Err(Refusal::NotAvailable {
-                    available,
-                    requested: qty.get(),
-                });
-            }
-            entries.push(entry(EntryKind::Allocation, qty.get(), 0, qty.get(), 0));
-        }
+        Movement::Count { counted, reason } => Entry::on_hand(
+            EntryKind::Count,
+            counted.get(),
+            counted.get() - before.on_hand,
+            reason.clone(),
+        ),
+        Movement::Allocate(qty) => allocation(before.available(0, safety_stock), qty.get())?,
+        Movement::AllocateArrived(qty) => allocation(before.available(0, 0), qty.get())?,
         Movement::Deallocate(qty) => {
             refuse_unallocated(before, qty.get())?;
-            entries.push(entry(EntryKind::Deallocation, qty.get(), 0, -qty.get(), 0));
+            entry(EntryKind::Deallocation, qty.get(), 0, -qty.get(), 0)
         }
         Movement::Fulfil(qty) | Movement::TransferOut(qty) => {
             refuse_unallocated(before, qty.get())?;
@@ -322,53 +290,84 @@ pub fn apply(before: Balance, safety_stock: i64, movement: &Movement) -> Result<
                 Movement::Fulfil(_) => EntryKind::Fulfilment,
                 _ => EntryKind::TransferOut,
             };
-            entries.push(entry(kind, qty.get(), -qty.get(), -qty.get(), 0));
+            entry(kind, qty.get(), -qty.get(), -qty.get(), 0)
         }
-        Movement::InTransit(qty) => {
-            entries.push(entry(EntryKind::InTransit, qty.get(), 0, 0, qty.get()));
-        }
+        Movement::InTransit(qty) => entry(EntryKind::InTransit, qty.get(), 0, 0, qty.get()),
         Movement::TransferIn { expected, received } => {
-            if before.in_transit < expected.get() {
-                return Err(Refusal::NotInTransit {
-                    in_transit: before.in_transit,
-                    requested: expected.get(),
-                });
-            }
-            entries.push(entry(
-                EntryKind::TransferIn,
-                received.get(),
-                received.get(),
-                0,
-                -expected.get(),
-            ));
-            if received.get() < expected.get() {
-                discrepancy = Some(Discrepancy {
-                    kind: DiscrepancyKind::TransferShort,
-                    on_hand_before: before.on_hand,
-                    on_hand_after: before.on_hand + received.get(),
-                    allocated: before.allocated,
-                    shortfall: expected.get() - received.get(),
-                });
-            }
+            return transfer_arrival(before, expected.get(), received.get());
         }
-    }
-    let after = entries
-        .iter()
-        .fold(before, |balance, entry| balance.after(entry));
-    assert!(after.is_valid(), "ledger rule broke a balance: {after:?}");
-    if discrepancy.is_none() && after.on_hand < after.allocated && after.on_hand < before.on_hand {
+    };
+    Ok((vec![written], None))
+}
+
+/// A sale of more than is on hand first records the missing units as found (an adjustment), so
+/// on hand never goes negative, and reports what the ledger could not account for.
+fn sale(before: Balance, qty: i64) -> (Vec<Entry>, Option<Discrepancy>) {
+    let mut entries = Vec::with_capacity(2);
+    let mut discrepancy = None;
+    let shortfall = qty - before.on_hand;
+    if shortfall > 0 {
+        entries.push(Entry::on_hand(
+            EntryKind::Adjustment,
+            shortfall,
+            shortfall,
+            Some(REASON_SALE_EXCEEDED_ON_HAND.to_owned()),
+        ));
         discrepancy = Some(Discrepancy {
-            kind: DiscrepancyKind::OnHandBelowAllocated,
+            kind: DiscrepancyKind::SaleExceededOnHand,
             on_hand_before: before.on_hand,
-            on_hand_after: after.on_hand,
-            allocated: after.allocated,
-            shortfall: after.allocated - after.on_hand,
+            on_hand_after: 0,
+            allocated: before.allocated,
+            shortfall: shortfall + before.allocated,
         });
     }
-    Ok(Outcome {
-        entries,
-        after,
-        discrepancy,
+    entries.push(Entry::on_hand(EntryKind::Sale, qty, -qty, None));
+    (entries, discrepancy)
+}
+
+/// Promises `qty` units if that many are available to promise.
+fn allocation(available: i64, qty: i64) -> Result<Entry, Refusal> {
+    if available < qty {
+        return Err(Refusal::NotAvailable {
+            available,
+            requested: qty,
+        });
+    }
+    Ok(entry(EntryKind::Allocation, qty, 0, qty, 0))
+}
+
+/// A transfer arriving: `expected` units leave in transit, `received` go on hand, and fewer
+/// received than sent is a discrepancy.
+fn transfer_arrival(
+    before: Balance,
+    expected: i64,
+    received: i64,
+) -> Result<(Vec<Entry>, Option<Discrepancy>), Refusal> {
+    if before.in_transit < expected {
+        return Err(Refusal::NotInTransit {
+            in_transit: before.in_transit,
+            requested: expected,
+        });
+    }
+    let arrival = entry(EntryKind::TransferIn, received, received, 0, -expected);
+    let short = (received < expected).then(|| Discrepancy {
+        kind: DiscrepancyKind::TransferShort,
+        on_hand_before: before.on_hand,
+        on_hand_after: before.on_hand + received,
+        allocated: before.allocated,
+        shortfall: expected - received,
+    });
+    Ok((vec![arrival], short))
+}
+
+/// On hand falling below the units already promised to orders, when the movement made it fall.
+fn on_hand_fell_below_allocated(before: Balance, after: Balance) -> Option<Discrepancy> {
+    (after.on_hand < after.allocated && after.on_hand < before.on_hand).then(|| Discrepancy {
+        kind: DiscrepancyKind::OnHandBelowAllocated,
+        on_hand_before: before.on_hand,
+        on_hand_after: after.on_hand,
+        allocated: after.allocated,
+        shortfall: after.allocated - after.on_hand,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod geo;
 pub mod hold;
 pub mod ledger;
 pub mod location;
+pub mod plan;
 pub mod quantity;
 pub mod sku;
 

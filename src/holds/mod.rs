@@ -2,6 +2,9 @@
 //! versioned copy of what the ledger has not promised, and confirming a hold re-checks in the
 //! ledger under a row lock. Redis empty, wrong or down can cost a hold, never an oversell.
 
+// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
+// the expectation is no longer met.
+#[expect(clippy::too_many_lines)]
 pub mod lifecycle;
 pub mod scripts;
 

@@ -5,6 +5,7 @@
 
 pub mod report;
 
+use crate::domain::plan::PlanStatus;
 use crate::domain::Invalid;
 use crate::holds::{lifecycle, Redis};
 use crate::ledger::plans::{self, PlanSummary, Start};
@@ -203,36 +204,13 @@ async fn run(
             cursor,
             resumed,
         } => {
-            if resumed {
-                tracing::info!(plan = id, cursor, "resuming an interrupted plan");
-            }
-            // A resumed plan keeps the parameters it started with.
-            let params = if resumed {
-                plans::params(client, id).await?
-            } else {
-                ask.params.clone()
-            };
-            let status = match kind {
-                Kind::Rebalance => {
-                    let settings = serde_json::from_value::<RebalanceParams>(params)
-                        .map_err(|e| Invalid::new("params", e.to_string()))?
-                        .validated()?;
-                    compute_rebalance(pool, id, cursor, &settings, ask.as_of, progress).await?;
-                    plans::finish_compute(client, id).await?
-                }
-                Kind::Replenishment => {
-                    let settings = serde_json::from_value::<ReplenishParams>(params)
-                        .map_err(|e| Invalid::new("params", e.to_string()))?
-                        .validated()?;
-                    compute_replenishment(pool, id, &settings, ask.as_of, progress).await?
-                }
-            };
+            let status = compute(pool, client, ask, id, cursor, resumed, progress).await?;
             let outcome = if resumed {
                 Outcome::Resumed
             } else {
                 Outcome::Planned
             };
-            if status == "proposed" {
+            if status == PlanStatus::Proposed {
                 return Ok(Run {
                     outcome,
                     plan: plans::get(client, id).await?,
@@ -246,6 +224,43 @@ async fn run(
         outcome,
         plan: plans::get(client, id).await?,
     })
+}
+
+/// Computes plan `id` from SKU `cursor` on (with the parameters it started with, when resumed)
+/// and ends its computation: `proposed` for a dry run, else `committing`.
+async fn compute(
+    pool: &Pool,
+    client: &deadpool_postgres::Object,
+    ask: &Ask,
+    id: i64,
+    cursor: i64,
+    resumed: bool,
+    progress: &ProgressBar,
+) -> Result<PlanStatus> {
+    if resumed {
+        tracing::info!(plan = id, cursor, "resuming an interrupted plan");
+    }
+    // A resumed plan keeps the parameters it started with.
+    let params = if resumed {
+        plans::params(client, id).await?
+    } else {
+        ask.params.clone()
+    };
+    match ask.kind {
+        Kind::Rebalance => {
+            let settings = serde_json::from_value::<RebalanceParams>(params)
+                .map_err(|e| Invalid::new("params", e.to_string()))?
+                .validated()?;
+            compute_rebalance(pool, id, cursor, &settings, ask.as_of, progress).await?;
+            Ok(plans::finish_compute(client, id).await?)
+        }
+        Kind::Replenishment => {
+            let settings = serde_json::from_value::<ReplenishParams>(params)
+                .map_err(|e| Invalid::new("params", e.to_string()))?
+                .validated()?;
+            compute_replenishment(pool, id, &settings, ask.as_of, progress).await
+        }
+    }
 }
 
 fn position(latitude: f64, longitude: f64) -> Coordinates {
@@ -372,7 +387,7 @@ async fn compute_replenishment(
     settings: &Replenish,
     as_of: DateTime<Utc>,
     progress: &ProgressBar,
-) -> Result<&'static str> {
+) -> Result<PlanStatus> {
     let mut chunks = Chunks::new(pool, 0, 2_000, progress).await?;
     let client = &chunks.client;
     let warehouse = plans::warehouse(client, settings.warehouse.as_deref()).await?;

@@ -4,7 +4,9 @@
 use super::idempotency::{self, Key};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
-use crate::domain::ledger::{apply_batch, Balance, Discrepancy, EntryKind, Movement, Refusal};
+use crate::domain::ledger::{
+    apply_batch, Balance, Discrepancy, EntryKind, Movement, Outcome, Refusal,
+};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
@@ -112,26 +114,67 @@ pub async fn record_in(
             discrepancies: Vec::new(),
         });
     }
+    let (ids, mut balances, safety_stock) = lock_lines(transaction, lines).await?;
+    let outcomes = apply_lines(lines_field, lines, &ids, &mut balances, &safety_stock)?;
+    let request_id = Uuid::new_v4();
+    let Entries {
+        rows,
+        mut movements,
+        discrepancies,
+        discrepancy_entries,
+    } = entries(lines, &outcomes, &ids, request_id);
+    let (movement_ids, touched) = tokio::try_join!(
+        rows.insert(transaction),
+        write_balances(transaction, &balances, &safety_stock, &ids, lines)
+    )?;
+    for (movement, id) in movements.iter_mut().zip(&movement_ids) {
+        movement.id = *id;
+    }
+    let discrepancy_rows: Vec<(Ids, i64, Discrepancy)> = discrepancy_entries
+        .into_iter()
+        .map(|(ids, entry, discrepancy)| (ids, movement_ids[entry], discrepancy))
+        .collect();
+    insert_discrepancies(transaction, &discrepancy_rows).await?;
+
+    Ok(Recorded {
+        request_id,
+        movements,
+        balances: touched,
+        discrepancies,
+    })
+}
+
+/// Each line's (SKU, location) ids, with the balances they touch locked, and their safety
+/// stock: in one round trip when every balance row exists, else by the longer way.
+async fn lock_lines(transaction: &impl GenericClient, lines: &[Line]) -> Result<Locked> {
     // Statements that do not wait for each other go out together (pipelined on the connection).
     let ((), known) = tokio::try_join!(
         super::generic_plans(transaction),
         lock_known(transaction, lines)
     )?;
-    let (ids, mut balances, safety_stock) = match known {
-        Some(locked) => locked,
-        None => {
-            let ids = resolve(transaction, lines).await?;
-            let (balances, safety_stock) = lock_balances(transaction, &ids).await?;
-            (ids, balances, safety_stock)
-        }
-    };
+    if let Some(locked) = known {
+        return Ok(locked);
+    }
+    let ids = resolve(transaction, lines).await?;
+    let (balances, safety_stock) = lock_balances(transaction, &ids).await?;
+    Ok((ids, balances, safety_stock))
+}
+
+/// The ledger rules over the batch, all lines or none: a refusal names its line.
+fn apply_lines(
+    lines_field: &str,
+    lines: &[Line],
+    ids: &[Ids],
+    balances: &mut HashMap<Ids, Balance>,
+    safety_stock: &HashMap<Ids, i64>,
+) -> Result<Vec<Outcome>> {
     let keyed: Vec<(Ids, Movement)> = ids
         .iter()
         .zip(lines)
         .map(|(ids, line)| (*ids, line.movement.clone()))
         .collect();
-    let outcomes = apply_batch(
-        &mut balances,
+    apply_batch(
+        balances,
         |key| safety_stock.get(key).copied().unwrap_or(0),
         &keyed,
     )
@@ -141,19 +184,33 @@ pub async fn record_in(
             "{} at {}: {refusal}",
             lines[index].sku, lines[index].location
         ),
-    })?;
+    })
+}
 
-    let request_id = Uuid::new_v4();
-    let mut movements = Vec::new();
-    let mut discrepancies = Vec::new();
-    // (line ids, index of the line's last entry, discrepancy): the entry's id is known once
-    // the rows are inserted.
-    let mut discrepancy_rows = Vec::new();
-    let mut rows = MovementRows::default();
-    for (index, ((line, outcome), line_ids)) in lines.iter().zip(&outcomes).zip(&ids).enumerate() {
+/// The ledger entries a batch writes: as rows to insert, and as the response shows them.
+struct Entries {
+    rows: MovementRows,
+    /// Without their ids, known once the rows are inserted.
+    movements: Vec<RecordedMovement>,
+    discrepancies: Vec<RecordedDiscrepancy>,
+    /// (line ids, index of the line's last entry, discrepancy): the entry's id is known once
+    /// the rows are inserted.
+    discrepancy_entries: Vec<(Ids, usize, Discrepancy)>,
+}
+
+fn entries(lines: &[Line], outcomes: &[Outcome], ids: &[Ids], request_id: Uuid) -> Entries {
+    let mut written = Entries {
+        rows: MovementRows::default(),
+        movements: Vec::new(),
+        discrepancies: Vec::new(),
+        discrepancy_entries: Vec::new(),
+    };
+    for (index, ((line, outcome), line_ids)) in lines.iter().zip(outcomes).zip(ids).enumerate() {
         for entry in &outcome.entries {
-            rows.push(*line_ids, entry, request_id, line.occurred_at);
-            movements.push(RecordedMovement {
+            written
+                .rows
+                .push(*line_ids, entry, request_id, line.occurred_at);
+            written.movements.push(RecordedMovement {
                 id: 0,
                 line: index,
                 location: line.location.to_string(),
@@ -166,8 +223,11 @@ pub async fn record_in(
             });
         }
         if let Some(discrepancy) = &outcome.discrepancy {
-            discrepancy_rows.push((*line_ids, movements.len() - 1, discrepancy.clone()));
-            discrepancies.push(RecordedDiscrepancy {
+            let last_entry = written.movements.len() - 1;
+            written
+                .discrepancy_entries
+                .push((*line_ids, last_entry, discrepancy.clone()));
+            written.discrepancies.push(RecordedDiscrepancy {
                 line: index,
                 location: line.location.to_string(),
                 sku: line.sku.to_string(),
@@ -175,25 +235,7 @@ pub async fn record_in(
             });
         }
     }
-    let (movement_ids, touched) = tokio::try_join!(
-        rows.insert(transaction),
-        write_balances(transaction, &balances, &safety_stock, &ids, lines)
-    )?;
-    for (movement, id) in movements.iter_mut().zip(&movement_ids) {
-        movement.id = *id;
-    }
-    let discrepancy_rows: Vec<(Ids, i64, Discrepancy)> = discrepancy_rows
-        .into_iter()
-        .map(|(ids, entry, discrepancy)| (ids, movement_ids[entry], discrepancy))
-        .collect();
-    insert_discrepancies(transaction, &discrepancy_rows).await?;
-
-    Ok(Recorded {
-        request_id,
-        movements,
-        balances: touched,
-        discrepancies,
-    })
+    written
 }
 
 type Locked = (Vec<Ids>, HashMap<Ids, Balance>, HashMap<Ids, i64>);

@@ -6,6 +6,7 @@ use super::movements::TouchedBalance;
 use super::transfers::{create_in, NewTransfer, Reason};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::plan::PlanStatus;
 use crate::domain::quantity::Qty;
 use crate::planning::chart::Spread;
 use crate::planning::params::Demand;
@@ -61,24 +62,30 @@ pub async fn open(
     commit: bool,
     params: &Value,
 ) -> Result<Start> {
+    // Every plan of the night but its proposals (a dry run's plan is never resumed).
+    let unfinished_or_committed = texts(&[
+        PlanStatus::Running,
+        PlanStatus::Committing,
+        PlanStatus::Committed,
+    ]);
     let existing = client
         .cached_query(
             "SELECT id, status, cursor_sku_id FROM plans
-             WHERE kind = $1 AND run_date = $2 AND status IN ('running', 'committing', 'committed')
+             WHERE kind = $1 AND run_date = $2 AND status = ANY($3)
              ORDER BY id",
-            &[&kind.as_str(), &date],
+            &[&kind.as_str(), &date, &unfinished_or_committed],
         )
         .await?;
     for row in &existing {
-        let (id, status): (i64, &str) = (row.get(0), row.get(1));
-        match status {
-            "committed" => return Ok(Start::Committed(id)),
-            "committing" => return Ok(Start::Committing(id)),
-            _ => {}
+        let id: i64 = row.get("id");
+        match status(row) {
+            PlanStatus::Committed => return Ok(Start::Committed(id)),
+            PlanStatus::Committing => return Ok(Start::Committing(id)),
+            PlanStatus::Running | PlanStatus::Proposed => {}
         }
     }
     if let Some(row) = existing.first() {
-        let id: i64 = row.get(0);
+        let id: i64 = row.get("id");
         // The resumed run keeps its parameters; only whether it commits follows the new ask.
         client
             .cached_execute(
@@ -88,7 +95,7 @@ pub async fn open(
             .await?;
         return Ok(Start::Compute {
             id,
-            cursor: row.get(2),
+            cursor: row.get("cursor_sku_id"),
             resumed: true,
         });
     }
@@ -100,10 +107,21 @@ pub async fn open(
         )
         .await?;
     Ok(Start::Compute {
-        id: row.get(0),
+        id: row.get("id"),
         cursor: 0,
         resumed: false,
     })
+}
+
+/// A plan row's `status`, which the table's CHECK keeps to the statuses [`PlanStatus`] knows.
+fn status(row: &tokio_postgres::Row) -> PlanStatus {
+    let raw: &str = row.get("status");
+    PlanStatus::parse(raw).expect("database CHECK keeps plan statuses known")
+}
+
+/// Statuses as the `text[]` a query compares `status` with.
+fn texts(statuses: &[PlanStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|status| status.as_str()).collect()
 }
 
 /// The parameters a plan was started with (a resumed run plans with these).
@@ -309,7 +327,7 @@ async fn save_in(
             "UPDATE plans SET cursor_sku_id = $3, skus_considered = skus_considered + $4,
                  greedy_net = greedy_net + $5, greedy_transfers = greedy_transfers + $6,
                  solver_fallbacks = solver_fallbacks + $7
-             WHERE id = $1 AND cursor_sku_id = $2 AND status = 'running'",
+             WHERE id = $1 AND cursor_sku_id = $2 AND status = $8",
             &[
                 &id,
                 &cursor.0,
@@ -318,6 +336,7 @@ async fn save_in(
                 &counts.greedy_net,
                 &counts.greedy_transfers,
                 &counts.solver_fallbacks,
+                &PlanStatus::Running.as_str(),
             ],
         )
         .await?;
@@ -380,7 +399,7 @@ pub async fn save_whole(
     lines: &[NewLine],
     skipped: &[(i64, SkipReason)],
     counts: ChunkCounts,
-) -> Result<&'static str> {
+) -> Result<PlanStatus> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
     save_in(&transaction, id, (0, 0), lines, skipped, counts).await?;
@@ -390,21 +409,21 @@ pub async fn save_whole(
 }
 
 /// Ends the computation: a dry run is `proposed`, a committing run goes on to its transfers.
-pub async fn finish_compute(client: &impl GenericClient, id: i64) -> Result<&'static str> {
+pub async fn finish_compute(client: &impl GenericClient, id: i64) -> Result<PlanStatus> {
     let row = client
         .cached_query_one(
-            "UPDATE plans SET status = CASE WHEN commit_requested THEN 'committing' ELSE 'proposed' END,
+            "UPDATE plans SET status = CASE WHEN commit_requested THEN $2 ELSE $3 END,
                               finished_at = now()
-             WHERE id = $1 AND status = 'running' RETURNING status",
-            &[&id],
+             WHERE id = $1 AND status = $4 RETURNING status",
+            &[
+                &id,
+                &PlanStatus::Committing.as_str(),
+                &PlanStatus::Proposed.as_str(),
+                &PlanStatus::Running.as_str(),
+            ],
         )
         .await?;
-    let status: String = row.get(0);
-    Ok(if status == "committing" {
-        "committing"
-    } else {
-        "proposed"
-    })
+    Ok(status(&row))
 }
 
 /// A proposed plan starts committing; only one plan per (kind, night) may.
@@ -413,30 +432,30 @@ pub async fn start_commit(client: &impl GenericClient, id: i64) -> Result<()> {
         .cached_query_opt(
             "SELECT p.status, (SELECT q.id FROM plans q
                                WHERE q.kind = p.kind AND q.run_date = p.run_date AND q.id <> p.id
-                                 AND q.status IN ('committing', 'committed'))
+                                 AND q.status = ANY($2)) AS other
              FROM plans p WHERE p.id = $1",
-            &[&id],
+            &[&id, &texts(&PlanStatus::COMMITTING_OR_COMMITTED)],
         )
         .await?
         .ok_or_else(|| Error::NotFound(format!("no plan {id}")))?;
-    let (status, other): (String, Option<i64>) = (row.get(0), row.get(1));
+    let other: Option<i64> = row.get("other");
     if let Some(other) = other {
         return Err(Error::Conflict(format!(
             "plan {other} is already committed for this night; plan {id} stays a proposal"
         )));
     }
-    match status.as_str() {
-        "proposed" => {
+    match status(&row) {
+        PlanStatus::Proposed => {
             client
                 .cached_execute(
-                    "UPDATE plans SET status = 'committing', commit_requested = true WHERE id = $1",
-                    &[&id],
+                    "UPDATE plans SET status = $2, commit_requested = true WHERE id = $1",
+                    &[&id, &PlanStatus::Committing.as_str()],
                 )
                 .await?;
             Ok(())
         }
-        "committing" | "committed" => Ok(()),
-        _ => Err(Error::Conflict(format!(
+        PlanStatus::Committing | PlanStatus::Committed => Ok(()),
+        PlanStatus::Running => Err(Error::Conflict(format!(
             "plan {id} is still being computed; commit it when it is proposed"
         ))),
     }
@@ -460,10 +479,53 @@ const DROPPED: &str = "the source no longer has the units free";
 pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> Result<Committed> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
+    let lines = lock_uncommitted(&transaction, id, limit).await?;
+    if lines.is_empty() {
+        return Ok(Committed::default());
+    }
+    let free = lock_free_units(&transaction, &lines).await?;
+    let served = serve(&lines, free, reason)?;
+    let (transfer_ids, balances) = create_in(&transaction, &served.transfers).await?;
+    mark_done(
+        &transaction,
+        id,
+        &served.made,
+        &transfer_ids,
+        &served.dropped,
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(Committed {
+        transfers: served.made.len(),
+        dropped: served.dropped.len(),
+        units_short: served.units_short,
+        balances,
+    })
+}
+
+/// A plan line's key: (SKU, source, destination) ids.
+type LineKey = (i64, i64, i64);
+
+/// A line not yet committed, locked for its batch.
+struct Uncommitted {
+    key: LineKey,
+    sku: String,
+    from: String,
+    to: String,
+    qty: i64,
+    lead_time_hours: f64,
+}
+
+/// Up to `limit` of the plan's uncommitted lines, in key order, locked.
+async fn lock_uncommitted(
+    transaction: &impl GenericClient,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<Uncommitted>> {
     let rows = transaction
         .cached_query(
-            "SELECT pl.sku_id, pl.from_location_id, pl.to_location_id, s.code, f.code, t.code,
-                    pl.qty, pl.lead_time_hours
+            "SELECT pl.sku_id, pl.from_location_id, pl.to_location_id, s.code AS sku,
+                    f.code AS from_code, t.code AS to_code, pl.qty, pl.lead_time_hours
              FROM plan_lines pl
              JOIN skus s ON s.id = pl.sku_id
              JOIN locations f ON f.id = pl.from_location_id
@@ -474,56 +536,99 @@ pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> R
             &[&id, &limit],
         )
         .await?;
-    if rows.is_empty() {
-        return Ok(Committed::default());
-    }
-    let keys: Vec<(i64, i64, i64)> = rows
+    Ok(rows
         .iter()
-        .map(|row| (row.get(0), row.get(1), row.get(2)))
-        .collect();
-    let (sku_ids, from_ids): (Vec<i64>, Vec<i64>) = keys.iter().map(|k| (k.0, k.1)).unzip();
-    // Locked in key order, as every ledger write locks balances.
-    let free_rows = transaction
+        .map(|row| Uncommitted {
+            key: (
+                row.get("sku_id"),
+                row.get("from_location_id"),
+                row.get("to_location_id"),
+            ),
+            sku: row.get("sku"),
+            from: row.get("from_code"),
+            to: row.get("to_code"),
+            qty: row.get("qty"),
+            lead_time_hours: row.get("lead_time_hours"),
+        })
+        .collect())
+}
+
+/// Units each source of the lines has free (on hand − allocated − safety stock, at least 0),
+/// by (SKU, location), with the balances locked in key order, as every ledger write locks them.
+async fn lock_free_units(
+    transaction: &impl GenericClient,
+    lines: &[Uncommitted],
+) -> Result<HashMap<(i64, i64), i64>> {
+    let (sku_ids, from_ids): (Vec<i64>, Vec<i64>) =
+        lines.iter().map(|line| (line.key.0, line.key.1)).unzip();
+    let rows = transaction
         .cached_query(
-            "SELECT b.sku_id, b.location_id, greatest(b.on_hand - b.allocated - l.safety_stock, 0)
+            "SELECT b.sku_id, b.location_id,
+                    greatest(b.on_hand - b.allocated - l.safety_stock, 0) AS free
              FROM balances b JOIN locations l ON l.id = b.location_id
              WHERE (b.sku_id, b.location_id) IN (SELECT * FROM unnest($1::int8[], $2::int8[]))
              ORDER BY b.sku_id, b.location_id FOR UPDATE OF b",
             &[&sku_ids, &from_ids],
         )
         .await?;
-    let mut free: HashMap<(i64, i64), i64> = free_rows
+    Ok(rows
         .iter()
-        .map(|row| ((row.get(0), row.get(1)), row.get(2)))
-        .collect();
-    let mut result = Committed::default();
-    let (mut transfers, mut made, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
-    for (row, key) in rows.iter().zip(&keys) {
-        let planned: i64 = row.get(6);
-        let left = free.entry((key.0, key.1)).or_insert(0);
-        let qty = planned.min(*left);
-        result.units_short += planned - qty;
+        .map(|row| ((row.get("sku_id"), row.get("location_id")), row.get("free")))
+        .collect())
+}
+
+/// A batch's lines as their sources can serve them.
+#[derive(Default)]
+struct Served {
+    transfers: Vec<NewTransfer>,
+    /// The lines of `transfers`, in their order.
+    made: Vec<LineKey>,
+    dropped: Vec<LineKey>,
+    units_short: i64,
+}
+
+/// Gives each line, in order, what its source still has free: a line the source can no longer
+/// fill in full is cut short, one it has nothing left for is dropped.
+fn serve(
+    lines: &[Uncommitted],
+    mut free: HashMap<(i64, i64), i64>,
+    reason: Reason,
+) -> Result<Served> {
+    let mut served = Served::default();
+    for line in lines {
+        let left = free.entry((line.key.0, line.key.1)).or_insert(0);
+        let qty = line.qty.min(*left);
+        served.units_short += line.qty - qty;
         if qty <= 0 {
-            dropped.push(*key);
+            served.dropped.push(line.key);
             continue;
         }
         *left -= qty;
-        transfers.push(NewTransfer {
-            sku: SkuCode::parse("sku", row.get(3))?,
-            from: LocationCode::parse("from", row.get(4))?,
-            to: LocationCode::parse("to", row.get(5))?,
+        served.transfers.push(NewTransfer {
+            sku: SkuCode::parse("sku", &line.sku)?,
+            from: LocationCode::parse("from", &line.from)?,
+            to: LocationCode::parse("to", &line.to)?,
             qty: Qty::parse("qty", qty)?,
             reason,
             order_id: None,
-            lead_time_hours: row.get(7),
+            lead_time_hours: line.lead_time_hours,
         });
-        made.push(*key);
+        served.made.push(line.key);
     }
-    let (transfer_ids, balances) = create_in(&transaction, &transfers).await?;
-    result.balances = balances;
-    // Each line is done once: with its transfer, or dropped with the reason.
-    let done: Vec<&(i64, i64, i64)> = made.iter().chain(&dropped).collect();
-    let column = |f: fn(&(i64, i64, i64)) -> i64| done.iter().map(|k| f(k)).collect::<Vec<i64>>();
+    Ok(served)
+}
+
+/// Marks each line done once: `made` with their transfers (`transfer_ids`, in the same order),
+/// `dropped` with the reason.
+async fn mark_done(
+    transaction: &impl GenericClient,
+    id: i64,
+    made: &[LineKey],
+    transfer_ids: &[i64],
+    dropped: &[LineKey],
+) -> Result<()> {
+    let done: Vec<&LineKey> = made.iter().chain(dropped).collect();
+    let column = |f: fn(&LineKey) -> i64| done.iter().map(|k| f(k)).collect::<Vec<i64>>();
     let transfer_column: Vec<Option<i64>> = transfer_ids
         .iter()
         .map(|&t| Some(t))
@@ -551,10 +656,7 @@ pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> R
             ],
         )
         .await?;
-    transaction.commit().await?;
-    result.transfers = made.len();
-    result.dropped = dropped.len();
-    Ok(result)
+    Ok(())
 }
 
 pub async fn uncommitted_lines(client: &impl GenericClient, id: i64) -> Result<i64> {
@@ -571,9 +673,13 @@ pub async fn uncommitted_lines(client: &impl GenericClient, id: i64) -> Result<i
 pub async fn finish_commit(client: &impl GenericClient, id: i64) -> Result<()> {
     client
         .cached_execute(
-            "UPDATE plans SET status = 'committed', committed_at = now()
-             WHERE id = $1 AND status = 'committing'",
-            &[&id],
+            "UPDATE plans SET status = $2, committed_at = now()
+             WHERE id = $1 AND status = $3",
+            &[
+                &id,
+                &PlanStatus::Committed.as_str(),
+                &PlanStatus::Committing.as_str(),
+            ],
         )
         .await?;
     Ok(())
@@ -616,7 +722,7 @@ pub struct PlanSummary {
     #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     /// `running` → `proposed` (a dry run) or `committing` → `committed`.
-    pub status: String,
+    pub status: PlanStatus,
     pub commit_requested: bool,
     #[schema(value_type = Object)]
     pub params: Value,
@@ -646,8 +752,8 @@ const SUMMARY: &str = "
               GROUP BY reason) r) sk";
 
 fn summary(row: &tokio_postgres::Row) -> PlanSummary {
-    let (gain, cost): (f64, f64) = (row.get(15), row.get(16));
-    let skipped: Value = row.get(20);
+    let (gain, cost): (f64, f64) = (row.get("gain"), row.get("cost"));
+    let skipped: Value = row.get("skipped");
     let skipped = skipped
         .as_array()
         .map(|entries| {
@@ -661,30 +767,30 @@ fn summary(row: &tokio_postgres::Row) -> PlanSummary {
         })
         .unwrap_or_default();
     PlanSummary {
-        id: row.get(0),
-        kind: row.get(1),
-        date: row.get(2),
-        status: row.get(3),
-        commit_requested: row.get(4),
-        params: row.get(5),
+        id: row.get("id"),
+        kind: row.get("kind"),
+        date: row.get("run_date"),
+        status: status(row),
+        commit_requested: row.get("commit_requested"),
+        params: row.get("params"),
         totals: Totals {
-            transfers: row.get(13),
-            units: row.get(14),
+            transfers: row.get("transfers"),
+            units: row.get("units"),
             gain,
             cost,
             net: gain - cost,
-            greedy_net: row.get(7),
-            greedy_transfers: row.get(8),
-            skus_considered: row.get(6),
-            skus_planned: row.get(17),
-            solver_fallbacks: row.get(9),
-            committed: row.get(18),
-            dropped: row.get(19),
+            greedy_net: row.get("greedy_net"),
+            greedy_transfers: row.get("greedy_transfers"),
+            skus_considered: row.get("skus_considered"),
+            skus_planned: row.get("skus_planned"),
+            solver_fallbacks: row.get("solver_fallbacks"),
+            committed: row.get("committed"),
+            dropped: row.get("dropped"),
         },
         skipped,
-        created_at: row.get(10),
-        finished_at: row.get(11),
-        committed_at: row.get(12),
+        created_at: row.get("created_at"),
+        finished_at: row.get("finished_at"),
+        committed_at: row.get("committed_at"),
     }
 }
 

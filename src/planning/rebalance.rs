@@ -9,7 +9,7 @@ use crate::domain::location::LocationKind;
 use crate::routing::costs;
 use allot_solver::rebalancing::{
     solve_rebalancing, solve_rebalancing_greedy, RebalancingProblem, SkuBalance, StoreBalance,
-    StorePosition, REBALANCING_SKU_TIME_MS_DEFAULT,
+    StorePosition, StoreTransfer, REBALANCING_SKU_TIME_MS_DEFAULT,
 };
 use allot_solver::{Coordinates, SolveError, SolveStatus};
 use std::collections::HashMap;
@@ -93,58 +93,14 @@ pub fn plan_chunk(
     plan.counts.skus = skus.len() as i64;
     let (mut candidates, mut balances) = (Vec::new(), Vec::new());
     for sku in skus {
-        let positions: HashMap<usize, Position> = by_sku
-            .get(&sku.id)
-            .into_iter()
-            .flatten()
-            .filter_map(|row| {
-                let index = stores.index_of_id.get(&row.location_id)?;
-                Some((*index, row.position(settings.demand)))
-            })
-            .collect();
-        let mut entries: Vec<StoreBalance> = Vec::new();
-        let (mut demand, mut short, mut spare) = (false, false, false);
-        let mut ordered: Vec<(&usize, &Position)> = positions.iter().collect();
-        ordered.sort_by_key(|(index, _)| **index);
-        for (&index, position) in ordered {
-            demand |= position.demand_per_day > 0.0;
-            let found = imbalance(position, settings.cover_days, settings.keep_days);
-            short |= found.shortfall > 0;
-            spare |= found.surplus > 0;
-            if found.shortfall > 0 || found.surplus > 0 {
-                entries.push(StoreBalance {
-                    location: stores.positions[index].location.clone(),
-                    surplus: found.surplus,
-                    shortfall: found.shortfall,
-                });
+        let rows = by_sku.get(&sku.id).map_or(&[][..], Vec::as_slice);
+        match candidate(stores, sku, rows, settings) {
+            Ok((candidate, balance)) => {
+                balances.push(balance);
+                candidates.push(candidate);
             }
+            Err(reason) => plan.skipped.push((sku.id, reason)),
         }
-        let skip = if positions.is_empty() {
-            Some(SkipReason::NotStocked)
-        } else if !demand {
-            Some(SkipReason::NoDemand)
-        } else if !short {
-            Some(SkipReason::NoShortfall)
-        } else if !spare {
-            Some(SkipReason::NoSurplus)
-        } else {
-            None
-        };
-        if let Some(reason) = skip {
-            plan.skipped.push((sku.id, reason));
-            continue;
-        }
-        let margin = sku.margin.unwrap_or(settings.margin_per_unit);
-        balances.push(SkuBalance {
-            sku: sku.code.as_str().into(),
-            margin_per_unit: margin,
-            stores: entries,
-        });
-        candidates.push(Candidate {
-            sku,
-            margin,
-            positions,
-        });
     }
     if balances.is_empty() {
         return Ok(plan);
@@ -171,29 +127,97 @@ pub fn plan_chunk(
             continue;
         }
         for transfer in &solved.transfers {
-            let (from, to) = (
-                stores.index(&transfer.from.0)?,
-                stores.index(&transfer.to.0)?,
-            );
-            let qty = i64::from(transfer.qty);
-            let (gain, cost) = economics(settings, candidate.margin, qty, transfer.distance_km);
-            let (source, destination) = (&candidate.positions[&from], &candidate.positions[&to]);
-            plan.lines.push(NewLine {
-                sku_id: candidate.sku.id,
-                from_id: stores.ids[from],
-                to_id: stores.ids[to],
-                qty,
-                distance_km: transfer.distance_km,
-                lead_time_hours: costs::lane(LocationKind::Store, transfer.distance_km).2,
-                gain,
-                cost,
-                from_position: source.net(),
-                to_position: destination.net(),
-                to_demand_per_day: destination.demand_per_day,
-            });
+            plan.lines
+                .push(line(stores, settings, candidate, transfer)?);
         }
     }
     Ok(plan)
+}
+
+/// A SKU's surpluses and shortfalls across the stores (`rows` its balances there), to send to
+/// the solver; or why there is nothing to rebalance.
+fn candidate<'a>(
+    stores: &Stores,
+    sku: &'a SkuRow,
+    rows: &[&StockRow],
+    settings: &Rebalance,
+) -> Result<(Candidate<'a>, SkuBalance), SkipReason> {
+    let positions: HashMap<usize, Position> = rows
+        .iter()
+        .filter_map(|row| {
+            let index = stores.index_of_id.get(&row.location_id)?;
+            Some((*index, row.position(settings.demand)))
+        })
+        .collect();
+    let mut entries: Vec<StoreBalance> = Vec::new();
+    let (mut demand, mut short, mut spare) = (false, false, false);
+    let mut ordered: Vec<(&usize, &Position)> = positions.iter().collect();
+    ordered.sort_by_key(|(index, _)| **index);
+    for (&index, position) in ordered {
+        demand |= position.demand_per_day > 0.0;
+        let found = imbalance(position, settings.cover_days, settings.keep_days);
+        short |= found.shortfall > 0;
+        spare |= found.surplus > 0;
+        if found.shortfall > 0 || found.surplus > 0 {
+            entries.push(StoreBalance {
+                location: stores.positions[index].location.clone(),
+                surplus: found.surplus,
+                shortfall: found.shortfall,
+            });
+        }
+    }
+    if positions.is_empty() {
+        return Err(SkipReason::NotStocked);
+    } else if !demand {
+        return Err(SkipReason::NoDemand);
+    } else if !short {
+        return Err(SkipReason::NoShortfall);
+    } else if !spare {
+        return Err(SkipReason::NoSurplus);
+    }
+    let margin = sku.margin.unwrap_or(settings.margin_per_unit);
+    let balance = SkuBalance {
+        sku: sku.code.as_str().into(),
+        margin_per_unit: margin,
+        stores: entries,
+    };
+    Ok((
+        Candidate {
+            sku,
+            margin,
+            positions,
+        },
+        balance,
+    ))
+}
+
+/// The plan line of one transfer the solver chose, with its economics and both ends' positions.
+fn line(
+    stores: &Stores,
+    settings: &Rebalance,
+    candidate: &Candidate,
+    transfer: &StoreTransfer,
+) -> Result<NewLine, SolveError> {
+    let (from, to) = (
+        stores.index(&transfer.from.0)?,
+        stores.index(&transfer.to.0)?,
+    );
+    let qty = i64::from(transfer.qty);
+    let (gain, cost) = economics(settings, candidate.margin, qty, transfer.distance_km);
+    let (source, destination) = (&candidate.positions[&from], &candidate.positions[&to]);
+    Ok(NewLine {
+        sku_id: candidate.sku.id,
+        from_id: stores.ids[from],
+        to_id: stores.ids[to],
+        qty,
+        distance_km: transfer.distance_km,
+        lead_time_hours: costs::lane(LocationKind::Store, transfer.distance_km).2,
+        gain,
+        cost,
+        from_position: source.net(),
+        to_position: destination.net(),
+        to_demand_per_day: destination.demand_per_day,
+    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use crate::domain::location::LocationKind;
 use crate::routing::costs;
 use allot_solver::replenishment::{
     solve_replenishment, solve_replenishment_greedy, ReplenishmentProblem, ReplenishmentStore,
-    ReplenishmentValues, StockTarget, StoreNeed, WarehouseStock, REPLENISHMENT_NEEDS_MAX,
-    REPLENISHMENT_TIME_MS_DEFAULT,
+    ReplenishmentValues, StockTarget, StoreNeed, StoreShipment, WarehouseStock,
+    REPLENISHMENT_NEEDS_MAX, REPLENISHMENT_TIME_MS_DEFAULT,
 };
 use allot_solver::{haversine_km, Coordinates, SolveError, SolveStatus};
 use std::collections::{BTreeMap, HashMap};
@@ -133,28 +133,7 @@ impl Collector {
         let mut plan = ChunkPlan::default();
         plan.counts.skus = self.considered;
         plan.skipped = std::mem::take(&mut self.skipped);
-        if self.needs.len() > self.needs_max {
-            // The most urgent needs (furthest below their minimum) go first.
-            self.needs
-                .sort_by_key(|need| std::cmp::Reverse(need.min - need.position.net()));
-            let cut = self.needs.split_off(self.needs_max);
-            let kept: std::collections::HashSet<i64> =
-                self.needs.iter().map(|n| n.sku_id).collect();
-            let mut lost: Vec<i64> = cut
-                .iter()
-                .map(|n| n.sku_id)
-                .filter(|s| !kept.contains(s))
-                .collect();
-            lost.sort_unstable();
-            lost.dedup();
-            // A SKU cut whole is skipped for that reason only, not also as out of capacity.
-            for sku in &lost {
-                self.skus.remove(sku);
-                self.stock.remove(sku);
-            }
-            plan.skipped
-                .extend(lost.into_iter().map(|sku| (sku, SkipReason::OverRunLimit)));
-        }
+        plan.skipped.extend(self.keep_most_urgent_needs());
         if self.needs.is_empty() {
             return Ok(plan);
         }
@@ -166,6 +145,41 @@ impl Collector {
         if matches!(optimal.status, SolveStatus::FallbackGreedy { .. }) {
             plan.counts.solver_fallbacks = 1;
         }
+        plan.lines = self.lines(&optimal.shipments)?;
+        plan.skipped.extend(self.out_of_capacity(&plan.lines));
+        Ok(plan)
+    }
+
+    /// Keeps the needs within what one run plans, the most urgent (furthest below their minimum)
+    /// first; a SKU whose every need is cut is skipped as over the run's limit.
+    fn keep_most_urgent_needs(&mut self) -> Vec<(i64, SkipReason)> {
+        if self.needs.len() <= self.needs_max {
+            return Vec::new();
+        }
+        self.needs
+            .sort_by_key(|need| std::cmp::Reverse(need.min - need.position.net()));
+        let cut = self.needs.split_off(self.needs_max);
+        let kept: std::collections::HashSet<i64> = self.needs.iter().map(|n| n.sku_id).collect();
+        let mut lost: Vec<i64> = cut
+            .iter()
+            .map(|n| n.sku_id)
+            .filter(|s| !kept.contains(s))
+            .collect();
+        lost.sort_unstable();
+        lost.dedup();
+        // A SKU cut whole is skipped for that reason only, not also as out of capacity.
+        for sku in &lost {
+            self.skus.remove(sku);
+            self.stock.remove(sku);
+        }
+        lost.into_iter()
+            .map(|sku| (sku, SkipReason::OverRunLimit))
+            .collect()
+    }
+
+    /// The plan lines of the solver's shipments: each line's value covers its need (below the
+    /// minimum first, then up to the target), its cost is handling plus its share of the trucks.
+    fn lines(&self, shipments: &[StoreShipment]) -> Result<Vec<NewLine>, SolveError> {
         let sku_of_code: HashMap<&str, i64> = self
             .skus
             .iter()
@@ -178,9 +192,9 @@ impl Collector {
             .iter()
             .map(|n| ((n.sku_id, n.store_id), n))
             .collect();
-        let mut planned: std::collections::HashSet<i64> = std::collections::HashSet::new();
         let s = &self.settings;
-        for shipment in &optimal.shipments {
+        let mut lines = Vec::new();
+        for shipment in shipments {
             let store = store_of_code
                 .get(shipment.to.0.as_str())
                 .ok_or_else(|| SolveError::Solver(format!("unknown store {}", shipment.to.0)))?;
@@ -199,8 +213,7 @@ impl Collector {
                 let gain = urgent as f64 * s.below_min_per_unit
                     + (qty - urgent) as f64 * s.to_target_per_unit;
                 let cost = s.handling_per_unit * qty as f64 + trucks * qty as f64 / units as f64;
-                planned.insert(sku_id);
-                plan.lines.push(NewLine {
+                lines.push(NewLine {
                     sku_id,
                     from_id: self.warehouse.id,
                     to_id: store.id,
@@ -215,6 +228,12 @@ impl Collector {
                 });
             }
         }
+        Ok(lines)
+    }
+
+    /// The SKUs collected that no line serves: the warehouse's pick or the stores' trucks ran out.
+    fn out_of_capacity(&self, lines: &[NewLine]) -> Vec<(i64, SkipReason)> {
+        let planned: std::collections::HashSet<i64> = lines.iter().map(|l| l.sku_id).collect();
         let mut unplanned: Vec<i64> = self
             .skus
             .keys()
@@ -222,12 +241,10 @@ impl Collector {
             .filter(|sku| !planned.contains(sku))
             .collect();
         unplanned.sort_unstable();
-        plan.skipped.extend(
-            unplanned
-                .into_iter()
-                .map(|sku| (sku, SkipReason::OutOfCapacity)),
-        );
-        Ok(plan)
+        unplanned
+            .into_iter()
+            .map(|sku| (sku, SkipReason::OutOfCapacity))
+            .collect()
     }
 
     fn problem(&self) -> ReplenishmentProblem {
