@@ -87,11 +87,12 @@ pub use problem::{solve, Plan, Problem};
 pub use sourcing::{
     solve_sourcing, solve_sourcing_greedy, Candidate, CostBreakdown, Fulfilment, Lane, LinePlan,
     LineSource, LocationKind, OrderLine, PickupBatch, Route, Shipment, SourcingCosts, SourcingPlan,
-    SourcingProblem, StockLevel, Transfer,
+    SourcingProblem, StockLevel, Transfer, LINE_QTY_MAX, ORDER_LINES_MAX,
 };
 pub use status::{Method, SolveStatus};
 
 /// Longest time limit any solve accepts, in milliseconds.
 pub const SOLVE_TIME_MS_MAX: u64 = 60_000;
-/// Most units any location may report for one SKU (and most daily capacity).
+/// Most units any location may report for one SKU (and most daily capacity). With
+/// [`LINE_QTY_MAX`] and [`ORDER_LINES_MAX`], the limits the service's API enforces.
 pub const STOCK_UNITS_MAX: u32 = 100_000_000;

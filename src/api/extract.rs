@@ -32,43 +32,94 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let declared_length = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read(request, payload);
         Box::pin(async move {
-            if let Some(content_type) = content_type {
-                if !content_type.starts_with("application/json") {
-                    return Err(ApiError::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "unsupported_media_type",
-                        "the body must be JSON (Content-Type: application/json)",
-                    ));
-                }
-            }
-            if declared_length.is_some_and(|length| length > BODY_BYTES_MAX) {
-                return Err(too_large());
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|error| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", error.to_string())
-                })?;
-                if body.len() + chunk.len() > BODY_BYTES_MAX {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
+            let (typed, body) = body.await?;
+            // An empty body needs no type: it stands for `{}`, so a route whose fields are all
+            // optional takes none, and one with required fields names them as missing.
+            if !typed && !is_empty(&body) {
+                return Err(unsupported_media_type());
             }
             parse(body)
         })
     }
+}
+
+/// An optional JSON body: `None` only when the body is empty. A body that is there is a `Json`
+/// with all its refusals (415, 400, 422); actix's `Option<Json<T>>` would instead drop any body
+/// that fails to extract, as if none was sent.
+pub struct OptionalJson<T>(pub Option<Json<T>>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read(request, payload);
+        Box::pin(async move {
+            let (typed, body) = body.await?;
+            if is_empty(&body) {
+                return Ok(Self(None));
+            }
+            if !typed {
+                return Err(unsupported_media_type());
+            }
+            parse(body).map(|json| Self(Some(json)))
+        })
+    }
+}
+
+/// The whole body and whether it is declared JSON. A declared type that is not JSON is refused
+/// before reading, and a body over [`BODY_BYTES_MAX`] as soon as it shows.
+fn read(
+    request: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<(bool, Vec<u8>), ApiError>> {
+    // The media type before any parameters (`; charset=utf-8`), in any case.
+    let declared = request.headers().get(header::CONTENT_TYPE).map(|value| {
+        value
+            .to_str()
+            .ok()
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    });
+    let declared_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if declared == Some(false) {
+            return Err(unsupported_media_type());
+        }
+        if declared_length.is_some_and(|length| length > BODY_BYTES_MAX) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|error| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", error.to_string())
+            })?;
+            if body.len() + chunk.len() > BODY_BYTES_MAX {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((declared == Some(true), body))
+    }
+}
+
+fn is_empty(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the body must be JSON (Content-Type: application/json)",
+    )
 }
 
 fn too_large() -> ApiError {
@@ -81,7 +132,7 @@ fn too_large() -> ApiError {
 
 pub fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
     // An empty body is an empty object: required fields are still named as missing.
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
+    let body = if is_empty(&body) {
         b"{}".to_vec()
     } else {
         body
@@ -143,5 +194,54 @@ pub fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
             format!("must be from 1 to {PAGE_LIMIT_MAX}"),
         )
         .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use actix_web::ResponseError;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Received {
+        received: Option<i64>,
+    }
+
+    async fn optional(
+        content_type: Option<&str>,
+        body: &'static str,
+    ) -> Result<Option<i64>, StatusCode> {
+        let mut request = TestRequest::post().set_payload(body);
+        if let Some(content_type) = content_type {
+            request = request.insert_header((header::CONTENT_TYPE, content_type));
+        }
+        let (request, mut payload) = request.to_http_parts();
+        OptionalJson::<Received>::from_request(&request, &mut payload)
+            .await
+            .map(|body| body.0.and_then(|json| json.value.received))
+            .map_err(|error| error.status_code())
+    }
+
+    #[actix_web::test]
+    async fn an_optional_body_is_absent_only_when_empty() {
+        assert_eq!(optional(None, "").await, Ok(None));
+        assert_eq!(optional(Some("application/json"), " ").await, Ok(None));
+        let json = Some("application/json; charset=utf-8");
+        assert_eq!(optional(json, r#"{"received":0}"#).await, Ok(Some(0)));
+        let unsupported = Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(
+            optional(Some("text/plain"), r#"{"received":0}"#).await,
+            unsupported
+        );
+        assert_eq!(optional(None, r#"{"received":0}"#).await, unsupported);
+        assert_eq!(optional(Some("text/plain"), "").await, unsupported);
+        assert_eq!(optional(json, "{").await, Err(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            optional(json, r#"{"received":"all"}"#).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
     }
 }

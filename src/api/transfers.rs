@@ -2,7 +2,7 @@
 //! lifecycle of every transfer.
 
 use super::error::ApiError;
-use super::extract::{page_limit, Json};
+use super::extract::{page_limit, Json, OptionalJson};
 use super::State;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::quantity::{Counted, Qty};
@@ -281,10 +281,11 @@ pub struct ReceiveBody {
 pub async fn receive(
     state: web::Data<State>,
     id: web::Path<String>,
-    body: Option<Json<ReceiveBody>>,
+    body: OptionalJson<ReceiveBody>,
 ) -> Result<web::Json<TransferView>, ApiError> {
     let id = transfer_id(&id)?;
     let received = body
+        .0
         .and_then(|body| body.value.received)
         .map(|raw| Counted::parse("received", raw))
         .transpose()?;

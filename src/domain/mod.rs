@@ -5,6 +5,7 @@ pub mod codes;
 pub mod geo;
 pub mod hold;
 pub mod ledger;
+pub mod limits;
 pub mod location;
 pub mod plan;
 pub mod quantity;

@@ -4,9 +4,10 @@
 use super::Invalid;
 use serde::{Deserialize, Serialize};
 
-/// The most units one movement line may carry. A real pallet is far below this; anything above
-/// it is a typo or an attack, and keeping sums far from `i64` limits keeps arithmetic exact.
-pub const QTY_MAX: i64 = 1_000_000;
+/// The most units one line may carry, the solver's per-line limit (see [`super::limits`]). A
+/// real pallet is far below this; anything above it is a typo or an attack, and keeping sums
+/// far from `i64` limits keeps arithmetic exact.
+pub use super::limits::QTY_MAX;
 
 /// A positive number of units: `1..=QTY_MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -40,13 +40,18 @@ impl SkuBody {
             let field = format!("attributes.{key}");
             parse_text(&field, key, 64)?;
             match value {
-                Value::String(text) if text.chars().count() <= ATTRIBUTE_VALUE_LENGTH_MAX => {}
-                Value::String(_) => {
+                Value::String(text) if text.chars().count() > ATTRIBUTE_VALUE_LENGTH_MAX => {
                     return Err(Invalid::new(
                         field,
                         format!("must be at most {ATTRIBUTE_VALUE_LENGTH_MAX} characters"),
                     ))
                 }
+                // PostgreSQL cannot store NUL, in text or jsonb; other characters are the
+                // value's own.
+                Value::String(text) if text.contains('\0') => {
+                    return Err(Invalid::new(field, "must not contain NUL characters"))
+                }
+                Value::String(_) => {}
                 Value::Number(_) | Value::Bool(_) => {}
                 _ => {
                     return Err(Invalid::new(

@@ -7,14 +7,16 @@ pub mod costs;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::hold::HoldLine;
+use crate::domain::limits::STOCK_UNITS_MAX;
 use crate::domain::location::{Location, LocationKind};
 use crate::domain::quantity::Qty;
 use crate::holds::Redis;
 use crate::ledger;
 use crate::lookup::StockCache;
 use allot_solver::{
-    Candidate, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind, OrderLine,
-    SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
+    Candidate, CostBreakdown, Fulfilment as SolverFulfilment, Lane, LinePlan,
+    LocationKind as SolverKind, Method, OrderLine, SolveError, SolveStatus, SourcingCosts,
+    SourcingPlan, SourcingProblem, StockLevel,
 };
 use deadpool_postgres::Pool;
 use std::collections::{BTreeMap, HashMap};
@@ -168,9 +170,66 @@ pub async fn route(
     if let Some(store) = pickup_store {
         locations.insert(store.code.to_string(), store);
     }
+    if let Some(plan) = unservable(&problem) {
+        return Ok(Routed { plan, locations });
+    }
     let plan =
         tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
     Ok(Routed { plan, locations })
+}
+
+/// The plan of a problem the solver need not see: with no candidate at all it has nothing to
+/// choose from (and refuses the empty list), and without partial fulfilment a line that no
+/// candidate holds makes the order infeasible whatever the others hold. Nothing is sourced;
+/// callers answer it as they answer any infeasible plan. `None` when the solver must decide.
+pub fn unservable(problem: &SourcingProblem) -> Option<SourcingPlan> {
+    let offered = |line: &OrderLine| -> i64 {
+        problem
+            .candidates
+            .iter()
+            .flat_map(|candidate| &candidate.stock)
+            .filter(|level| level.sku == line.sku)
+            .map(|level| level.available)
+            .sum()
+    };
+    let unheld = problem.lines.iter().any(|line| offered(line) == 0);
+    if !problem.candidates.is_empty() && (problem.allow_partial || !unheld) {
+        return None;
+    }
+    let short: Vec<String> = problem
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let available = offered(line);
+            (available < line.qty)
+                .then(|| format!("{}: {} asked, {available} available", line.sku, line.qty))
+        })
+        .collect();
+    let lines = problem
+        .lines
+        .iter()
+        .map(|line| {
+            // Every line's qty is a `Qty`, so it fits.
+            let qty = u32::try_from(line.qty).unwrap_or(u32::MAX);
+            LinePlan {
+                sku: line.sku.clone(),
+                qty,
+                sources: Vec::new(),
+                unfulfilled: qty,
+            }
+        })
+        .collect();
+    Some(SourcingPlan {
+        status: SolveStatus::Infeasible {
+            reason: format!("not enough stock: {}", short.join("; ")),
+        },
+        method: Method::Trivial,
+        lines,
+        shipments: Vec::new(),
+        transfers: Vec::new(),
+        pickup_batches: Vec::new(),
+        cost: CostBreakdown::default(),
+    })
 }
 
 fn solver_kind(kind: LocationKind) -> SolverKind {
@@ -208,6 +267,9 @@ pub fn problem(
         let candidate = candidates
             .entry(code.clone())
             .or_insert_with(|| candidate(&row.location));
+        // On hand can outgrow what the solver takes per location; no order asks for that many,
+        // so offering at most the limit changes no plan.
+        let available = available.min(STOCK_UNITS_MAX);
         candidate.stock.push(StockLevel {
             sku: row.sku.as_str().into(),
             available,
@@ -390,5 +452,47 @@ mod tests {
         );
         let plan = allot_solver::solve_sourcing(&restock).unwrap();
         assert!(plan.lines[0].sources.iter().all(|s| s.location.0 != "P"));
+    }
+
+    #[test]
+    fn a_line_no_candidate_holds_is_infeasible_without_the_solver() {
+        let store = location("P", LocationKind::Store, true);
+        let point = Point::parse("", 25.0, 121.5).unwrap();
+        let nowhere = problem(
+            &request(Fulfilment::Ship(point), false),
+            None,
+            &[],
+            &HashMap::new(),
+        );
+        let plan = unservable(&nowhere).expect("no candidate at all");
+        assert!(matches!(plan.status, SolveStatus::Infeasible { ref reason }
+            if reason.contains("TEE: 2 asked, 0 available")));
+        assert_eq!((plan.lines[0].qty, plan.lines[0].unfulfilled), (2, 2));
+        // A pickup store is a candidate even with nothing on its shelf.
+        let pickup = Fulfilment::Pickup(store.code.clone());
+        let shelf = problem(
+            &request(pickup.clone(), false),
+            Some(&store),
+            &[],
+            &HashMap::new(),
+        );
+        assert!(unservable(&shelf).is_some());
+        let mut partial = request(pickup, false);
+        partial.allow_partial = true;
+        let partial = problem(&partial, Some(&store), &[], &HashMap::new());
+        assert!(
+            unservable(&partial).is_none(),
+            "the solver leaves it unfulfilled"
+        );
+        let stocked = problem(
+            &request(Fulfilment::Ship(point), false),
+            None,
+            &[row(&store, 1)],
+            &HashMap::new(),
+        );
+        assert!(
+            unservable(&stocked).is_none(),
+            "short, but the solver says so"
+        );
     }
 }

@@ -60,11 +60,13 @@ use crate::status::{Method, SolveStatus};
 
 pub(crate) use valid::Sourcing;
 
-/// Most lines one order may have.
-pub const ORDER_LINES_MAX: usize = 200;
+/// Most lines one order may have. The service's API takes its limit from here, so anything it
+/// accepts the solver can take.
+pub const ORDER_LINES_MAX: usize = 100;
 /// Most candidate locations one order may consider.
 pub const CANDIDATES_MAX: usize = 2_000;
-/// Most units one order line may ask for, and most units a candidate may report per SKU.
+/// Most units one order line may ask for (per-candidate stock is bounded by
+/// [`crate::STOCK_UNITS_MAX`]). The service's `Qty` takes its maximum from here.
 pub const LINE_QTY_MAX: u32 = 100_000;
 /// Most stock entries one candidate may list.
 pub const CANDIDATE_STOCK_ENTRIES_MAX: usize = 10_000;
