@@ -2,6 +2,7 @@
 //! and past that point nothing re-validates.
 
 pub mod codes;
+pub mod costs;
 pub mod geo;
 pub mod hold;
 pub mod ledger;

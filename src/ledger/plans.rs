@@ -7,10 +7,10 @@ use super::transfers::{create_in, NewTransfer, Reason};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::plan::PlanStatus;
+use crate::domain::plan::{
+    ChunkCounts, Demand, Kind, NewLine, SkipReason, SkuRow, Spread, StockRow,
+};
 use crate::domain::quantity::Qty;
-use crate::planning::chart::Spread;
-use crate::planning::params::Demand;
-use crate::planning::{ChunkCounts, Kind, NewLine, SkipReason, SkuRow, StockRow};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;

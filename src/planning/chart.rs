@@ -4,13 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// One location's units (net position) before and after the plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Spread {
-    pub location: String,
-    pub before: i64,
-    pub after: i64,
-}
+pub use crate::domain::plan::Spread;
 
 const BEFORE: RGBColor = RGBColor(160, 160, 160);
 const AFTER: RGBColor = RGBColor(31, 119, 180);

@@ -8,69 +8,11 @@ pub mod params;
 pub mod rebalance;
 pub mod replenish;
 
-pub use params::{Kind, RebalanceParams, ReplenishParams};
-use serde::Serialize;
-
-/// Why a plan left a SKU alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// No store holds or sells it.
-    NotStocked,
-    /// No store sold it in the window.
-    NoDemand,
-    /// Every store with demand is covered.
-    NoShortfall,
-    /// Stores are short, but none can spare units.
-    NoSurplus,
-    /// Surplus and shortfall exist, but no transfer earns more than it costs (or they are too far
-    /// apart).
-    NoProfitableLane,
-    /// Stores are short, but the warehouse has no free units.
-    WarehouseHasNone,
-    /// The warehouse had units, but its pick capacity or the stores' trucks ran out first.
-    OutOfCapacity,
-    /// More store needs than one run takes; the least urgent wait for the next run.
-    OverRunLimit,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotStocked => "not_stocked",
-            Self::NoDemand => "no_demand",
-            Self::NoShortfall => "no_shortfall",
-            Self::NoSurplus => "no_surplus",
-            Self::NoProfitableLane => "no_profitable_lane",
-            Self::WarehouseHasNone => "warehouse_has_none",
-            Self::OutOfCapacity => "out_of_capacity",
-            Self::OverRunLimit => "over_run_limit",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct SkuRow {
-    pub id: i64,
-    pub code: String,
-    /// The SKU's `margin` attribute, when it is a number.
-    pub margin: Option<f64>,
-}
-
-/// One (SKU, location) with its balance and the weighted sum of its recent POS sales.
-#[derive(Debug, Clone)]
-pub struct StockRow {
-    pub sku_id: i64,
-    pub location_id: i64,
-    pub on_hand: i64,
-    pub allocated: i64,
-    pub in_transit: i64,
-    pub safety_stock: i64,
-    pub weighted_sales: f64,
-}
+pub use crate::domain::plan::{ChunkCounts, Demand, Kind, NewLine, SkipReason, SkuRow, StockRow};
+pub use params::{RebalanceParams, ReplenishParams};
 
 impl StockRow {
-    pub fn position(&self, demand: params::Demand) -> demand::Position {
+    pub fn position(&self, demand: Demand) -> demand::Position {
         demand::Position {
             on_hand: self.on_hand,
             allocated: self.allocated,
@@ -83,31 +25,6 @@ impl StockRow {
             ),
         }
     }
-}
-
-/// A line to save: ids, the planned quantity and its economics.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewLine {
-    pub sku_id: i64,
-    pub from_id: i64,
-    pub to_id: i64,
-    pub qty: i64,
-    pub distance_km: f64,
-    pub lead_time_hours: f64,
-    pub gain: f64,
-    pub cost: f64,
-    pub from_position: i64,
-    pub to_position: i64,
-    pub to_demand_per_day: f64,
-}
-
-/// What one chunk adds to the run's counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ChunkCounts {
-    pub skus: i64,
-    pub greedy_net: f64,
-    pub greedy_transfers: i64,
-    pub solver_fallbacks: i64,
 }
 
 /// What planning one chunk of SKUs produced.

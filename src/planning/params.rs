@@ -1,34 +1,11 @@
 //! What a planning run may be told, from the CLI (flags) or the API (a JSON body): one struct
 //! for both, every field optional, validated into settings with the chain's defaults.
 
+pub use crate::domain::plan::{Demand, Kind};
 use crate::domain::Invalid;
 use allot_solver::rebalancing::RebalancingCosts;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Rebalance,
-    Replenishment,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rebalance => "rebalance",
-            Self::Replenishment => "replenishment",
-        }
-    }
-
-    pub fn parse(field: &str, raw: &str) -> Result<Self, Invalid> {
-        match raw {
-            "rebalance" => Ok(Self::Rebalance),
-            "replenishment" => Ok(Self::Replenishment),
-            _ => Err(Invalid::new(field, "must be rebalance or replenishment")),
-        }
-    }
-}
 
 /// How far from today a run's date may be: plans use today's stock.
 const DATE_DAYS_MAX: u64 = 7;
@@ -96,13 +73,6 @@ fn whole(
         ));
     }
     Ok(value)
-}
-
-/// The demand signal both runs read from the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Demand {
-    pub window_days: u32,
-    pub half_life_days: f64,
 }
 
 fn demand(window_days: Option<i64>, half_life_days: Option<f64>) -> Result<Demand, Invalid> {

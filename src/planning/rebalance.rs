@@ -5,8 +5,8 @@
 use super::demand::{imbalance, Position};
 use super::params::Rebalance;
 use super::{ChunkPlan, NewLine, SkipReason, SkuRow, StockRow};
+use crate::domain::costs;
 use crate::domain::location::LocationKind;
-use crate::routing::costs;
 use allot_solver::rebalancing::{
     solve_rebalancing, solve_rebalancing_greedy, RebalancingProblem, SkuBalance, StoreBalance,
     StorePosition, StoreTransfer, REBALANCING_SKU_TIME_MS_DEFAULT,

@@ -5,8 +5,8 @@
 use super::demand::{replenishment_target, Position};
 use super::params::Replenish;
 use super::{ChunkPlan, NewLine, SkipReason, SkuRow, StockRow};
+use crate::domain::costs;
 use crate::domain::location::LocationKind;
-use crate::routing::costs;
 use allot_solver::replenishment::{
     solve_replenishment, solve_replenishment_greedy, ReplenishmentProblem, ReplenishmentStore,
     ReplenishmentValues, StockTarget, StoreNeed, StoreShipment, WarehouseStock,

@@ -2,9 +2,8 @@
 //! line should come from, and hand the plan to the ledger. The solver is pure; this module is
 //! the shell around it.
 
-pub mod costs;
-
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::costs;
 use crate::domain::geo::Point;
 use crate::domain::hold::HoldLine;
 use crate::domain::limits::STOCK_UNITS_MAX;
