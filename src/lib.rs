@@ -4,7 +4,9 @@
 //! - [`ledger`]: PostgreSQL, the only place with SQL.
 //! - [`holds`]: Redis holds.
 //! - [`lookup`]: clerk lookups from copies of the ledger's figures that Redis keeps honest.
-//! - [`api`]: HTTP only.
+//! - [`app`]: the application layer: one function per use case, the one place writes run.
+//! - [`api`]: HTTP only: parse, call `app`, shape the answer.
+//! - [`routing`]: the optimiser's shell for orders (candidates in, domain-typed plan out).
 //! - [`planning`]: pure planning rules (demand, surplus and shortfall, plan economics, charts).
 //! - [`jobs`]: the replenishment and nightly rebalance runs around them.
 //! - [`commands`]: the CLI's batch work (import, demo data).
@@ -12,6 +14,7 @@
 #![warn(clippy::too_many_lines)]
 
 pub mod api;
+pub mod app;
 pub mod commands;
 pub mod config;
 pub mod domain;

@@ -1,23 +1,18 @@
 //! Building and running the HTTP service: pools, migrations, middleware, routes.
 
-use crate::api::{self, error::ApiError, State};
+use crate::api::{self, error::ApiError};
+use crate::app::{self, OpenError};
 use crate::config::Settings;
-use crate::holds::Redis;
-use crate::ledger;
-use crate::lookup::StockCache;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use std::net::TcpListener;
-use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Ledger(#[from] ledger::SetupError),
-    #[error("REDIS_URL: {0}")]
-    Redis(#[from] redis::RedisError),
+    Open(#[from] OpenError),
     #[error("binding the HTTP listener: {0}")]
     Bind(#[from] std::io::Error),
     #[error("metrics: {0}")]
@@ -32,15 +27,7 @@ pub struct Application {
 impl Application {
     /// Migrates the database, then binds (port 0 picks a free port, as tests do).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let applied = ledger::migrate(&settings.database_url).await?;
-        if applied > 0 {
-            tracing::info!(applied, "database migrated");
-        }
-        let state = web::Data::new(State {
-            pool: ledger::pool(&settings.database_url, settings.db_pool_size)?,
-            redis: Arc::new(Redis::new(&settings.redis_url, &settings.redis_prefix)?),
-            stock: StockCache::new(settings.stock_cache_rows),
-        });
+        let state = web::Data::new(app::App::open(settings, settings.db_pool_size).await?);
         let prometheus = PrometheusMetricsBuilder::new("allot")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")

@@ -1,7 +1,7 @@
 use super::error::ApiError;
 use super::extract::page_limit;
 use super::State;
-use crate::ledger::stock::{self, DiscrepancyRow};
+use crate::app::queries::{self, DiscrepancyRow, Listing};
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 
@@ -37,10 +37,13 @@ pub async fn list_discrepancies(
 ) -> Result<web::Json<DiscrepancyPage>, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
-    let client = state.client().await?;
-    let (location_id, sku_id) =
-        super::filter_ids(&client, query.location.as_deref(), query.sku.as_deref()).await?;
-    let items = stock::discrepancies(&client, location_id, sku_id, query.after, limit).await?;
+    let listing = Listing {
+        location: query.location.as_deref(),
+        sku: query.sku.as_deref(),
+        after: query.after,
+        limit,
+    };
+    let items = queries::discrepancies(&state, listing).await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|item| item.id))
         .flatten();

@@ -1,10 +1,9 @@
 //! Every error the HTTP edge returns, mapped to a status in one place. The body is always
 //! `{code, message, field?}`; a fault's cause chain goes to the log, the client gets an opaque 500.
 
+use crate::app::{self, Dependency};
+use crate::domain::hold::ShortLine;
 use crate::domain::Invalid;
-use crate::holds::lifecycle::{self, ShortLine};
-use crate::holds::Unavailable;
-use crate::ledger;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -90,9 +89,9 @@ impl From<Invalid> for ApiError {
     }
 }
 
-impl From<ledger::Error> for ApiError {
-    fn from(error: ledger::Error) -> Self {
-        use ledger::Error::*;
+impl From<app::Error> for ApiError {
+    fn from(error: app::Error) -> Self {
+        use app::Error::*;
         match error {
             Invalid(invalid) => invalid.into(),
             UnknownSku { field, code } => Self::new(
@@ -110,74 +109,54 @@ impl From<ledger::Error> for ApiError {
             Refused { field, message } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message).with_field(field)
             }
-            Shortage { field, message } => {
-                Self::new(StatusCode::CONFLICT, "insufficient_stock", message).with_field(field)
-            }
+            Short {
+                field,
+                message,
+                lines,
+            } => short(field, message, lines),
             Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
-            NotFound(message) => Self::not_found(message),
-            Pool(error) => {
-                tracing::warn!(%error, "no database connection");
-                Self::unavailable("the database is not reachable right now; retry shortly")
-            }
-            Database(error) => from_constraint(&error).unwrap_or_else(|| Self::internal(&error)),
-        }
-    }
-}
-
-impl From<Unavailable> for ApiError {
-    fn from(error: Unavailable) -> Self {
-        tracing::warn!(%error, "Redis unavailable");
-        Self::unavailable("reservations are unavailable: Redis is not reachable; retry shortly")
-    }
-}
-
-impl From<lifecycle::Error> for ApiError {
-    fn from(error: lifecycle::Error) -> Self {
-        use lifecycle::Error::*;
-        match error {
-            Unavailable(error) => error.into(),
-            Short(short) => {
-                let mut api_error = Self::new(
+            NotFound { field, message } => Self {
+                field,
+                ..Self::not_found(message)
+            },
+            HoldResolved { status, field } => Self {
+                field,
+                ..Self::new(
                     StatusCode::CONFLICT,
-                    "insufficient_stock",
-                    format!("not enough stock for {} line(s)", short.len()),
-                );
-                api_error.short = Some(short);
-                api_error
-            }
-            NotFound(_) => Self::not_found(error.to_string()),
-            Resolved(status) => Self::new(
-                StatusCode::CONFLICT,
-                "hold_resolved",
-                format!("the hold is already {}", status.as_str()),
-            ),
+                    "hold_resolved",
+                    format!("the hold is already {}", status.as_str()),
+                )
+            },
             ClientIdReused => {
                 Self::new(StatusCode::CONFLICT, "client_id_reused", error.to_string())
                     .with_field("client_id")
             }
-            Ledger(error) => error.into(),
+            Unavailable(Dependency::Database) => {
+                Self::unavailable("the database is not reachable right now; retry shortly")
+            }
+            Unavailable(Dependency::Redis) => Self::unavailable(
+                "reservations are unavailable: Redis is not reachable; retry shortly",
+            ),
+            Fault { constraint, source } => constraint
+                .as_deref()
+                .and_then(from_constraint)
+                .unwrap_or_else(|| Self::internal(&*source)),
         }
     }
 }
 
-impl From<crate::routing::Error> for ApiError {
-    fn from(error: crate::routing::Error) -> Self {
-        use crate::routing::Error::*;
-        match error {
-            Ledger(error) => error.into(),
-            Refused { field, message } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message).with_field(field)
-            }
-            Solver(error) => Self::internal(&error),
-            Join(error) => Self::internal(&error),
-        }
+/// Not enough stock (409), with each short line and what is available when they are known.
+fn short(field: Option<String>, message: String, lines: Vec<ShortLine>) -> ApiError {
+    ApiError {
+        field,
+        short: (!lines.is_empty()).then_some(lines),
+        ..ApiError::new(StatusCode::CONFLICT, "insufficient_stock", message)
     }
 }
 
 /// The database is the last guard; when one of its constraints fires, the client still learns
 /// which field was wrong.
-fn from_constraint(error: &tokio_postgres::Error) -> Option<ApiError> {
-    let constraint = error.as_db_error()?.constraint()?;
+fn from_constraint(constraint: &str) -> Option<ApiError> {
     let (status, code, field, message) = CONSTRAINTS
         .iter()
         .find(|(name, ..)| *name == constraint)

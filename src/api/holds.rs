@@ -1,8 +1,8 @@
 use super::error::ApiError;
 use super::extract::Json;
 use super::State;
-use crate::domain::hold::{parse_ttl, HoldBody};
-use crate::holds::lifecycle::{self, HoldView};
+use crate::app::holds;
+use crate::domain::hold::{parse_ttl, HoldBody, HoldView};
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
 
@@ -34,7 +34,7 @@ pub async fn place(
     body: Json<HoldBody>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.value.parse()?;
-    let (hold, replayed) = lifecycle::place(&state.redis, &state.pool, &request).await?;
+    let (hold, replayed) = holds::place(&state, &request).await?;
     Ok(if replayed {
         HttpResponse::Ok().json(hold)
     } else {
@@ -59,9 +59,7 @@ pub async fn read(
     state: web::Data<State>,
     id: web::Path<String>,
 ) -> Result<web::Json<HoldView>, ApiError> {
-    Ok(web::Json(
-        lifecycle::get(&state.redis, &hold_id(&id)?).await?,
-    ))
+    Ok(web::Json(holds::get(&state, &hold_id(&id)?).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -85,7 +83,7 @@ pub async fn extend(
 ) -> Result<web::Json<HoldView>, ApiError> {
     let ttl_ms = parse_ttl("ttl_s", body.value.ttl_s)?;
     Ok(web::Json(
-        lifecycle::extend(&state.redis, &hold_id(&id)?, ttl_ms).await?,
+        holds::extend(&state, &hold_id(&id)?, ttl_ms).await?,
     ))
 }
 
@@ -117,7 +115,5 @@ pub async fn release(
     state: web::Data<State>,
     id: web::Path<String>,
 ) -> Result<web::Json<HoldView>, ApiError> {
-    Ok(web::Json(
-        lifecycle::release(&state.redis, &hold_id(&id)?).await?,
-    ))
+    Ok(web::Json(holds::release(&state, &hold_id(&id)?).await?))
 }

@@ -1,10 +1,10 @@
 use super::error::ApiError;
 use super::extract::{page_limit, Json};
 use super::State;
+use crate::app::catalog::{self, Upserted};
+use crate::app::queries::{self, SkuBalance};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::location::{Location, LocationBody, LocationKind};
-use crate::ledger::locations::{self, Upserted};
-use crate::ledger::stock::{self, SkuBalance};
 use actix_web::{get, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -69,8 +69,7 @@ pub async fn list_locations(
                 .ok_or_else(|| crate::domain::Invalid::new("kind", "must be store or warehouse"))?,
         ),
     };
-    let client = state.client().await?;
-    let locations = locations::list(&client, kind).await?;
+    let locations = queries::locations(&state, kind).await?;
     Ok(web::Json(LocationList {
         locations: locations.into_iter().map(LocationView::from).collect(),
     }))
@@ -95,13 +94,11 @@ pub async fn put_location(
 ) -> Result<HttpResponse, ApiError> {
     let code = LocationCode::parse("code", &code)?;
     let location = body.value.parse(code)?;
-    let client = state.client().await?;
-    let upserted = locations::upsert_many(&client, std::slice::from_ref(&location)).await?;
-    state.stock.forget_locations();
+    let upserted = catalog::put_location(&state, &location).await?;
     let view = LocationView::from(location);
-    Ok(match upserted.first() {
-        Some(Upserted::Created) => HttpResponse::Created().json(view),
-        _ => HttpResponse::Ok().json(view),
+    Ok(match upserted {
+        Upserted::Created => HttpResponse::Created().json(view),
+        Upserted::Updated => HttpResponse::Ok().json(view),
     })
 }
 
@@ -117,11 +114,9 @@ pub async fn get_location(
     code: web::Path<String>,
 ) -> Result<web::Json<LocationView>, ApiError> {
     let code = LocationCode::parse("code", &code)?;
-    let client = state.client().await?;
-    let (_, location) = locations::get(&client, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no location '{code}'")))?;
-    Ok(web::Json(location.into()))
+    Ok(web::Json(
+        queries::location_record(&state, &code).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -160,17 +155,7 @@ pub async fn location_stock(
         .map(|raw| SkuCode::parse("after", raw))
         .transpose()?;
     let limit = page_limit(query.limit)?;
-    let client = state.client().await?;
-    let (location_id, _) = locations::get(&client, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no location '{code}'")))?;
-    let items = stock::by_location(
-        &client,
-        location_id,
-        after.as_ref().map(SkuCode::as_str),
-        limit,
-    )
-    .await?;
+    let items = queries::location_stock(&state, &code, after.as_ref(), limit).await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|item| item.sku.clone()))
         .flatten();

@@ -1,5 +1,6 @@
-//! HTTP only: parse requests into domain types, call the ledger, shape responses. One module per
-//! resource, each with its `configure`.
+//! HTTP only: parse requests into domain types, call the application layer (`crate::app`),
+//! shape responses. One module per resource, each with its `configure`. Nothing here knows
+//! PostgreSQL, Redis or the solver.
 
 pub mod discrepancies;
 pub mod error;
@@ -9,29 +10,17 @@ pub mod locations;
 pub mod movements;
 pub mod openapi;
 pub mod ops;
-// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
-// the expectation is no longer met.
-#[expect(clippy::too_many_lines)]
 pub mod orders;
 pub mod pages;
 pub mod plans;
 pub mod skus;
 pub mod stock;
-// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
-// the expectation is no longer met.
-#[expect(clippy::too_many_lines)]
 pub mod transfers;
 
-use crate::holds::Redis;
 use actix_web::web;
-use deadpool_postgres::Pool;
 
-/// What every handler may use.
-pub struct State {
-    pub pool: Pool,
-    pub redis: std::sync::Arc<Redis>,
-    pub stock: crate::lookup::StockCache,
-}
+/// What every handler may use: the application layer.
+pub use crate::app::App as State;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(extract::query_error))
@@ -58,39 +47,4 @@ pub fn path_code<T>(
     raw: &str,
 ) -> Result<T, error::ApiError> {
     parse(field, raw).map_err(error::ApiError::from)
-}
-
-impl State {
-    pub async fn client(&self) -> Result<deadpool_postgres::Object, error::ApiError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|error| crate::ledger::Error::from(error).into())
-    }
-}
-
-/// Location and SKU filters of a listing, as ids: `None` when not given; an unknown code is a
-/// 404 naming its field.
-pub async fn filter_ids(
-    client: &impl deadpool_postgres::GenericClient,
-    location: Option<&str>,
-    sku: Option<&str>,
-) -> Result<(Option<i64>, Option<i64>), error::ApiError> {
-    use crate::domain::codes::{LocationCode, SkuCode};
-    use crate::ledger::stock::{id_of, IdTable};
-    if let Some(location) = location {
-        LocationCode::parse("location", location)?;
-    }
-    if let Some(sku) = sku {
-        SkuCode::parse("sku", sku)?;
-    }
-    let location_id = id_of(client, IdTable::Locations, location).await?;
-    if location_id == Some(None) {
-        return Err(error::ApiError::not_found("no such location").with_field("location"));
-    }
-    let sku_id = id_of(client, IdTable::Skus, sku).await?;
-    if sku_id == Some(None) {
-        return Err(error::ApiError::not_found("no such SKU").with_field("sku"));
-    }
-    Ok((location_id.flatten(), sku_id.flatten()))
 }

@@ -1,13 +1,12 @@
 use super::error::ApiError;
 use super::extract::{page_limit, Json};
 use super::State;
+use crate::app::queries::{self, Listing, MovementRow};
+use crate::app::{movements, Key, Line, Recorded, Reply};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
 use crate::domain::quantity::{Counted, Delta, Qty};
 use crate::domain::{parse_text, Invalid};
-use crate::ledger::idempotency::Key;
-use crate::ledger::movements::{self, Line, Recorded, Reply};
-use crate::ledger::stock::{self, MovementFilter, MovementRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -147,10 +146,7 @@ pub async fn post_movements(
                 .map_err(|invalid| invalid.within(&format!("movements[{index}]")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let reply = movements::record(&state.pool, key.as_ref(), "movements", &lines).await?;
-    if let Reply::Fresh(recorded) = &reply {
-        crate::holds::lifecycle::follow_ledger(&state.redis, &recorded.balances).await;
-    }
+    let reply = movements::record(&state, key.as_ref(), "movements", &lines).await?;
     Ok(created_or_replayed(reply))
 }
 
@@ -212,18 +208,13 @@ pub async fn list_movements(
 ) -> Result<web::Json<MovementPage>, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
-    let client = state.client().await?;
-    let (location_id, sku_id) =
-        super::filter_ids(&client, query.location.as_deref(), query.sku.as_deref()).await?;
-    let filter = MovementFilter {
-        location_id,
-        sku_id,
-        from: query.from,
-        to: query.to,
+    let listing = Listing {
+        location: query.location.as_deref(),
+        sku: query.sku.as_deref(),
         after: query.after,
         limit,
     };
-    let items = stock::movements(&client, &filter).await?;
+    let items = queries::movements(&state, listing, query.from, query.to).await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|item| item.id))
         .flatten();

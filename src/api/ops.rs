@@ -33,28 +33,7 @@ pub struct Readiness {
     (status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/ready")]
 pub async fn ready(state: web::Data<State>) -> HttpResponse {
-    let postgres = async {
-        let client = state.pool.get().await.map_err(|e| e.to_string())?;
-        client
-            .simple_query("SELECT 1")
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(())
-    };
-    let (postgres, redis) = tokio::join!(
-        tokio::time::timeout(READY_TIMEOUT, postgres),
-        tokio::time::timeout(READY_TIMEOUT, state.redis.ping()),
-    );
-    let postgres = match postgres {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error),
-        Err(_) => Err("timed out".to_owned()),
-    };
-    let redis = match redis {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err("timed out".to_owned()),
-    };
+    let (postgres, redis) = crate::app::queries::readiness(&state, READY_TIMEOUT).await;
     let all_ready = postgres.is_ok() && redis.is_ok();
     let describe = |result: Result<(), String>| result.map_or_else(|e| e, |()| "ok".to_owned());
     let body = Readiness {

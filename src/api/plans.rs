@@ -4,10 +4,9 @@
 use super::error::ApiError;
 use super::extract::{page_limit, Json};
 use super::State;
-use crate::jobs::report;
-use crate::jobs::{self, Outcome, Run};
-use crate::ledger::plans::{self, LineView, PlanSummary};
-use crate::planning::{Kind, RebalanceParams, ReplenishParams};
+use crate::app::plans::{self, Kind, LineView, Outcome, PlanSummary, RebalanceParams};
+use crate::app::plans::{ReplenishParams, Run};
+use crate::app::{queries, Result as AppResult};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use indicatif::ProgressBar;
@@ -27,16 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// How long a request waits for its run before answering 202 (the run goes on).
 const WAIT: Duration = Duration::from_secs(25);
 
-impl From<jobs::Error> for ApiError {
-    fn from(error: jobs::Error) -> Self {
-        match error {
-            jobs::Error::Ledger(error) => error.into(),
-            jobs::Error::Solver(error) => Self::internal(&error),
-            jobs::Error::Task(error) => Self::internal(&error),
-        }
-    }
-}
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanView {
     #[serde(flatten)]
@@ -55,7 +44,7 @@ pub struct StillRunning {
 async fn respond(
     state: &State,
     kind: Kind,
-    run: tokio::task::JoinHandle<jobs::Result<Run>>,
+    run: tokio::task::JoinHandle<AppResult<Run>>,
 ) -> Result<HttpResponse, ApiError> {
     let run = match tokio::time::timeout(WAIT, run).await {
         Err(_) => {
@@ -78,8 +67,7 @@ async fn respond(
         )
         .with_field("date"));
     }
-    let client = state.client().await?;
-    let transfers = plans::lines(&client, run.plan.id, None, None).await?;
+    let transfers = queries::plan_lines(state, run.plan.id).await?;
     Ok(HttpResponse::Created().json(PlanView {
         plan: run.plan,
         outcome: Some(run.outcome),
@@ -98,10 +86,9 @@ pub async fn rebalance(
 ) -> Result<HttpResponse, ApiError> {
     let params = body.value;
     params.validated()?;
-    let (pool, redis) = (state.pool.clone(), state.redis.clone());
-    let run = tokio::spawn(async move {
-        jobs::rebalance(&pool, &redis, &params, &ProgressBar::hidden()).await
-    });
+    let app = state.clone().into_inner();
+    let run =
+        tokio::spawn(async move { plans::rebalance(&app, &params, &ProgressBar::hidden()).await });
     respond(&state, Kind::Rebalance, run).await
 }
 
@@ -116,10 +103,9 @@ pub async fn replenishment(
 ) -> Result<HttpResponse, ApiError> {
     let params = body.value;
     params.validated()?;
-    let (pool, redis) = (state.pool.clone(), state.redis.clone());
-    let run = tokio::spawn(async move {
-        jobs::replenish(&pool, &redis, &params, &ProgressBar::hidden()).await
-    });
+    let app = state.clone().into_inner();
+    let run =
+        tokio::spawn(async move { plans::replenish(&app, &params, &ProgressBar::hidden()).await });
     respond(&state, Kind::Replenishment, run).await
 }
 
@@ -150,9 +136,8 @@ pub async fn list(
         .map(|raw| Kind::parse("kind", raw))
         .transpose()?;
     let limit = page_limit(query.limit)?;
-    let client = state.client().await?;
     Ok(web::Json(PlanList {
-        plans: plans::list(&client, kind, limit).await?,
+        plans: queries::plans(&state, kind, limit).await?,
     }))
 }
 
@@ -174,11 +159,8 @@ pub async fn read(
     id: web::Path<i64>,
     query: web::Query<ReadQuery>,
 ) -> Result<web::Json<PlanView>, ApiError> {
-    let client = state.client().await?;
-    let (store, sku) =
-        super::filter_ids(&client, query.store.as_deref(), query.sku.as_deref()).await?;
-    let plan = plans::get(&client, *id).await?;
-    let transfers = plans::lines(&client, plan.id, store, sku).await?;
+    let (store, sku) = (query.store.as_deref(), query.sku.as_deref());
+    let (plan, transfers) = queries::plan(&state, *id, store, sku).await?;
     Ok(web::Json(PlanView {
         plan,
         outcome: None,
@@ -195,9 +177,8 @@ pub async fn commit(
     state: web::Data<State>,
     id: web::Path<i64>,
 ) -> Result<web::Json<PlanView>, ApiError> {
-    let plan = jobs::commit(&state.pool, &state.redis, *id, &ProgressBar::hidden()).await?;
-    let client = state.client().await?;
-    let transfers = plans::lines(&client, plan.id, None, None).await?;
+    let plan = plans::commit(&state, *id, &ProgressBar::hidden()).await?;
+    let transfers = queries::plan_lines(&state, plan.id).await?;
     Ok(web::Json(PlanView {
         plan,
         outcome: None,
@@ -222,26 +203,7 @@ pub async fn chart(
     id: web::Path<i64>,
     query: web::Query<ChartQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = state.client().await?;
-    let plan = plans::get(&client, *id).await?;
-    let sku = match query.sku.as_deref() {
-        Some(code) => {
-            let (_, sku_id) = super::filter_ids(&client, None, Some(code)).await?;
-            sku_id.map(|id| (id, code.to_owned()))
-        }
-        None => plans::top_skus(&client, plan.id, 1)
-            .await?
-            .into_iter()
-            .next(),
-    };
-    let svg = match sku {
-        Some((sku_id, code)) => report::chart(&client, &plan, (sku_id, &code)).await?,
-        None => None,
-    };
-    let svg = svg.ok_or_else(|| {
-        ApiError::not_found(format!("plan {} moves no units of that SKU", plan.id))
-            .with_field("sku")
-    })?;
+    let svg = queries::plan_chart(&state, *id, query.sku.as_deref()).await?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
@@ -254,10 +216,7 @@ pub async fn report_csv(
     state: web::Data<State>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = state.client().await?;
-    let plan = plans::get(&client, *id).await?;
-    let lines = plans::lines(&client, plan.id, None, None).await?;
-    let csv = report::csv(&lines).map_err(|error| ApiError::internal(&*error))?;
+    let (plan, csv) = queries::plan_csv(&state, *id).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

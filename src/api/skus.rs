@@ -1,11 +1,11 @@
 use super::error::ApiError;
 use super::extract::Json;
 use super::State;
+use crate::app::catalog::{self, Upserted};
+use crate::app::queries;
 use crate::domain::codes::SkuCode;
 use crate::domain::sku::{Sku, SkuBody};
 use crate::domain::Invalid;
-use crate::ledger::locations::Upserted;
-use crate::ledger::skus;
 use actix_web::{get, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -78,8 +78,7 @@ pub async fn search_skus(
         Some(limit @ 1..=100) => limit,
         Some(_) => return Err(Invalid::new("limit", "must be from 1 to 100").into()),
     };
-    let client = state.client().await?;
-    let skus = skus::search(&client, prefix, limit).await?;
+    let skus = queries::search_skus(&state, prefix, limit).await?;
     Ok(web::Json(SkuMatches {
         skus: skus
             .into_iter()
@@ -107,13 +106,11 @@ pub async fn put_sku(
 ) -> Result<HttpResponse, ApiError> {
     let code = SkuCode::parse("code", &code)?;
     let sku = body.value.parse(code)?;
-    let client = state.client().await?;
-    let upserted = skus::upsert_many(&client, std::slice::from_ref(&sku)).await?;
-    crate::holds::lifecycle::sku_changed(&state.redis, sku.code.as_str()).await;
+    let upserted = catalog::put_sku(&state, &sku).await?;
     let view = SkuView::from(sku);
-    Ok(match upserted.first() {
-        Some(Upserted::Created) => HttpResponse::Created().json(view),
-        _ => HttpResponse::Ok().json(view),
+    Ok(match upserted {
+        Upserted::Created => HttpResponse::Created().json(view),
+        Upserted::Updated => HttpResponse::Ok().json(view),
     })
 }
 
@@ -129,9 +126,5 @@ pub async fn get_sku(
     code: web::Path<String>,
 ) -> Result<web::Json<SkuView>, ApiError> {
     let code = SkuCode::parse("code", &code)?;
-    let client = state.client().await?;
-    let (_, sku) = skus::get(&client, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no SKU '{code}'")))?;
-    Ok(web::Json(sku.into()))
+    Ok(web::Json(queries::sku(&state, &code).await?.into()))
 }

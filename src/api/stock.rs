@@ -1,5 +1,6 @@
 use super::error::ApiError;
 use super::State;
+use crate::app::queries;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::location::LocationKind;
@@ -69,7 +70,7 @@ pub async fn stock_of_sku(
         }
         (_, Some(store)) => {
             let code = LocationCode::parse("store", store)?;
-            match state.stock.location(&state.pool, &code).await? {
+            match queries::location(&state, &code).await? {
                 Some(location) => Some(location.point),
                 None => {
                     return Err(
@@ -81,11 +82,9 @@ pub async fn stock_of_sku(
         (Some(near), None) => Some(Point::parse_pair("near", near)?),
         (None, None) => None,
     };
-    let answer = match query.as_of {
-        Some(instant) => state.stock.as_of(&state.pool, &sku, instant).await?,
-        None => state.stock.now(&state.pool, &state.redis, &sku).await?,
-    }
-    .ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
+    let answer = queries::stock(&state, &sku, query.as_of)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no SKU '{sku}'")))?;
     let mut locations: Vec<LocationStock> = answer
         .rows
         .into_iter()

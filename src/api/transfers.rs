@@ -4,18 +4,14 @@
 use super::error::ApiError;
 use super::extract::{page_limit, Json, OptionalJson};
 use super::State;
+use crate::app::queries::{self, Listing};
+use crate::app::transfers::{self, Created, Reason, TransferRequest, TransferView};
+use crate::app::Reply;
 use crate::domain::codes::{LocationCode, SkuCode};
-use crate::domain::costs;
 use crate::domain::quantity::{Counted, Qty};
 use crate::domain::Invalid;
-use crate::holds::lifecycle;
-use crate::ledger::movements::Reply;
-use crate::ledger::stock::{self as ledger_stock, IdTable};
-use crate::ledger::transfers::{self, Created, Filter, NewTransfer, Reason, TransferView};
-use crate::routing::{self, Fulfilment};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create)
@@ -60,115 +56,15 @@ pub async fn create(
     if from.as_ref() == Some(&to) {
         return Err(Invalid::new("from", "must differ from to").into());
     }
-    let reply = transfers::create_once(&state.pool, key.as_ref(), || {
-        plan(&state, sku.clone(), qty, to.clone(), from.clone())
-    })
-    .await?;
-    Ok(match reply {
-        Reply::Fresh(created) => {
-            refresh(&state, &created.transfers).await;
-            HttpResponse::Created().json(created)
-        }
-        Reply::Replayed(document) => HttpResponse::Created()
-            .insert_header(("Idempotent-Replayed", "true"))
-            .json(document),
-    })
-}
-
-/// The transfers that bring `qty` of `sku` to `to`: from `from`, or as the optimiser routes.
-async fn plan(
-    state: &State,
-    sku: SkuCode,
-    qty: Qty,
-    to: LocationCode,
-    from: Option<LocationCode>,
-) -> Result<(Vec<NewTransfer>, Option<Value>), ApiError> {
-    let client = state.client().await?;
-    let (_, destination) = crate::ledger::locations::get(&client, &to)
-        .await?
-        .ok_or_else(|| {
-            ApiError::from(crate::ledger::Error::UnknownLocation {
-                field: "to".into(),
-                code: to.to_string(),
-            })
-        })?;
-    let (planned, cost) = match from {
-        Some(from) => {
-            let (_, source) = crate::ledger::locations::get(&client, &from)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::from(crate::ledger::Error::UnknownLocation {
-                        field: "from".into(),
-                        code: from.to_string(),
-                    })
-                })?;
-            let (_, _, lead_time_hours) =
-                costs::lane(source.kind, source.point.distance_km(destination.point));
-            (vec![(from, qty, lead_time_hours)], None)
-        }
-        None => {
-            drop(client);
-            let request = routing::Request {
-                lines: vec![(sku.clone(), qty)],
-                fulfilment: Fulfilment::Pickup(to.clone()),
-                allow_split: true,
-                allow_partial: false,
-                restock: true,
-                own_held: Vec::new(),
-            };
-            let routed = routing::route(&state.stock, &state.pool, &state.redis, &request).await?;
-            if !routed.is_feasible() {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::CONFLICT,
-                    "insufficient_stock",
-                    format!("no location can send {} of {sku} to {to}", qty.get()),
-                )
-                .with_field("qty"));
-            }
-            let planned = routed
-                .plan
-                .transfers
-                .iter()
-                .map(|t| {
-                    Ok((
-                        LocationCode::parse("from", &t.from.0)?,
-                        Qty::parse("qty", i64::from(t.qty))?,
-                        t.lead_time_hours,
-                    ))
-                })
-                .collect::<Result<Vec<_>, Invalid>>()?;
-            (
-                planned,
-                Some(serde_json::to_value(routed.plan.cost).unwrap_or_default()),
-            )
-        }
-    };
-    let new = planned
-        .into_iter()
-        .map(|(from, qty, lead_time_hours)| NewTransfer {
-            sku: sku.clone(),
-            from,
-            to: to.clone(),
-            qty,
-            reason: Reason::Clerk,
-            order_id: None,
-            lead_time_hours,
-        })
-        .collect();
-    Ok((new, cost))
-}
-
-async fn refresh(state: &State, views: &[TransferView]) {
-    let pairs: Vec<(&str, &str)> = views
-        .iter()
-        .flat_map(|t| {
-            [
-                (t.sku.as_str(), t.from.as_str()),
-                (t.sku.as_str(), t.to.as_str()),
-            ]
-        })
-        .collect();
-    lifecycle::refresh(&state.redis, &state.pool, &pairs).await;
+    let request = TransferRequest { sku, qty, to, from };
+    Ok(
+        match transfers::request(&state, key.as_ref(), &request).await? {
+            Reply::Fresh(created) => HttpResponse::Created().json(created),
+            Reply::Replayed(document) => HttpResponse::Created()
+                .insert_header(("Idempotent-Replayed", "true"))
+                .json(document),
+        },
+    )
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -212,24 +108,13 @@ pub async fn list(
     if let Some(location) = &query.location {
         LocationCode::parse("location", location)?;
     }
-    let client = state.client().await?;
-    let location_id =
-        ledger_stock::id_of(&client, IdTable::Locations, query.location.as_deref()).await?;
-    if location_id == Some(None) {
-        return Err(ApiError::not_found("no such location").with_field("location"));
-    }
-    let items = transfers::list(
-        &client,
-        &Filter {
-            location_id: location_id.flatten(),
-            status: query.status.clone(),
-            reason,
-            order_id: None,
-            after: query.after,
-            limit,
-        },
-    )
-    .await?;
+    let listing = Listing {
+        location: query.location.as_deref(),
+        after: query.after,
+        limit,
+        ..Listing::default()
+    };
+    let items = queries::transfers(&state, listing, query.status.as_deref(), reason).await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|t| t.id))
         .flatten();
@@ -251,8 +136,7 @@ pub async fn read(
     id: web::Path<String>,
 ) -> Result<web::Json<TransferView>, ApiError> {
     let id = transfer_id(&id)?;
-    let client = state.client().await?;
-    Ok(web::Json(transfers::get(&client, id).await?))
+    Ok(web::Json(queries::transfer(&state, id).await?))
 }
 
 /// The units leave the source: off its on hand, in transit at the destination.
@@ -263,9 +147,7 @@ pub async fn ship(
     state: web::Data<State>,
     id: web::Path<String>,
 ) -> Result<web::Json<TransferView>, ApiError> {
-    let (view, _) = transfers::ship(&state.pool, transfer_id(&id)?).await?;
-    refresh(&state, std::slice::from_ref(&view)).await;
-    Ok(web::Json(view))
+    Ok(web::Json(transfers::ship(&state, transfer_id(&id)?).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -290,9 +172,7 @@ pub async fn receive(
         .and_then(|body| body.value.received)
         .map(|raw| Counted::parse("received", raw))
         .transpose()?;
-    let (view, _) = transfers::receive(&state.pool, id, received).await?;
-    refresh(&state, std::slice::from_ref(&view)).await;
-    Ok(web::Json(view))
+    Ok(web::Json(transfers::receive(&state, id, received).await?))
 }
 
 /// Cancel a planned transfer (one that serves an order goes with its order).
@@ -303,7 +183,7 @@ pub async fn cancel(
     state: web::Data<State>,
     id: web::Path<String>,
 ) -> Result<web::Json<TransferView>, ApiError> {
-    let (view, _) = transfers::cancel(&state.pool, transfer_id(&id)?).await?;
-    refresh(&state, std::slice::from_ref(&view)).await;
-    Ok(web::Json(view))
+    Ok(web::Json(
+        transfers::cancel(&state, transfer_id(&id)?).await?,
+    ))
 }

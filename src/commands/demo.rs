@@ -2,6 +2,7 @@
 //! 300 SKUs, stock received through the ledger like any other stock. Running it again changes
 //! nothing: every write is an upsert or an idempotent movement batch.
 
+use crate::app::{self, catalog, movements, App, Key, Line};
 use crate::config::Settings;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
@@ -9,7 +10,6 @@ use crate::domain::ledger::Movement;
 use crate::domain::location::{Location, LocationKind};
 use crate::domain::quantity::Qty;
 use crate::domain::sku::Sku;
-use crate::ledger::{self, idempotency::Key, movements::Line};
 use chrono::Utc;
 use serde_json::{json, Map};
 
@@ -20,9 +20,9 @@ pub const WAREHOUSE: &str = "WH-TPE";
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(transparent)]
-    Setup(#[from] ledger::SetupError),
+    Open(#[from] app::OpenError),
     #[error(transparent)]
-    Ledger(#[from] ledger::Error),
+    App(#[from] app::Error),
 }
 
 /// A small deterministic generator, so every demo chain is the same chain.
@@ -189,14 +189,10 @@ pub fn history(locations: &[Location], skus: &[Sku]) -> Vec<Line> {
 }
 
 pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
-    ledger::migrate(&settings.database_url).await?;
-    let pool = ledger::pool(&settings.database_url, 2)?;
+    let app = App::open(settings, 2).await?;
     let (locations, skus) = (locations(), skus());
-    {
-        let client = pool.get().await.map_err(ledger::Error::from)?;
-        ledger::locations::upsert_many(&client, &locations).await?;
-        ledger::skus::upsert_many(&client, &skus).await?;
-    }
+    catalog::import_locations(&app, &locations, |_| ()).await?;
+    catalog::import_skus(&app, &skus, |_| ()).await?;
     let history = history(&locations, &skus);
     let receipts = receipts(&locations, &skus);
     let batches = history
@@ -207,9 +203,9 @@ pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
     for (name, batch) in batches {
         let index = counts.entry(name).or_insert(0);
         let key = Key::parse("movements", &format!("{name}-{index}"), &json!(*index))
-            .map_err(ledger::Error::from)?;
+            .map_err(app::Error::from)?;
         *index += 1;
-        ledger::movements::record(&pool, Some(&key), "movements", batch).await?;
+        movements::record(&app, Some(&key), "movements", batch).await?;
     }
     tracing::info!(
         locations = locations.len(),

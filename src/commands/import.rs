@@ -4,19 +4,17 @@
 //! is written. Then rows are upserted in chunks inside one transaction, with a progress bar.
 
 use super::progress;
+use crate::app::{self, catalog, App};
 use crate::config::Settings;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::location::{Location, LocationBody};
 use crate::domain::sku::{Sku, SkuBody};
-use crate::ledger;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::io::BufRead;
 use std::path::Path;
 
-/// Rows written per statement.
-pub const CHUNK_ROWS: usize = 1000;
 /// Rows one file may hold (a chain of 100,000 SKUs with room to grow).
 pub const FILE_ROWS_MAX: usize = 2_000_000;
 
@@ -39,9 +37,9 @@ pub enum ImportError {
     #[error("{0}")]
     Format(String),
     #[error(transparent)]
-    Setup(#[from] ledger::SetupError),
+    Open(#[from] app::OpenError),
     #[error(transparent)]
-    Ledger(#[from] ledger::Error),
+    App(#[from] app::Error),
 }
 
 /// A location row: its code and the fields of the API body (flat, so CSV can carry it).
@@ -75,34 +73,24 @@ impl LocationRow {
 }
 
 pub async fn run(settings: &Settings, kind: Kind, path: &Path) -> Result<(), ImportError> {
-    ledger::migrate(&settings.database_url).await?;
-    let pool = ledger::pool(&settings.database_url, 2)?;
-    let mut client = pool.get().await.map_err(ledger::Error::from)?;
-    let transaction = client.transaction().await.map_err(ledger::Error::from)?;
+    let app = App::open(settings, 2).await?;
     match kind {
         Kind::Locations => {
             let rows: Vec<Location> = read_rows(path, |line, row: LocationRow| {
                 row.parse().map_err(|e| at(line, e))
             })?;
             let bar = progress(rows.len(), "locations");
-            for chunk in rows.chunks(CHUNK_ROWS) {
-                ledger::locations::upsert_many(&transaction, chunk).await?;
-                bar.inc(chunk.len() as u64);
-            }
+            catalog::import_locations(&app, &rows, |written| bar.inc(written as u64)).await?;
             bar.finish();
         }
         Kind::Skus => {
             let rows: Vec<Sku> =
                 read_rows(path, |line, row: Map<String, Value>| sku_row(line, row))?;
             let bar = progress(rows.len(), "SKUs");
-            for chunk in rows.chunks(CHUNK_ROWS) {
-                ledger::skus::upsert_many(&transaction, chunk).await?;
-                bar.inc(chunk.len() as u64);
-            }
+            catalog::import_skus(&app, &rows, |written| bar.inc(written as u64)).await?;
             bar.finish();
         }
     }
-    transaction.commit().await.map_err(ledger::Error::from)?;
     Ok(())
 }
 

@@ -1,11 +1,10 @@
 //! `allot rebalance` and `allot replenish`: run a plan from a terminal or cron, print what
 //! happened, and write its report files.
 
+use crate::app::plans::{self, Outcome, RebalanceParams, ReplenishParams, Run};
+use crate::app::App;
 use crate::config::Settings;
-use crate::holds::Redis;
-use crate::jobs::{self, report, Outcome, Run};
-use crate::ledger;
-use crate::planning::{RebalanceParams, ReplenishParams};
+use crate::jobs::report;
 use std::path::Path;
 
 /// Which run, with its options.
@@ -19,14 +18,12 @@ pub async fn run(
     which: Which,
     report_dir: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    ledger::migrate(&settings.database_url).await?;
-    let pool = ledger::pool(&settings.database_url, 4)?;
     // A committed plan's allocations reach Redis as the service's own writes do.
-    let redis = Redis::new(&settings.redis_url, &settings.redis_prefix)?;
+    let app = App::open(settings, 4).await?;
     let bar = super::progress(0, "SKUs");
     let Run { outcome, plan } = match &which {
-        Which::Rebalance(params) => jobs::rebalance(&pool, &redis, params, &bar).await?,
-        Which::Replenish(params) => jobs::replenish(&pool, &redis, params, &bar).await?,
+        Which::Rebalance(params) => plans::rebalance(&app, params, &bar).await?,
+        Which::Replenish(params) => plans::replenish(&app, params, &bar).await?,
     };
     bar.finish_and_clear();
     let t = &plan.totals;
@@ -66,7 +63,7 @@ pub async fn run(
             }
         }
     }
-    let client = pool.get().await.map_err(ledger::Error::from)?;
+    let client = app.pool.get().await.map_err(crate::ledger::Error::from)?;
     for path in report::write(&client, &plan, report_dir, 3).await? {
         println!("  wrote {}", path.display());
     }

@@ -152,6 +152,26 @@ impl HoldStatus {
     }
 }
 
+/// A hold as it stands.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HoldView {
+    pub id: String,
+    pub status: HoldStatus,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub lines: Vec<HoldLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// A line that could not be held, with what is available.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShortLine {
+    pub sku: String,
+    pub location: String,
+    pub requested: i64,
+    pub available: i64,
+}
+
 /// What became of the cart hold an order was placed with (`hold_id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,21 +1,18 @@
 //! The life of a hold: placed in Redis (atomically, all lines or none), extended, released,
 //! expired, or claimed by the order placed with it (then confirmed once the order is in the
-//! ledger). Only Redis here: the ledger is written by the application layer.
+//! ledger). Only Redis here: what Redis lacks of the ledger's figures it reports
+//! ([`Error::Missing`]), and the application layer reads them and hands them over ([`learn`]).
 
 use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, STAMP_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
-use super::{Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS, STAMP_TTL_S};
-use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus};
-use crate::ledger::{self, movements::TouchedBalance, stock::Base};
+use super::{
+    Base, Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS, STAMP_TTL_S,
+};
+use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus, HoldView, ShortLine};
 use chrono::{DateTime, TimeZone, Utc};
-use deadpool_postgres::Pool;
 use redis::Value;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
-
-/// Attempts at placing a hold while Redis learns missing bases from the ledger.
-const PLACE_ATTEMPTS_MAX: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -29,26 +26,10 @@ pub enum Error {
     Resolved(HoldStatus),
     #[error("client_id was already used for a different hold")]
     ClientIdReused,
-    #[error(transparent)]
-    Ledger(#[from] ledger::Error),
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ShortLine {
-    pub sku: String,
-    pub location: String,
-    pub requested: i64,
-    pub available: i64,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct HoldView {
-    pub id: String,
-    pub status: HoldStatus,
-    pub expires_at: DateTime<Utc>,
-    pub lines: Vec<HoldLine>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
+    /// Redis has no copy of the ledger's figures for these lines (their indexes in the
+    /// request); nothing was held. [`learn`] them, then place again.
+    #[error("Redis lacks the ledger's figures for {} line(s)", .0.len())]
+    Missing(Vec<usize>),
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
@@ -75,30 +56,11 @@ fn number(value: &Value) -> i64 {
     redis::from_redis_value::<i64>(value).unwrap_or_default()
 }
 
-/// Places a hold; `(view, replayed)` where `replayed` says the client id found an earlier hold.
+/// Places a hold (`status` `held`, or `confirming` for one its placer is about to write to the
+/// ledger, see [`consume`]); `(view, replayed)` where `replayed` says the client id found an
+/// earlier hold. One attempt: bases Redis lacks come back as [`Error::Missing`].
 pub async fn place(
     redis: &Redis,
-    pool: &Pool,
-    request: &HoldRequest,
-) -> Result<(HoldView, bool), Error> {
-    place_as(redis, pool, request, HoldStatus::Held).await
-}
-
-/// Places a hold that is already being written to the ledger, for [`consume`]: its units count
-/// from the start and no separate step marks it as confirming (one Redis call fewer).
-pub async fn place_confirming(
-    redis: &Redis,
-    pool: &Pool,
-    request: &HoldRequest,
-) -> Result<HoldView, Error> {
-    Ok(place_as(redis, pool, request, HoldStatus::Confirming)
-        .await?
-        .0)
-}
-
-async fn place_as(
-    redis: &Redis,
-    pool: &Pool,
     request: &HoldRequest,
     status: HoldStatus,
 ) -> Result<(HoldView, bool), Error> {
@@ -106,108 +68,81 @@ async fn place_as(
     let lines_json = serde_json::to_string(&request.lines).unwrap_or_default();
     let fingerprint = fingerprint(&lines_json, request.ttl_ms);
     let client_key = redis.client_key(request.client_id.as_deref().unwrap_or(""));
-    for _ in 0..PLACE_ATTEMPTS_MAX {
-        let mut invocation = HOLD_SCRIPT.prepare_invoke();
-        invocation.key(redis.record_key(&id)).key(&client_key);
-        for line in &request.lines {
-            let (sku, location) = (line.sku.as_str(), line.location.as_str());
-            invocation
-                .key(redis.base_key(sku, location))
-                .key(redis.held_key(sku))
-                .key(redis.total_key(sku));
-        }
+    let mut invocation = HOLD_SCRIPT.prepare_invoke();
+    invocation.key(redis.record_key(&id)).key(&client_key);
+    for line in &request.lines {
+        let (sku, location) = (line.sku.as_str(), line.location.as_str());
         invocation
-            .arg(&id)
-            .arg(request.ttl_ms)
-            .arg(request.client_id.as_deref().unwrap_or(""))
-            .arg(&lines_json)
-            .arg(&fingerprint)
-            .arg(RECORD_RETENTION_MS)
-            .arg(status.as_str())
-            .arg(CONFIRM_GRACE_MS);
-        for line in &request.lines {
-            invocation.arg(line.qty.get()).arg(line.location.as_str());
-        }
-        let reply: Vec<Value> = redis.invoke(&invocation).await?;
-        match reply.first().map(text).as_deref() {
-            Some("held") => {
-                let view = HoldView {
-                    id,
-                    status,
-                    expires_at: at(reply.get(1).map(number).unwrap_or_default()),
-                    lines: request.lines.clone(),
-                    client_id: request.client_id.clone(),
-                };
-                return Ok((view, false));
-            }
-            Some("replay") => {
-                let stored = reply.get(1).map(text).unwrap_or_default();
-                let (earlier, earlier_fingerprint) = stored.split_once(':').unwrap_or_default();
-                if earlier_fingerprint != fingerprint {
-                    return Err(Error::ClientIdReused);
-                }
-                return Ok((get(redis, earlier).await?, true));
-            }
-            Some("missing") => {
-                let missing: Vec<&HoldLine> = reply[1..]
-                    .iter()
-                    .filter_map(|index| request.lines.get((number(index) - 1) as usize))
-                    .collect();
-                learn_bases(redis, pool, &missing).await?;
-            }
-            Some("short") => {
-                let short = reply[1..]
-                    .chunks(2)
-                    .filter_map(|pair| {
-                        let line = request.lines.get((number(&pair[0]) - 1) as usize)?;
-                        Some(ShortLine {
-                            sku: line.sku.to_string(),
-                            location: line.location.to_string(),
-                            requested: line.qty.get(),
-                            available: pair.get(1).map(number).unwrap_or_default(),
-                        })
-                    })
-                    .collect();
-                return Err(Error::Short(short));
-            }
-            other => return Err(Unavailable(format!("unexpected reply {other:?}")).into()),
-        }
+            .key(redis.base_key(sku, location))
+            .key(redis.held_key(sku))
+            .key(redis.total_key(sku));
     }
-    Err(Unavailable("the ledger's figures could not be loaded into Redis".into()).into())
+    invocation
+        .arg(&id)
+        .arg(request.ttl_ms)
+        .arg(request.client_id.as_deref().unwrap_or(""))
+        .arg(&lines_json)
+        .arg(&fingerprint)
+        .arg(RECORD_RETENTION_MS)
+        .arg(status.as_str())
+        .arg(CONFIRM_GRACE_MS);
+    for line in &request.lines {
+        invocation.arg(line.qty.get()).arg(line.location.as_str());
+    }
+    let reply: Vec<Value> = redis.invoke(&invocation).await?;
+    match reply.first().map(text).as_deref() {
+        Some("held") => {
+            let view = HoldView {
+                id,
+                status,
+                expires_at: at(reply.get(1).map(number).unwrap_or_default()),
+                lines: request.lines.clone(),
+                client_id: request.client_id.clone(),
+            };
+            Ok((view, false))
+        }
+        Some("replay") => {
+            let stored = reply.get(1).map(text).unwrap_or_default();
+            let (earlier, earlier_fingerprint) = stored.split_once(':').unwrap_or_default();
+            if earlier_fingerprint != fingerprint {
+                return Err(Error::ClientIdReused);
+            }
+            Ok((get(redis, earlier).await?, true))
+        }
+        Some("missing") => Err(Error::Missing(
+            reply[1..].iter().filter_map(line_index).collect(),
+        )),
+        Some("short") => Err(Error::Short(short_lines(request, &reply[1..]))),
+        other => Err(Unavailable(format!("unexpected reply {other:?}")).into()),
+    }
 }
 
-/// Reads bases from the ledger for lines Redis does not know, and stores them (newest wins).
-async fn learn_bases(redis: &Redis, pool: &Pool, lines: &[&HoldLine]) -> Result<(), Error> {
-    let pairs: Vec<(&str, &str)> = lines
-        .iter()
-        .map(|line| (line.sku.as_str(), line.location.as_str()))
-        .collect();
-    let client = pool.get().await.map_err(ledger::Error::from)?;
-    let bases = ledger::stock::bases(&client, &pairs).await?;
-    let mut known = Vec::with_capacity(bases.len());
-    for (line, base) in lines.iter().zip(bases) {
-        match base {
-            Base::Known { base, version } => {
-                known.push((line.sku.as_str(), line.location.as_str(), base, version))
-            }
-            Base::UnknownSku => {
-                return Err(ledger::Error::UnknownSku {
-                    field: "lines.sku".into(),
-                    code: line.sku.to_string(),
-                }
-                .into())
-            }
-            Base::UnknownLocation => {
-                return Err(ledger::Error::UnknownLocation {
-                    field: "lines.location".into(),
-                    code: line.location.to_string(),
-                }
-                .into())
-            }
-        }
-    }
-    sync(redis, &known, false).await?;
-    Ok(())
+/// A script's 1-based line number as an index into the request's lines.
+fn line_index(number: &Value) -> Option<usize> {
+    let number = redis::from_redis_value::<i64>(number).ok()?;
+    usize::try_from(number).ok()?.checked_sub(1)
+}
+
+/// The script's `{line, available, ...}` pairs as short lines of `request`.
+fn short_lines(request: &HoldRequest, pairs: &[Value]) -> Vec<ShortLine> {
+    pairs
+        .chunks_exact(2)
+        .filter_map(|pair| {
+            let line = request.lines.get(line_index(&pair[0])?)?;
+            Some(ShortLine {
+                sku: line.sku.to_string(),
+                location: line.location.to_string(),
+                requested: line.qty.get(),
+                available: number(&pair[1]),
+            })
+        })
+        .collect()
+}
+
+/// Stores bases the application layer read from the ledger for a hold's missing lines (newest
+/// version wins; no stamp moves, nothing changed).
+pub async fn learn(redis: &Redis, bases: &[Base<'_>]) -> Result<(), Unavailable> {
+    sync(redis, bases, false).await
 }
 
 /// Bases per sync script call: a POS batch's 1,000 bases in one call held Redis for ~9 ms, and
@@ -216,15 +151,11 @@ const SYNC_CHUNK: usize = 100;
 
 /// Stores `bases` (newest version wins); with `changed`, their SKUs' stamps move on so that
 /// copies of the ledger's figures elsewhere are read again.
-async fn sync(
-    redis: &Redis,
-    bases: &[(&str, &str, i64, i64)],
-    changed: bool,
-) -> Result<(), Unavailable> {
+async fn sync(redis: &Redis, bases: &[Base<'_>], changed: bool) -> Result<(), Unavailable> {
     // The chunks go out together on the one multiplexed connection.
     futures_util::future::try_join_all(bases.chunks(SYNC_CHUNK).map(|chunk| {
         let stamps: BTreeSet<&str> = match changed {
-            true => chunk.iter().map(|b| b.0).collect(),
+            true => chunk.iter().map(|base| base.sku).collect(),
             false => BTreeSet::new(),
         };
         sync_chunk(redis, chunk, stamps)
@@ -236,16 +167,16 @@ async fn sync(
 /// One sync script call: `bases` stored, then the stamps of `stamps` moved on.
 async fn sync_chunk(
     redis: &Redis,
-    bases: &[(&str, &str, i64, i64)],
+    bases: &[Base<'_>],
     stamps: BTreeSet<&str>,
 ) -> Result<(), Unavailable> {
     let mut invocation = SYNC_SCRIPT.prepare_invoke();
     invocation.arg(BASE_TTL_S).arg(STAMP_TTL_S).arg(bases.len());
-    for (sku, location, base, version) in bases {
+    for base in bases {
         invocation
-            .key(redis.base_key(sku, location))
-            .arg(version)
-            .arg(base);
+            .key(redis.base_key(base.sku, base.location))
+            .arg(base.version)
+            .arg(base.units);
     }
     for sku in stamps {
         invocation.key(redis.stamp_key(sku));
@@ -253,30 +184,23 @@ async fn sync_chunk(
     redis.invoke::<i64>(&invocation).await.map(|_| ())
 }
 
-/// After a SKU's own fields changed (its name): its stamp moves, so every process reads the SKU
-/// again. Best effort, like [`follow_ledger`]; a failure still drops this process's copies (see
+/// After SKUs' own fields changed (their names): their stamps move, so every process reads
+/// them again. Best effort, like [`changed`]; a failure still drops this process's copies (see
 /// [`Redis::failures`]).
-pub async fn sku_changed(redis: &Redis, sku: &str) {
-    if let Err(error) = sync_chunk(redis, &[], BTreeSet::from([sku])).await {
-        tracing::warn!(%error, "Redis did not learn of the SKU's change; copies will expire");
+pub async fn skus_changed(redis: &Redis, skus: &[&str]) {
+    let calls = skus
+        .chunks(SYNC_CHUNK)
+        .map(|chunk| sync_chunk(redis, &[], chunk.iter().copied().collect()));
+    if let Err(error) = futures_util::future::try_join_all(calls).await {
+        tracing::warn!(%error, "Redis did not learn of the SKUs' change; copies will expire");
     }
 }
 
-/// After the ledger changed balances, Redis learns their new bases. Best effort: if Redis is
-/// down the copies expire or are replaced by the next change, and the ledger's guard still holds.
-pub async fn follow_ledger(redis: &Redis, balances: &[TouchedBalance]) {
-    let bases: Vec<(&str, &str, i64, i64)> = balances
-        .iter()
-        .map(|b| {
-            (
-                b.sku.as_str(),
-                b.location.as_str(),
-                b.on_hand - b.allocated - b.safety_stock,
-                b.version,
-            )
-        })
-        .collect();
-    if let Err(error) = sync(redis, &bases, true).await {
+/// After the ledger changed balances, Redis learns their new bases and the SKUs' stamps move.
+/// Best effort: if Redis is down the copies expire or are replaced by the next change, and the
+/// ledger's guard still holds.
+pub async fn changed(redis: &Redis, bases: &[Base<'_>]) {
+    if let Err(error) = sync(redis, bases, true).await {
         tracing::warn!(%error, "Redis did not learn the new balances; its copies will expire");
     }
 }
@@ -450,50 +374,18 @@ pub async fn stamp(redis: &Redis, sku: &str) -> Result<(), Unavailable> {
     redis.invoke::<i64>(&invocation).await.map(|_| ())
 }
 
-/// Re-reads the bases of these (SKU, location) pairs from the ledger into Redis, after a write
-/// that did not report its balances. Best effort, like [`follow_ledger`].
-pub async fn refresh(redis: &Redis, pool: &Pool, pairs: &[(&str, &str)]) {
-    if pairs.is_empty() {
-        return;
-    }
-    let bases = match pool.get().await {
-        Ok(client) => ledger::stock::bases(&client, pairs).await,
-        Err(error) => Err(ledger::Error::from(error)),
-    };
-    let known: Vec<(&str, &str, i64, i64)> = match bases {
-        Ok(bases) => pairs
-            .iter()
-            .zip(bases)
-            .filter_map(|((sku, location), base)| match base {
-                Base::Known { base, version } => Some((*sku, *location, base, version)),
-                _ => None,
-            })
-            .collect(),
-        Err(error) => {
-            tracing::warn!(%error, "could not read balances for Redis");
-            return;
-        }
-    };
-    if let Err(error) = sync(redis, &known, true).await {
-        tracing::warn!(%error, "Redis did not learn the new balances; its copies will expire");
-    }
-}
-
-/// Runs `work` (a ledger write) while `hold`'s units stay counted in Redis, then drops the hold:
-/// the ledger now carries the units. If `work` fails the hold is released. Without a hold (Redis
-/// down) `work` runs alone, guarded by the ledger. A hold placed as confirming (see
-/// [`place_confirming`]) is not marked again.
-pub async fn consume<T>(
+/// Runs `work` (a ledger write) while `hold`, placed as `confirming`, keeps its units counted in
+/// Redis, then drops the hold: the ledger now carries the units. If `work` fails the hold is
+/// released. Without a hold (Redis down) `work` runs alone, guarded by the ledger.
+pub async fn consume<T, E>(
     redis: &Redis,
     hold: Option<&HoldView>,
-    work: impl AsyncFnOnce() -> Result<T, Error>,
-) -> Result<T, Error> {
+    work: impl AsyncFnOnce() -> Result<T, E>,
+) -> Result<T, E> {
     let Some(hold) = hold else {
         return work().await;
     };
-    if hold.status != HoldStatus::Confirming {
-        transition(redis, hold, Action::Begin).await?;
-    }
+    debug_assert_eq!(hold.status, HoldStatus::Confirming);
     let result = work().await;
     let settle = match result {
         Ok(_) => transition(redis, hold, Action::Finish).await,

@@ -1,10 +1,8 @@
 //! Redis: fast, short-lived holds. PostgreSQL stays the truth: Redis checks holds against a
-//! versioned copy of what the ledger has not promised, and confirming a hold re-checks in the
-//! ledger under a row lock. Redis empty, wrong or down can cost a hold, never an oversell.
+//! versioned copy of what the ledger has not promised ([`Base`], handed over by the application
+//! layer), and an order placed with a hold is re-checked in the ledger under a row lock. Redis
+//! empty, wrong or down can cost a hold, never an oversell. Nothing here knows PostgreSQL.
 
-// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
-// the expectation is no longer met.
-#[expect(clippy::too_many_lines)]
 pub mod lifecycle;
 pub mod scripts;
 
@@ -39,6 +37,17 @@ pub const STAMP_TTL_S: i64 = 3600;
 #[derive(Debug, thiserror::Error)]
 #[error("Redis: {0}")]
 pub struct Unavailable(String);
+
+/// What Redis checks holds against for one (SKU, location): the ledger's on hand − allocated −
+/// safety stock (may be negative) and the balance's version, so a late copy never overwrites a
+/// newer one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Base<'a> {
+    pub sku: &'a str,
+    pub location: &'a str,
+    pub units: i64,
+    pub version: i64,
+}
 
 /// A Redis connection that is made on first use (so the service starts while Redis is down)
 /// and reconnects by itself afterwards.

@@ -5,9 +5,9 @@
 
 pub mod report;
 
+use crate::app::App;
 use crate::domain::plan::PlanStatus;
 use crate::domain::Invalid;
-use crate::holds::{lifecycle, Redis};
 use crate::ledger::plans::{self, PlanSummary, Start};
 use crate::ledger::transfers::Reason;
 use crate::ledger::Error as LedgerError;
@@ -88,12 +88,7 @@ impl Ask {
 }
 
 /// Plans the nightly store-to-store rebalance.
-pub async fn rebalance(
-    pool: &Pool,
-    redis: &Redis,
-    params: &RebalanceParams,
-    progress: &ProgressBar,
-) -> Result<Run> {
+pub async fn rebalance(app: &App, params: &RebalanceParams, progress: &ProgressBar) -> Result<Run> {
     params.validated()?;
     let ask = Ask::new(
         Kind::Rebalance,
@@ -101,16 +96,12 @@ pub async fn rebalance(
         params.commit,
         params,
     )?;
-    locked(pool, redis, ask, progress).await
+    locked(app, ask, progress).await
 }
 
 /// Plans the warehouse-to-stores replenishment.
-pub async fn replenish(
-    pool: &Pool,
-    redis: &Redis,
-    params: &ReplenishParams,
-    progress: &ProgressBar,
-) -> Result<Run> {
+pub async fn replenish(app: &App, params: &ReplenishParams, progress: &ProgressBar) -> Result<Run> {
+    let pool = &app.pool;
     let settings = params.validated()?;
     // Before the run is recorded: a run that cannot start must leave nothing to resume.
     let client = pool.get().await.map_err(LedgerError::from)?;
@@ -122,16 +113,12 @@ pub async fn replenish(
         params.commit,
         params,
     )?;
-    locked(pool, redis, ask, progress).await
+    locked(app, ask, progress).await
 }
 
 /// Commits a proposed plan (from the planner page): idempotent, and under the night's lock.
-pub async fn commit(
-    pool: &Pool,
-    redis: &Redis,
-    id: i64,
-    progress: &ProgressBar,
-) -> Result<PlanSummary> {
+pub async fn commit(app: &App, id: i64, progress: &ProgressBar) -> Result<PlanSummary> {
+    let pool = &app.pool;
     let plan = plans::get(&pool.get().await.map_err(LedgerError::from)?, id).await?;
     let kind = Kind::parse("kind", &plan.kind)?;
     let lock = pool.get().await.map_err(LedgerError::from)?;
@@ -140,7 +127,7 @@ pub async fn commit(
     }
     let committed = async {
         plans::start_commit(&lock, id).await?;
-        commit_lines(pool, redis, id, kind, progress).await?;
+        commit_lines(app, id, kind, progress).await?;
         Ok(plans::get(&lock, id).await?)
     }
     .await;
@@ -156,23 +143,24 @@ fn busy(kind: Kind, date: NaiveDate) -> Error {
     .into()
 }
 
-async fn locked(pool: &Pool, redis: &Redis, ask: Ask, progress: &ProgressBar) -> Result<Run> {
+async fn locked(app: &App, ask: Ask, progress: &ProgressBar) -> Result<Run> {
+    let pool = &app.pool;
     let lock = pool.get().await.map_err(LedgerError::from)?;
     if !plans::try_lock(&lock, ask.kind, ask.date).await? {
         return Err(busy(ask.kind, ask.date));
     }
-    let run = run(pool, redis, &lock, &ask, progress).await;
+    let run = run(app, &lock, &ask, progress).await;
     plans::unlock(&lock, ask.kind, ask.date).await?;
     run
 }
 
 async fn run(
-    pool: &Pool,
-    redis: &Redis,
+    app: &App,
     client: &deadpool_postgres::Object,
     ask: &Ask,
     progress: &ProgressBar,
 ) -> Result<Run> {
+    let pool = &app.pool;
     let (kind, date) = (ask.kind, ask.date);
     let span = tracing::info_span!("plan", kind = kind.as_str(), %date, commit = ask.commit);
     let _entered = span.enter();
@@ -219,7 +207,7 @@ async fn run(
             (id, outcome)
         }
     };
-    commit_lines(pool, redis, id, kind, progress).await?;
+    commit_lines(app, id, kind, progress).await?;
     Ok(Run {
         outcome,
         plan: plans::get(client, id).await?,
@@ -410,13 +398,8 @@ async fn compute_replenishment(
     Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)
 }
 
-async fn commit_lines(
-    pool: &Pool,
-    redis: &Redis,
-    id: i64,
-    kind: Kind,
-    progress: &ProgressBar,
-) -> Result<()> {
+async fn commit_lines(app: &App, id: i64, kind: Kind, progress: &ProgressBar) -> Result<()> {
+    let pool = &app.pool;
     let reason = match kind {
         Kind::Rebalance => Reason::Rebalance,
         Kind::Replenishment => Reason::Replenishment,
@@ -438,7 +421,7 @@ async fn commit_lines(
             break;
         }
         // The sources' allocations grew: Redis's copies follow, as after any ledger write.
-        lifecycle::follow_ledger(redis, &batch.balances).await;
+        app.synced(&batch.balances).await;
         progress.inc(done as u64);
         tracing::info!(
             plan = id,

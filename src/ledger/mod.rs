@@ -66,6 +66,12 @@ pub async fn generic_plans(transaction: &impl GenericClient) -> Result<()> {
     Ok(())
 }
 
+/// Whether the database answers at all (readiness probes).
+pub async fn ping(client: &impl GenericClient) -> Result<()> {
+    client.execute("SELECT 1", &[]).await?;
+    Ok(())
+}
+
 /// Queries through each connection's statement cache: a cached statement is one round trip,
 /// a fresh one two (prepare, then execute).
 #[allow(async_fn_in_trait)]

@@ -23,26 +23,7 @@ const OPEN: &str = "open";
 /// An order has at most one line per (SKU, source), so at most this many transfers.
 const TRANSFERS_PER_ORDER_MAX: i64 = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Route {
-    /// Shipped from the source to the customer.
-    Ship,
-    /// On the pickup store's shelf.
-    Pickup,
-    /// Transferred into the pickup store, then picked up.
-    Transfer,
-}
-
-impl Route {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Ship => "ship",
-            Self::Pickup => "pickup",
-            Self::Transfer => "transfer",
-        }
-    }
-}
+pub use crate::domain::order::Route;
 
 #[derive(Debug, Clone)]
 pub enum Destination {
@@ -589,18 +570,19 @@ async fn lock(
 }
 
 /// Runs one lifecycle step of an order in a transaction, under its optional idempotency key.
-async fn step<F>(pool: &Pool, key: Option<&Key>, order_id: i64, work: F) -> Result<Reply<OrderView>>
+/// `work` returns the balances it changed; a replayed step changed none.
+async fn step<F>(pool: &Pool, key: Option<&Key>, order_id: i64, work: F) -> Result<Stepped>
 where
-    F: AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<()>,
+    F: AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<Vec<TouchedBalance>>,
 {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
     if let Some(key) = key {
         if let Some(response) = idempotency::claim(&transaction, key).await? {
-            return Ok(Reply::Replayed(response));
+            return Ok((Reply::Replayed(response), Vec::new()));
         }
     }
-    work(&transaction).await?;
+    let balances = work(&transaction).await?;
     transaction
         .cached_execute(
             "UPDATE orders SET status = 'completed'
@@ -616,8 +598,11 @@ where
         idempotency::store(&transaction, key, 200, &response).await?;
     }
     transaction.commit().await?;
-    Ok(Reply::Fresh(view))
+    Ok((Reply::Fresh(view), balances))
 }
+
+/// An order step's answer, and the balances it changed.
+pub type Stepped = (Reply<OrderView>, Vec<TouchedBalance>);
 
 fn code_pair(sku: &str, location: &str) -> Result<(SkuCode, LocationCode)> {
     Ok((
@@ -649,7 +634,7 @@ pub async fn pick_up(
     key: Option<&Key>,
     order_id: i64,
     lines: &[(SkuCode, Qty)],
-) -> Result<Reply<OrderView>> {
+) -> Result<Stepped> {
     step(pool, key, order_id, async |transaction| {
         let (mode, store, locked) = lock(transaction, order_id, "picked up").await?;
         let store = match (mode.as_str(), store) {
@@ -690,8 +675,7 @@ pub async fn pick_up(
                 occurred_at: Utc::now(),
             });
         }
-        record_in(transaction, "lines", &movements).await?;
-        Ok(())
+        Ok(record_in(transaction, "lines", &movements).await?.balances)
     })
     .await
 }
@@ -702,7 +686,7 @@ pub async fn fulfil(
     key: Option<&Key>,
     order_id: i64,
     lines: &[(SkuCode, LocationCode, Qty)],
-) -> Result<Reply<OrderView>> {
+) -> Result<Stepped> {
     step(pool, key, order_id, async |transaction| {
         let (mode, _, locked) = lock(transaction, order_id, "fulfilled").await?;
         if mode != "ship" {
@@ -734,18 +718,18 @@ pub async fn fulfil(
                 occurred_at: Utc::now(),
             });
         }
-        record_in(transaction, "lines", &movements).await?;
-        Ok(())
+        Ok(record_in(transaction, "lines", &movements).await?.balances)
     })
     .await
 }
 
 /// Cancels what has not happened yet: allocations are released, planned transfers cancelled.
 /// Units already in transit arrive as ordinary stock of the pickup store.
-pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Reply<OrderView>> {
+pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Stepped> {
     step(pool, key, order_id, async |transaction| {
         let (_, store, locked) = lock(transaction, order_id, "cancelled").await?;
         let mut movements = Vec::new();
+        let mut balances = Vec::new();
         for line in &locked {
             let remaining = line.remaining();
             if remaining == 0 {
@@ -754,7 +738,8 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Rep
             match (line.route.as_str(), line.transfer_status.as_deref()) {
                 ("transfer", Some("planned")) => {
                     if let Some(transfer) = line.transfer_id {
-                        transfers::cancel_in(transaction, transfer).await?;
+                        let (_, cancelled) = transfers::cancel_in(transaction, transfer).await?;
+                        balances.extend(cancelled.balances);
                     }
                 }
                 ("transfer", Some("received")) => {
@@ -789,7 +774,7 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Rep
                 .await?;
         }
         if !movements.is_empty() {
-            record_in(transaction, "lines", &movements).await?;
+            balances.extend(record_in(transaction, "lines", &movements).await?.balances);
         }
         transaction
             .cached_execute(
@@ -797,7 +782,7 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Rep
                 &[&order_id],
             )
             .await?;
-        Ok(())
+        Ok(balances)
     })
     .await
 }
@@ -809,7 +794,7 @@ pub async fn take_back(
     key: Option<&Key>,
     order_id: i64,
     lines: &[(SkuCode, LocationCode, Qty)],
-) -> Result<Reply<OrderView>> {
+) -> Result<Stepped> {
     step(pool, key, order_id, async |transaction| {
         transaction
             .cached_execute("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", &[&order_id])
@@ -856,8 +841,7 @@ pub async fn take_back(
                 occurred_at: Utc::now(),
             });
         }
-        record_in(transaction, "lines", &movements).await?;
-        Ok(())
+        Ok(record_in(transaction, "lines", &movements).await?.balances)
     })
     .await
 }
@@ -901,22 +885,4 @@ pub async fn attribution(
             units_sold: row.get(4),
         })
         .collect())
-}
-
-/// Every (SKU, location) whose balance an order's steps move: its sources and its pickup store.
-pub async fn touched(client: &impl GenericClient, order_id: i64) -> Result<Vec<(String, String)>> {
-    let rows = client
-        .cached_query(
-            "SELECT s.code, l.code FROM order_lines ol
-             JOIN skus s ON s.id = ol.sku_id JOIN locations l ON l.id = ol.source_location_id
-             WHERE ol.order_id = $1
-             UNION
-             SELECT s.code, p.code FROM order_lines ol
-             JOIN orders o ON o.id = ol.order_id
-             JOIN skus s ON s.id = ol.sku_id JOIN locations p ON p.id = o.pickup_location_id
-             WHERE ol.order_id = $1",
-            &[&order_id],
-        )
-        .await?;
-    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }

@@ -176,6 +176,17 @@ pub async fn get(client: &impl GenericClient, id: i64) -> Result<TransferView> {
     Ok(view(&row))
 }
 
+/// Several transfers in one read, in id order.
+async fn get_many(client: &impl GenericClient, ids: &[i64]) -> Result<Vec<TransferView>> {
+    let rows = client
+        .cached_query(
+            &format!("{VIEW} WHERE t.id = ANY($1) ORDER BY t.id"),
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(view).collect())
+}
+
 #[derive(Debug, Default)]
 pub struct Filter {
     pub location_id: Option<i64>,
@@ -385,41 +396,30 @@ pub struct Created {
     pub cost: Option<serde_json::Value>,
 }
 
-/// Creates transfers in one transaction, once per `Idempotency-Key`: `plan` (which may route)
-/// runs only for a new key; a retry gets the first response back without planning again.
-pub async fn create_once<E, F, Fut>(
+/// Creates transfers in one transaction, once per `Idempotency-Key` (a retry gets the first
+/// response back); with a fresh answer come the sources' balances after the allocation.
+pub async fn create(
     pool: &Pool,
     key: Option<&Key>,
-    plan: F,
-) -> std::result::Result<Reply<Created>, E>
-where
-    E: From<Error>,
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<
-        Output = std::result::Result<(Vec<NewTransfer>, Option<serde_json::Value>), E>,
-    >,
-{
-    let mut client = pool.get().await.map_err(Error::from)?;
-    let transaction = client.transaction().await.map_err(Error::from)?;
+    transfers: &[NewTransfer],
+    cost: Option<serde_json::Value>,
+) -> Result<(Reply<Created>, Vec<TouchedBalance>)> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
     if let Some(key) = key {
         if let Some(stored) = idempotency::claim(&transaction, key).await? {
-            return Ok(Reply::Replayed(stored));
+            return Ok((Reply::Replayed(stored), Vec::new()));
         }
     }
-    let (transfers, cost) = plan().await?;
-    let (ids, _) = create_in(&transaction, &transfers).await?;
-    let mut views = Vec::with_capacity(ids.len());
-    for id in ids {
-        views.push(get(&transaction, id).await?);
-    }
+    let (ids, balances) = create_in(&transaction, transfers).await?;
     let created = Created {
-        transfers: views,
+        transfers: get_many(&transaction, &ids).await?,
         cost,
     };
     if let Some(key) = key {
         let response = serde_json::to_value(&created).unwrap_or_default();
         idempotency::store(&transaction, key, 201, &response).await?;
     }
-    transaction.commit().await.map_err(Error::from)?;
-    Ok(Reply::Fresh(created))
+    transaction.commit().await?;
+    Ok((Reply::Fresh(created), balances))
 }

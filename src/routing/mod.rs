@@ -8,7 +8,9 @@ use crate::domain::geo::Point;
 use crate::domain::hold::HoldLine;
 use crate::domain::limits::STOCK_UNITS_MAX;
 use crate::domain::location::{Location, LocationKind};
+use crate::domain::order::Route;
 use crate::domain::quantity::Qty;
+use crate::domain::Invalid;
 use crate::holds::Redis;
 use crate::ledger;
 use crate::lookup::StockCache;
@@ -17,6 +19,7 @@ use allot_solver::{
     LocationKind as SolverKind, Method, OrderLine, SolveError, SolveStatus, SourcingCosts,
     SourcingPlan, SourcingProblem, StockLevel,
 };
+use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Pool;
 use std::collections::{BTreeMap, HashMap};
 
@@ -58,10 +61,37 @@ pub enum Error {
     Join(#[from] tokio::task::JoinError),
 }
 
-/// The solver's plan with the locations it speaks of.
+/// Units of one line from one source, and when they are ready (to ship or to collect).
+#[derive(Debug, Clone)]
+pub struct RoutedSource {
+    pub location: LocationCode,
+    pub qty: Qty,
+    pub route: Route,
+    pub ready_at: DateTime<Utc>,
+    /// For the transfer route: the lane's lead time.
+    pub lead_time_hours: f64,
+}
+
+/// One line of the request as routed: what of it can be promised, and from where.
+#[derive(Debug, Clone)]
+pub struct RoutedLine {
+    pub sku: SkuCode,
+    pub qty: i64,
+    pub promisable: i64,
+    pub sources: Vec<RoutedSource>,
+}
+
+/// A transfer the plan needs into the store: from where, how many, and the lane's lead time.
+#[derive(Debug, Clone)]
+pub struct RoutedTransfer {
+    pub from: LocationCode,
+    pub qty: Qty,
+    pub lead_time_hours: f64,
+}
+
+/// The optimiser's plan for a request. Callers read it through domain types only.
 pub struct Routed {
-    pub plan: SourcingPlan,
-    pub locations: HashMap<String, Location>,
+    plan: SourcingPlan,
 }
 
 impl Routed {
@@ -82,6 +112,105 @@ impl Routed {
         sources.sort_unstable();
         sources.dedup();
         sources.len()
+    }
+
+    /// Every line with its sources, ready times counted from `now`.
+    pub fn lines(&self, now: DateTime<Utc>) -> Result<Vec<RoutedLine>, Invalid> {
+        self.plan
+            .lines
+            .iter()
+            .map(|line| {
+                let sources = line
+                    .sources
+                    .iter()
+                    .map(|source| self.source(&line.sku.0, source, now))
+                    .collect::<Result<_, Invalid>>()?;
+                Ok(RoutedLine {
+                    sku: SkuCode::parse("sku", &line.sku.0)?,
+                    qty: i64::from(line.qty),
+                    promisable: i64::from(line.qty - line.unfulfilled),
+                    sources,
+                })
+            })
+            .collect()
+    }
+
+    fn source(
+        &self,
+        sku: &str,
+        source: &allot_solver::LineSource,
+        now: DateTime<Utc>,
+    ) -> Result<RoutedSource, Invalid> {
+        let from = source.location.0.as_str();
+        let hours = self
+            .plan
+            .shipments
+            .iter()
+            .find(|s| s.from.0 == from)
+            .map(|s| s.ready_in_hours)
+            .or_else(|| {
+                let mut batches = self.plan.pickup_batches.iter();
+                batches
+                    .find(|b| b.source.0 == from)
+                    .map(|b| b.ready_in_hours)
+            })
+            .unwrap_or(0.0);
+        let lead_time_hours = self
+            .plan
+            .transfers
+            .iter()
+            .find(|t| t.from.0 == from && t.sku.0 == sku)
+            .map_or(0.0, |t| t.lead_time_hours);
+        Ok(RoutedSource {
+            location: LocationCode::parse("source", from)?,
+            qty: Qty::parse("qty", i64::from(source.qty))?,
+            route: route_of(source.route),
+            ready_at: now + Duration::milliseconds((hours * 3_600_000.0) as i64),
+            lead_time_hours,
+        })
+    }
+
+    /// The transfers into the store the plan needs (a clerk's restock).
+    pub fn transfers(&self) -> Result<Vec<RoutedTransfer>, Invalid> {
+        self.plan
+            .transfers
+            .iter()
+            .map(|t| {
+                Ok(RoutedTransfer {
+                    from: LocationCode::parse("from", &t.from.0)?,
+                    qty: Qty::parse("qty", i64::from(t.qty))?,
+                    lead_time_hours: t.lead_time_hours,
+                })
+            })
+            .collect()
+    }
+
+    /// The cost the optimiser weighed, by component.
+    pub fn cost(&self) -> serde_json::Value {
+        serde_json::to_value(self.plan.cost).unwrap_or_default()
+    }
+
+    /// Why the request cannot be served in full: each short line with what is available.
+    pub fn shortage(&self) -> String {
+        if let SolveStatus::Infeasible { reason } = &self.plan.status {
+            return reason.clone();
+        }
+        let short: Vec<&str> = self
+            .plan
+            .lines
+            .iter()
+            .filter(|line| line.unfulfilled > 0 || line.sources.is_empty())
+            .map(|line| line.sku.0.as_str())
+            .collect();
+        format!("not enough stock to promise: {}", short.join(", "))
+    }
+}
+
+fn route_of(route: allot_solver::Route) -> Route {
+    match route {
+        allot_solver::Route::ShipDirect => Route::Ship,
+        allot_solver::Route::PickupFromShelf => Route::Pickup,
+        allot_solver::Route::TransferThenPickup => Route::Transfer,
     }
 }
 
@@ -162,19 +291,12 @@ pub async fn route(
         Fulfilment::Ship(_) => None,
     };
     let problem = problem(request, pickup_store.as_ref(), &rows, &held);
-    let mut locations: HashMap<String, Location> = rows
-        .into_iter()
-        .map(|row| (row.location.code.to_string(), row.location))
-        .collect();
-    if let Some(store) = pickup_store {
-        locations.insert(store.code.to_string(), store);
-    }
     if let Some(plan) = unservable(&problem) {
-        return Ok(Routed { plan, locations });
+        return Ok(Routed { plan });
     }
     let plan =
         tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
-    Ok(Routed { plan, locations })
+    Ok(Routed { plan })
 }
 
 /// The plan of a problem the solver need not see: with no candidate at all it has nothing to

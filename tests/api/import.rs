@@ -115,3 +115,30 @@ async fn a_bad_row_names_its_line_and_nothing_is_written() {
     let wrong = write("skus.txt", "");
     assert!(import::run(&settings, Kind::Skus, &wrong).await.is_err());
 }
+
+#[actix_web::test]
+async fn a_sku_renamed_by_import_shows_at_once_in_lookups() {
+    let app = spawn_app().await;
+    app.store("S1", 25.03, 121.56).await;
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 2).await;
+    // Two lookups: the second answers from this process's copy of the SKU.
+    for _ in 0..2 {
+        assert_eq!(app.get("/v1/stock/TEE").await.body["name"], "Item TEE");
+    }
+    let settings = Settings {
+        redis_url: app.redis_url.clone(),
+        redis_prefix: app.redis_prefix.clone(),
+        ..settings(&app.database_url)
+    };
+    let skus = write(
+        "rename.ndjson",
+        "{\"code\":\"TEE\",\"name\":\"Tee, renamed\"}\n",
+    );
+    import::run(&settings, Kind::Skus, &skus).await.unwrap();
+    assert_eq!(
+        app.get("/v1/stock/TEE").await.body["name"],
+        "Tee, renamed",
+        "the import moved the SKU's stamp, so the copy was not used"
+    );
+}

@@ -1,0 +1,60 @@
+//! The chain's catalogue: locations and SKUs, one at a time from the admin API or in bulk from
+//! `allot import`. A SKU's name is part of what lookups copy, so a change moves its stamp.
+
+use super::{App, Result};
+use crate::domain::location::Location;
+use crate::domain::sku::Sku;
+use crate::holds::lifecycle;
+use crate::ledger::{self, locations, skus};
+
+pub use crate::ledger::locations::Upserted;
+
+/// Creates or updates one location.
+pub async fn put_location(app: &App, location: &Location) -> Result<Upserted> {
+    let client = app.client().await?;
+    let upserted = locations::upsert_many(&client, std::slice::from_ref(location)).await?;
+    app.stock.forget_locations();
+    Ok(upserted.first().copied().unwrap_or(Upserted::Updated))
+}
+
+/// Creates or updates one SKU; every process reads it again.
+pub async fn put_sku(app: &App, sku: &Sku) -> Result<Upserted> {
+    let client = app.client().await?;
+    let upserted = skus::upsert_many(&client, std::slice::from_ref(sku)).await?;
+    lifecycle::skus_changed(&app.redis, &[sku.code.as_str()]).await;
+    Ok(upserted.first().copied().unwrap_or(Upserted::Updated))
+}
+
+/// Rows written per statement by the bulk imports.
+pub const IMPORT_CHUNK_ROWS: usize = 1000;
+
+/// Imports locations in one transaction; `written` hears each chunk's size.
+pub async fn import_locations(
+    app: &App,
+    rows: &[Location],
+    mut written: impl FnMut(usize),
+) -> Result<()> {
+    let mut client = app.client().await?;
+    let transaction = client.transaction().await.map_err(ledger::Error::from)?;
+    for chunk in rows.chunks(IMPORT_CHUNK_ROWS) {
+        locations::upsert_many(&transaction, chunk).await?;
+        written(chunk.len());
+    }
+    transaction.commit().await.map_err(ledger::Error::from)?;
+    app.stock.forget_locations();
+    Ok(())
+}
+
+/// Imports SKUs in one transaction; every process reads them again.
+pub async fn import_skus(app: &App, rows: &[Sku], mut written: impl FnMut(usize)) -> Result<()> {
+    let mut client = app.client().await?;
+    let transaction = client.transaction().await.map_err(ledger::Error::from)?;
+    for chunk in rows.chunks(IMPORT_CHUNK_ROWS) {
+        skus::upsert_many(&transaction, chunk).await?;
+        written(chunk.len());
+    }
+    transaction.commit().await.map_err(ledger::Error::from)?;
+    let codes: Vec<&str> = rows.iter().map(|sku| sku.code.as_str()).collect();
+    lifecycle::skus_changed(&app.redis, &codes).await;
+    Ok(())
+}

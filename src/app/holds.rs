@@ -1,0 +1,86 @@
+//! Holds for carts: placed all-or-nothing in Redis against copies of the ledger's figures,
+//! which this layer reads from the ledger when Redis lacks them.
+
+use super::{App, Error, Result};
+use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus, HoldView};
+use crate::holds::{lifecycle, Base};
+use crate::ledger::stock;
+
+/// Attempts at placing a hold while Redis learns missing bases from the ledger.
+const PLACE_ATTEMPTS_MAX: usize = 3;
+
+/// Holds a cart's lines; `(view, replayed)` where `replayed` says its client id found an
+/// earlier hold.
+pub async fn place(app: &App, request: &HoldRequest) -> Result<(HoldView, bool)> {
+    place_as(app, request, HoldStatus::Held).await
+}
+
+/// Holds the units an order is about to write to the ledger (see `lifecycle::consume`).
+pub(crate) async fn place_confirming(app: &App, request: &HoldRequest) -> Result<HoldView> {
+    Ok(place_as(app, request, HoldStatus::Confirming).await?.0)
+}
+
+async fn place_as(
+    app: &App,
+    request: &HoldRequest,
+    status: HoldStatus,
+) -> Result<(HoldView, bool)> {
+    for _ in 0..PLACE_ATTEMPTS_MAX {
+        match lifecycle::place(&app.redis, request, status).await {
+            Err(lifecycle::Error::Missing(indexes)) => {
+                let missing: Vec<&HoldLine> = indexes
+                    .iter()
+                    .filter_map(|index| request.lines.get(*index))
+                    .collect();
+                learn_bases(app, &missing).await?;
+            }
+            placed => return Ok(placed?),
+        }
+    }
+    Err(lifecycle::Error::Missing(Vec::new()).into())
+}
+
+/// Reads the ledger's figures for lines Redis does not know and stores them (newest wins).
+async fn learn_bases(app: &App, lines: &[&HoldLine]) -> Result<()> {
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|line| (line.sku.as_str(), line.location.as_str()))
+        .collect();
+    let read = stock::bases(&app.client().await?, &pairs).await?;
+    let mut known = Vec::with_capacity(read.len());
+    for (line, base) in lines.iter().zip(read) {
+        match base {
+            stock::Base::Known { base, version } => known.push(Base {
+                sku: line.sku.as_str(),
+                location: line.location.as_str(),
+                units: base,
+                version,
+            }),
+            stock::Base::UnknownSku => {
+                return Err(Error::UnknownSku {
+                    field: "lines.sku".into(),
+                    code: line.sku.to_string(),
+                })
+            }
+            stock::Base::UnknownLocation => {
+                return Err(Error::UnknownLocation {
+                    field: "lines.location".into(),
+                    code: line.location.to_string(),
+                })
+            }
+        }
+    }
+    Ok(lifecycle::learn(&app.redis, &known).await?)
+}
+
+pub async fn get(app: &App, id: &str) -> Result<HoldView> {
+    Ok(lifecycle::get(&app.redis, id).await?)
+}
+
+pub async fn extend(app: &App, id: &str, ttl_ms: i64) -> Result<HoldView> {
+    Ok(lifecycle::extend(&app.redis, id, ttl_ms).await?)
+}
+
+pub async fn release(app: &App, id: &str) -> Result<HoldView> {
+    Ok(lifecycle::release(&app.redis, id).await?)
+}

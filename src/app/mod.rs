@@ -1,0 +1,85 @@
+//! The application layer: one function per use case, the only place that runs a write. HTTP
+//! handlers, the CLI, the demo loader and the planning jobs call these; they in turn drive the
+//! adapters (`ledger` for PostgreSQL, `holds` for Redis, `routing` for the optimiser).
+//!
+//! Every ledger write returns the balances it touched, and [`App::synced`] hands them to Redis:
+//! the one place "after every ledger write, tell Redis" is kept, so no caller can forget it.
+//! Types the adapters answer with are re-exported here, so callers never name an adapter.
+
+pub mod catalog;
+pub mod error;
+pub mod holds;
+pub mod movements;
+pub mod orders;
+pub mod plans;
+pub mod queries;
+pub mod transfers;
+
+pub use crate::domain::idempotency::Key;
+pub use crate::ledger::movements::{Line, Recorded, Reply};
+pub use error::{Dependency, Error, Result};
+
+use crate::holds::{lifecycle, Base, Redis};
+use crate::ledger::{self, movements::TouchedBalance};
+use crate::lookup::StockCache;
+use deadpool_postgres::Pool;
+use std::sync::Arc;
+
+/// What every use case runs with: the ledger's pool, Redis and this process's stock copies.
+pub struct App {
+    pub pool: Pool,
+    pub redis: Arc<Redis>,
+    pub stock: StockCache,
+}
+
+impl App {
+    pub fn new(pool: Pool, redis: Arc<Redis>, stock: StockCache) -> Self {
+        Self { pool, redis, stock }
+    }
+
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.pool.get().await.map_err(ledger::Error::from)?)
+    }
+
+    /// Redis learns the bases of the balances a committed write touched, and their SKUs' stamps
+    /// move, so holds and every process's lookups see the write.
+    pub(crate) async fn synced(&self, balances: &[TouchedBalance]) {
+        let bases: Vec<Base> = balances.iter().map(base_of).collect();
+        lifecycle::changed(&self.redis, &bases).await;
+    }
+}
+
+fn base_of(balance: &TouchedBalance) -> Base<'_> {
+    Base {
+        sku: &balance.sku,
+        location: &balance.location,
+        units: balance.on_hand - balance.allocated - balance.safety_stock,
+        version: balance.version,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Ledger(#[from] ledger::SetupError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl App {
+    /// Migrates the database and opens the pools, as the service and every CLI command do.
+    pub async fn open(
+        settings: &crate::config::Settings,
+        pool_size: usize,
+    ) -> std::result::Result<Self, OpenError> {
+        let applied = ledger::migrate(&settings.database_url).await?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrated");
+        }
+        Ok(Self::new(
+            ledger::pool(&settings.database_url, pool_size)?,
+            Arc::new(Redis::new(&settings.redis_url, &settings.redis_prefix)?),
+            StockCache::new(settings.stock_cache_rows),
+        ))
+    }
+}

@@ -1,0 +1,133 @@
+//! Transfers between locations: a clerk's request (from a given location, or from wherever the
+//! optimiser says) and each step of planned → shipped → received, or cancelled.
+
+use super::{App, Error, Key, Reply, Result};
+use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::costs;
+use crate::domain::quantity::{Counted, Qty};
+use crate::ledger::{idempotency, transfers};
+use crate::routing::{self, Fulfilment};
+
+pub use crate::ledger::transfers::{Created, NewTransfer, Reason, TransferView};
+
+/// "Bring `qty` of `sku` to `to`", from `from` or as the optimiser routes it.
+#[derive(Debug, Clone)]
+pub struct TransferRequest {
+    pub sku: SkuCode,
+    pub qty: Qty,
+    pub to: LocationCode,
+    pub from: Option<LocationCode>,
+}
+
+/// Creates the transfers once per idempotency key. The plan is made holding no connection; a
+/// retry already answered is replayed without planning again.
+pub async fn request(
+    app: &App,
+    key: Option<&Key>,
+    request: &TransferRequest,
+) -> Result<Reply<Created>> {
+    if let Some(key) = key {
+        if let Some(stored) = idempotency::stored(&app.client().await?, key).await? {
+            return Ok(Reply::Replayed(stored));
+        }
+    }
+    let (new, cost) = plan(app, request).await?;
+    let (reply, balances) = transfers::create(&app.pool, key, &new, cost).await?;
+    app.synced(&balances).await;
+    Ok(reply)
+}
+
+async fn plan(
+    app: &App,
+    request: &TransferRequest,
+) -> Result<(Vec<NewTransfer>, Option<serde_json::Value>)> {
+    let known = async |field: &str, code: &LocationCode| {
+        super::queries::location(app, code)
+            .await?
+            .ok_or_else(|| Error::UnknownLocation {
+                field: field.into(),
+                code: code.to_string(),
+            })
+    };
+    let destination = known("to", &request.to).await?;
+    let (planned, cost) = match &request.from {
+        Some(from) => {
+            let source = known("from", from).await?;
+            let distance_km = source.point.distance_km(destination.point);
+            let (_, _, lead_time_hours) = costs::lane(source.kind, distance_km);
+            let only = routing::RoutedTransfer {
+                from: from.clone(),
+                qty: request.qty,
+                lead_time_hours,
+            };
+            (vec![only], None)
+        }
+        None => {
+            let (planned, cost) = routed(app, request).await?;
+            (planned, Some(cost))
+        }
+    };
+    let new = planned
+        .into_iter()
+        .map(|planned| NewTransfer {
+            sku: request.sku.clone(),
+            from: planned.from,
+            to: request.to.clone(),
+            qty: planned.qty,
+            reason: Reason::Clerk,
+            order_id: None,
+            lead_time_hours: planned.lead_time_hours,
+        })
+        .collect();
+    Ok((new, cost))
+}
+
+/// The optimiser's sources for a restock of the store (never its own shelf).
+async fn routed(
+    app: &App,
+    request: &TransferRequest,
+) -> Result<(Vec<routing::RoutedTransfer>, serde_json::Value)> {
+    let routing_request = routing::Request {
+        lines: vec![(request.sku.clone(), request.qty)],
+        fulfilment: Fulfilment::Pickup(request.to.clone()),
+        allow_split: true,
+        allow_partial: false,
+        restock: true,
+        own_held: Vec::new(),
+    };
+    let routed = routing::route(&app.stock, &app.pool, &app.redis, &routing_request).await?;
+    if !routed.is_feasible() {
+        return Err(Error::Short {
+            field: Some("qty".into()),
+            message: format!(
+                "no location can send {} of {} to {}",
+                request.qty.get(),
+                request.sku,
+                request.to
+            ),
+            lines: Vec::new(),
+        });
+    }
+    Ok((routed.transfers()?, routed.cost()))
+}
+
+/// The units leave the source: off its on hand, in transit at the destination.
+pub async fn ship(app: &App, id: i64) -> Result<TransferView> {
+    let (view, recorded) = transfers::ship(&app.pool, id).await?;
+    app.synced(&recorded.balances).await;
+    Ok(view)
+}
+
+/// The units arrive (`received` of them, all when absent; missing ones become a discrepancy).
+pub async fn receive(app: &App, id: i64, received: Option<Counted>) -> Result<TransferView> {
+    let (view, recorded) = transfers::receive(&app.pool, id, received).await?;
+    app.synced(&recorded.balances).await;
+    Ok(view)
+}
+
+/// Cancels a planned transfer that serves no order.
+pub async fn cancel(app: &App, id: i64) -> Result<TransferView> {
+    let (view, recorded) = transfers::cancel(&app.pool, id).await?;
+    app.synced(&recorded.balances).await;
+    Ok(view)
+}

@@ -1,0 +1,63 @@
+//! An `Idempotency-Key` with the fingerprint of the request it came with: parsed at the edge,
+//! claimed and stored by the ledger (`ledger::idempotency`).
+
+use super::Invalid;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const KEY_LENGTH_MAX: usize = 255;
+
+/// A parsed key plus the fingerprint of the request body it came with.
+#[derive(Debug, Clone)]
+pub struct Key {
+    scope: &'static str,
+    key: String,
+    request_hash: Vec<u8>,
+}
+
+impl Key {
+    /// `body` is the parsed JSON; its canonical form (sorted keys, no spacing) is what is compared,
+    /// so a retry that reorders fields is still the same request.
+    pub fn parse(
+        scope: &'static str,
+        raw: &str,
+        body: &Value,
+    ) -> std::result::Result<Self, Invalid> {
+        if raw.is_empty()
+            || raw.len() > KEY_LENGTH_MAX
+            || !raw.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Invalid::new(
+                "Idempotency-Key",
+                format!("must be 1 to {KEY_LENGTH_MAX} visible ASCII characters"),
+            ));
+        }
+        let request_hash = Sha256::digest(body.to_string().as_bytes()).to_vec();
+        Ok(Self {
+            scope,
+            key: raw.to_owned(),
+            request_hash,
+        })
+    }
+
+    /// The advisory lock that marks a request with this key in flight.
+    pub fn scope(&self) -> &'static str {
+        self.scope
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The fingerprint of the request body the key came with.
+    pub fn request_hash(&self) -> &[u8] {
+        &self.request_hash
+    }
+
+    pub fn lock_id(&self) -> i64 {
+        let digest = Sha256::digest(format!("{}\0{}", self.scope, self.key).as_bytes());
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(bytes)
+    }
+}
