@@ -15,9 +15,8 @@ use crate::holds::Redis;
 use crate::ledger;
 use crate::lookup::StockCache;
 use allot_solver::{
-    Candidate, CostBreakdown, Fulfilment as SolverFulfilment, Lane, LinePlan,
-    LocationKind as SolverKind, Method, OrderLine, SolveError, SolveStatus, SourcingCosts,
-    SourcingPlan, SourcingProblem, StockLevel,
+    Candidate, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind, OrderLine,
+    SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
 };
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Pool;
@@ -291,66 +290,9 @@ pub async fn route(
         Fulfilment::Ship(_) => None,
     };
     let problem = problem(request, pickup_store.as_ref(), &rows, &held);
-    if let Some(plan) = unservable(&problem) {
-        return Ok(Routed { plan });
-    }
     let plan =
         tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
     Ok(Routed { plan })
-}
-
-/// The plan of a problem the solver need not see: with no candidate at all it has nothing to
-/// choose from (and refuses the empty list), and without partial fulfilment a line that no
-/// candidate holds makes the order infeasible whatever the others hold. Nothing is sourced;
-/// callers answer it as they answer any infeasible plan. `None` when the solver must decide.
-pub fn unservable(problem: &SourcingProblem) -> Option<SourcingPlan> {
-    let offered = |line: &OrderLine| -> i64 {
-        problem
-            .candidates
-            .iter()
-            .flat_map(|candidate| &candidate.stock)
-            .filter(|level| level.sku == line.sku)
-            .map(|level| level.available)
-            .sum()
-    };
-    let unheld = problem.lines.iter().any(|line| offered(line) == 0);
-    if !problem.candidates.is_empty() && (problem.allow_partial || !unheld) {
-        return None;
-    }
-    let short: Vec<String> = problem
-        .lines
-        .iter()
-        .filter_map(|line| {
-            let available = offered(line);
-            (available < line.qty)
-                .then(|| format!("{}: {} asked, {available} available", line.sku, line.qty))
-        })
-        .collect();
-    let lines = problem
-        .lines
-        .iter()
-        .map(|line| {
-            // Every line's qty is a `Qty`, so it fits.
-            let qty = u32::try_from(line.qty).unwrap_or(u32::MAX);
-            LinePlan {
-                sku: line.sku.clone(),
-                qty,
-                sources: Vec::new(),
-                unfulfilled: qty,
-            }
-        })
-        .collect();
-    Some(SourcingPlan {
-        status: SolveStatus::Infeasible {
-            reason: format!("not enough stock: {}", short.join("; ")),
-        },
-        method: Method::Trivial,
-        lines,
-        shipments: Vec::new(),
-        transfers: Vec::new(),
-        pickup_batches: Vec::new(),
-        cost: CostBreakdown::default(),
-    })
 }
 
 fn solver_kind(kind: LocationKind) -> SolverKind {
@@ -576,19 +518,22 @@ mod tests {
     }
 
     #[test]
-    fn a_line_no_candidate_holds_is_infeasible_without_the_solver() {
+    fn a_request_nothing_can_serve_is_answered_not_refused() {
         let store = location("P", LocationKind::Store, true);
         let point = Point::parse("", 25.0, 121.5).unwrap();
-        let nowhere = problem(
-            &request(Fulfilment::Ship(point), false),
-            None,
-            &[],
-            &HashMap::new(),
-        );
-        let plan = unservable(&nowhere).expect("no candidate at all");
-        assert!(matches!(plan.status, SolveStatus::Infeasible { ref reason }
-            if reason.contains("TEE: 2 asked, 0 available")));
-        assert_eq!((plan.lines[0].qty, plan.lines[0].unfulfilled), (2, 2));
+        let infeasible = |problem: &SourcingProblem, what: &str| {
+            let plan = allot_solver::solve_sourcing(problem).expect("no fault");
+            assert!(
+                matches!(plan.status, SolveStatus::Infeasible { ref reason }
+                    if reason.contains(what)),
+                "{:?}",
+                plan.status
+            );
+            assert!(plan.lines[0].sources.is_empty(), "nothing is sourced");
+        };
+        let ship = request(Fulfilment::Ship(point), false);
+        let nowhere = problem(&ship, None, &[], &HashMap::new());
+        infeasible(&nowhere, "sku TEE: 2 units asked, 0 available");
         // A pickup store is a candidate even with nothing on its shelf.
         let pickup = Fulfilment::Pickup(store.code.clone());
         let shelf = problem(
@@ -597,23 +542,15 @@ mod tests {
             &[],
             &HashMap::new(),
         );
-        assert!(unservable(&shelf).is_some());
+        infeasible(&shelf, "sku TEE: 2 units asked, 0 available");
+        // Short, but stocked: the solver says what is missing.
+        let stocked = problem(&ship, None, &[row(&store, 1)], &HashMap::new());
+        infeasible(&stocked, "sku TEE: 2 units asked, 1 available");
+        // The customer accepting less: everything unfulfilled, nothing refused.
         let mut partial = request(pickup, false);
         partial.allow_partial = true;
         let partial = problem(&partial, Some(&store), &[], &HashMap::new());
-        assert!(
-            unservable(&partial).is_none(),
-            "the solver leaves it unfulfilled"
-        );
-        let stocked = problem(
-            &request(Fulfilment::Ship(point), false),
-            None,
-            &[row(&store, 1)],
-            &HashMap::new(),
-        );
-        assert!(
-            unservable(&stocked).is_none(),
-            "short, but the solver says so"
-        );
+        let plan = allot_solver::solve_sourcing(&partial).unwrap();
+        assert_eq!((plan.lines[0].qty, plan.lines[0].unfulfilled), (2, 2));
     }
 }

@@ -120,7 +120,13 @@ impl Sourcing {
             });
         }
 
-        check::count("candidates", problem.candidates.len(), true, CANDIDATES_MAX)?;
+        // No candidate at all is a question with an answer (nothing can be sourced), not a fault.
+        check::count(
+            "candidates",
+            problem.candidates.len(),
+            false,
+            CANDIDATES_MAX,
+        )?;
         let mut positions: HashMap<&LocationId, Coordinates> = HashMap::new();
         for (index, candidate) in problem.candidates.iter().enumerate() {
             let position = check_candidate(index, candidate)?;
