@@ -9,6 +9,7 @@ use crate::app::queries::{self, AttributionRow, OrderView};
 use crate::app::{Key, Reply};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
+use crate::domain::idempotency::fingerprint;
 use crate::domain::limits::ORDER_LINES_MAX;
 use crate::domain::quantity::Qty;
 use crate::domain::{parse_text, Invalid};
@@ -266,16 +267,11 @@ pub async fn place(
     state: web::Data<State>,
     body: Json<OrderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = body.value.parse(sha_of(&body.document()))?;
+    let order = body.value.parse(fingerprint(&body.document()))?;
     Ok(match orders::place(&state, order).await? {
         Reply::Fresh(view) => HttpResponse::Created().json(view),
         Reply::Replayed(document) => HttpResponse::Ok().json(document),
     })
-}
-
-fn sha_of(document: &Value) -> Vec<u8> {
-    use sha2::Digest;
-    sha2::Sha256::digest(document.to_string().as_bytes()).to_vec()
 }
 
 fn reply(reply: Reply<OrderView>) -> HttpResponse {

@@ -94,7 +94,7 @@ async fn place_claimed(app: &App, mut order: PlaceOrder) -> Result<Reply<OrderVi
     if let Some(hold) = &cart_hold {
         order.routing.own_held = hold.lines.clone();
     }
-    let placed = place_routed(app, &order, hold_use, cart_hold.is_some()).await;
+    let placed = place_routed(app, &order, hold_use).await;
     if let Some(hold) = &cart_hold {
         let consumed = matches!(placed, Ok(Reply::Fresh(_)));
         lifecycle::settle_claim(&app.redis, hold, consumed).await;
@@ -135,7 +135,6 @@ async fn place_routed(
     app: &App,
     order: &PlaceOrder,
     hold: Option<HoldUse>,
-    from_cart_hold: bool,
 ) -> Result<Reply<OrderView>> {
     let request = &order.routing;
     for attempt in 1..=ROUTING_ATTEMPTS_MAX {
@@ -149,7 +148,7 @@ async fn place_routed(
             return Err(short(None, message));
         }
         let new_order = new_order(order, &routed, hold.clone())?;
-        match commit(app, &new_order, from_cart_hold).await {
+        match commit(app, &new_order).await {
             Ok(reply) => return Ok(reply),
             Err(Lost::Race) if attempt < ROUTING_ATTEMPTS_MAX => {
                 tracing::info!(attempt, "lost a race for the chosen units; routing again");
@@ -227,15 +226,18 @@ impl From<ledger::Error> for Lost {
 }
 
 /// Holds the chosen units in Redis (so carts see them go at once), then writes the order to the
-/// ledger, whose guard has the last word; without Redis the ledger alone decides. An order from
-/// a cart hold has its units counted by that claimed hold already: the ledger is written
-/// directly.
+/// ledger, whose guard has the last word; without Redis the ledger alone decides. An order that
+/// consumes a cart hold has its units counted by that claimed hold already: the ledger is
+/// written directly.
 async fn commit(
     app: &App,
     order: &orders::NewOrder,
-    from_cart_hold: bool,
 ) -> std::result::Result<Reply<OrderView>, Lost> {
-    let hold = match from_cart_hold {
+    let consumes_cart_hold = order
+        .hold
+        .as_ref()
+        .is_some_and(|hold| hold.outcome == HoldOutcome::Consumed);
+    let hold = match consumes_cart_hold {
         true => None,
         false => order_hold(app, order).await?,
     };

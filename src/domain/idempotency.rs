@@ -32,7 +32,7 @@ impl Key {
                 format!("must be 1 to {KEY_LENGTH_MAX} visible ASCII characters"),
             ));
         }
-        let request_hash = Sha256::digest(body.to_string().as_bytes()).to_vec();
+        let request_hash = fingerprint(body);
         Ok(Self {
             scope,
             key: raw.to_owned(),
@@ -60,4 +60,10 @@ impl Key {
         bytes.copy_from_slice(&digest[..8]);
         i64::from_be_bytes(bytes)
     }
+}
+
+/// What tells a retry from a different request: the SHA-256 of the body's canonical JSON
+/// (sorted keys, no spacing), so a retry that reorders fields is still the same request.
+pub fn fingerprint(body: &Value) -> Vec<u8> {
+    Sha256::digest(body.to_string().as_bytes()).to_vec()
 }
