@@ -23,9 +23,6 @@ pub mod jobs;
 pub mod ledger;
 pub mod lookup;
 pub mod planning;
-// Its long functions are being rewritten (issue 14, item 7); remove this when clippy says
-// the expectation is no longer met.
-#[expect(clippy::too_many_lines)]
 pub mod routing;
 pub mod startup;
 pub mod telemetry;

@@ -118,22 +118,8 @@ pub async fn place(
 ) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
-    let (mode, pickup, latitude, longitude) = match &order.destination {
-        Destination::Ship(point) => ("ship", None, Some(point.latitude), Some(point.longitude)),
-        Destination::Pickup(store) => ("pickup", Some(store.as_str()), None, None),
-    };
     let now = Utc::now();
-    let direct: Vec<Line> = order
-        .lines
-        .iter()
-        .filter(|line| line.route != Route::Transfer)
-        .map(|line| Line {
-            location: line.source.clone(),
-            sku: line.sku.clone(),
-            movement: Movement::Allocate(line.qty),
-            occurred_at: now,
-        })
-        .collect();
+    let direct = direct_allocations(order, now);
     // What the customer is answered: for an order without transfers it follows from the plan
     // and goes in with the order row; with transfers it is read back once they exist.
     let transferred = order.lines.iter().any(|line| line.route == Route::Transfer);
@@ -143,8 +129,59 @@ pub async fn place(
         Some(view) => serde_json::to_value(view).expect("an order view serialises"),
         None => Value::Object(Default::default()),
     };
-    // The order row before the allocation, not pipelined with it: a refused row (an unknown
-    // referrer store, say) must surface as its own constraint error.
+    let Some(order_id) = insert_order(&transaction, order, &response, created_at).await? else {
+        drop(transaction);
+        let replayed = replay(&client, &order.client_order_id, &order.request_hash)
+            .await?
+            .ok_or_else(|| Error::Conflict("the order vanished while being placed".into()))?;
+        return Ok((replayed, Vec::new()));
+    };
+    let Some(view) = planned else {
+        let placed = place_with_transfers(&transaction, order, order_id, &direct).await?;
+        transaction.commit().await?;
+        return Ok(placed);
+    };
+    // Nothing else waits on the database: the allocation and the lines go out together.
+    let no_transfers = vec![None; order.lines.len()];
+    let (recorded, ()) = tokio::try_join!(
+        record_in(&transaction, "lines", &direct),
+        insert_lines(&transaction, order_id, &order.lines, &no_transfers),
+    )?;
+    transaction.commit().await?;
+    Ok((Reply::Fresh(view), recorded.balances))
+}
+
+/// The allocations at the sources of every line that does not travel by transfer (a
+/// transfer allocates its own units).
+fn direct_allocations(order: &NewOrder, now: DateTime<Utc>) -> Vec<Line> {
+    order
+        .lines
+        .iter()
+        .filter(|line| line.route != Route::Transfer)
+        .map(|line| Line {
+            location: line.source.clone(),
+            sku: line.sku.clone(),
+            movement: Movement::Allocate(line.qty),
+            occurred_at: now,
+        })
+        .collect()
+}
+
+/// The order row; `None` when an order with this client id exists already. Not pipelined with
+/// the allocation: a refused row (an unknown referrer store, say) must surface as its own
+/// constraint error.
+async fn insert_order(
+    transaction: &impl GenericClient,
+    order: &NewOrder,
+    response: &Value,
+    created_at: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let (mode, pickup, latitude, longitude) = match &order.destination {
+        Destination::Ship(point) => ("ship", None, Some(point.latitude), Some(point.longitude)),
+        Destination::Pickup(store) => ("pickup", Some(store.as_str()), None, None),
+    };
+    let referrer = order.referrer.as_ref();
+    let hold = order.hold.as_ref();
     let inserted = transaction
         .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
@@ -163,71 +200,63 @@ pub async fn place(
                 &latitude,
                 &longitude,
                 &order.allow_split,
-                &order.referrer.as_ref().map(|r| r.store.as_str()),
-                &order.referrer.as_ref().map(|r| r.clerk.as_str()),
-                &order.referrer.as_ref().is_some_and(|r| r.credited),
+                &referrer.map(|r| r.store.as_str()),
+                &referrer.map(|r| r.clerk.as_str()),
+                &referrer.is_some_and(|r| r.credited),
                 &order.cost,
                 &OPEN,
-                &response,
+                response,
                 &created_at,
-                &order.hold.as_ref().map(|hold| hold.id.as_str()),
-                &order.hold.as_ref().map(|hold| hold.outcome.as_str()),
+                &hold.map(|hold| hold.id.as_str()),
+                &hold.map(|hold| hold.outcome.as_str()),
             ],
         )
         .await?;
-    let Some(row) = inserted else {
-        drop(transaction);
-        let replayed = replay(&client, &order.client_order_id, &order.request_hash)
-            .await?
-            .ok_or_else(|| Error::Conflict("the order vanished while being placed".into()))?;
-        return Ok((replayed, Vec::new()));
+    Ok(inserted.map(|row| row.get(0)))
+}
+
+/// A pickup order with transfers: its allocations, its transfers (which allocate their own
+/// units at their sources), its lines pointing at them, and the view read back and stored.
+async fn place_with_transfers(
+    transaction: &impl GenericClient,
+    order: &NewOrder,
+    order_id: i64,
+    direct: &[Line],
+) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
+    let mut balances = record_in(transaction, "lines", direct).await?.balances;
+    let new_transfers: Vec<NewTransfer> = match &order.destination {
+        Destination::Pickup(store) => order
+            .lines
+            .iter()
+            .filter(|line| line.route == Route::Transfer)
+            .map(|line| NewTransfer {
+                sku: line.sku.clone(),
+                from: line.source.clone(),
+                to: store.clone(),
+                qty: line.qty,
+                reason: Reason::Order,
+                order_id: Some(order_id),
+                lead_time_hours: line.lead_time_hours,
+            })
+            .collect(),
+        Destination::Ship(_) => Vec::new(),
     };
-    let order_id: i64 = row.get(0);
-    if let Some(view) = planned {
-        // Nothing else waits on the database: the allocation and the lines go out together.
-        let no_transfers = vec![None; order.lines.len()];
-        let (recorded, ()) = tokio::try_join!(
-            record_in(&transaction, "lines", &direct),
-            insert_lines(&transaction, order_id, &order.lines, &no_transfers),
-        )?;
-        transaction.commit().await?;
-        return Ok((Reply::Fresh(view), recorded.balances));
-    }
-    let mut balances = record_in(&transaction, "lines", &direct).await?.balances;
-    let (transfer_lines, new_transfers): (Vec<&PlannedLine>, Vec<NewTransfer>) = order
+    let (transfer_ids, transferred) = transfers::create_in(transaction, &new_transfers).await?;
+    balances.extend(transferred);
+    // Ids follow `new_transfers`, which follows the transfer lines in order.
+    let mut ids = transfer_ids.into_iter();
+    let transfers: Vec<Option<i64>> = order
         .lines
         .iter()
-        .filter(|line| line.route == Route::Transfer)
-        .filter_map(|line| match &order.destination {
-            Destination::Pickup(store) => Some((
-                line,
-                NewTransfer {
-                    sku: line.sku.clone(),
-                    from: line.source.clone(),
-                    to: store.clone(),
-                    qty: line.qty,
-                    reason: Reason::Order,
-                    order_id: Some(order_id),
-                    lead_time_hours: line.lead_time_hours,
-                },
-            )),
-            Destination::Ship(_) => None,
+        .map(|line| match (line.route, &order.destination) {
+            (Route::Transfer, Destination::Pickup(_)) => ids.next(),
+            _ => None,
         })
-        .unzip();
-    let (transfer_ids, transferred) = transfers::create_in(&transaction, &new_transfers).await?;
-    balances.extend(transferred);
-    let transfer_of = |line: &PlannedLine| {
-        transfer_lines
-            .iter()
-            .position(|candidate| std::ptr::eq(*candidate, line))
-            .map(|index| transfer_ids[index])
-    };
-    let transfers: Vec<Option<i64>> = order.lines.iter().map(transfer_of).collect();
-    insert_lines(&transaction, order_id, &order.lines, &transfers).await?;
-    let view = view(&transaction, order_id).await?;
+        .collect();
+    insert_lines(transaction, order_id, &order.lines, &transfers).await?;
+    let view = view(transaction, order_id).await?;
     let response = serde_json::to_value(&view).expect("an order view serialises");
-    store_response(&transaction, order_id, &response).await?;
-    transaction.commit().await?;
+    store_response(transaction, order_id, &response).await?;
     Ok((Reply::Fresh(view), balances))
 }
 

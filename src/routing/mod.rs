@@ -309,74 +309,24 @@ pub fn problem(
     rows: &[CandidateRow],
     held: &HashMap<(String, String), i64>,
 ) -> SourcingProblem {
-    let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
-    for row in rows {
-        let code = row.location.code.to_string();
-        let usable = match &request.fulfilment {
-            Fulfilment::Ship(_) => row.location.ship,
-            Fulfilment::Pickup(store) => !(request.restock && store == &row.location.code),
-        };
-        if !usable {
-            continue;
+    let (mut candidates, sources) = candidates(request, rows, held);
+    let (fulfilment, lanes) = match (&request.fulfilment, pickup_store) {
+        (Fulfilment::Ship(point), _) => {
+            let destination = (*point).into();
+            (SolverFulfilment::Ship { destination }, Vec::new())
         }
-        let available = row.available
-            - held
-                .get(&(row.sku.clone(), code.clone()))
-                .copied()
-                .unwrap_or(0);
-        if available <= 0 {
-            continue;
-        }
-        let candidate = candidates
-            .entry(code.clone())
-            .or_insert_with(|| candidate(&row.location));
-        // On hand can outgrow what the solver takes per location; no order asks for that many,
-        // so offering at most the limit changes no plan.
-        let available = available.min(STOCK_UNITS_MAX);
-        candidate.stock.push(StockLevel {
-            sku: row.sku.as_str().into(),
-            available,
-            protected: match row.location.kind {
-                LocationKind::Store => costs::STORE_PROTECTED_UNITS.min(available),
-                LocationKind::Warehouse => 0,
-            },
-        });
-    }
-    let mut lanes = Vec::new();
-    let fulfilment = match (&request.fulfilment, pickup_store) {
-        (Fulfilment::Ship(point), _) => SolverFulfilment::Ship {
-            destination: (*point).into(),
-        },
         (Fulfilment::Pickup(code), store) => {
-            if let Some(store) = store {
-                candidates
-                    .entry(code.to_string())
-                    .or_insert_with(|| candidate(store));
-                for (from, source) in &candidates {
-                    if from != code.as_str() {
-                        let distance = store.point.distance_km(Point {
-                            latitude: source.position.lat,
-                            longitude: source.position.lon,
-                        });
-                        let kind = match source.kind {
-                            SolverKind::Store => LocationKind::Store,
-                            SolverKind::Warehouse => LocationKind::Warehouse,
-                        };
-                        let (cost_fixed, cost_per_unit, lead_time_hours) =
-                            costs::lane(kind, distance);
-                        lanes.push(Lane {
-                            from: from.as_str().into(),
-                            to: code.as_str().into(),
-                            cost_fixed,
-                            cost_per_unit,
-                            lead_time_hours,
-                        });
-                    }
+            let lanes = match store {
+                Some(store) => {
+                    candidates
+                        .entry(code.to_string())
+                        .or_insert_with(|| candidate(store));
+                    lanes_into(store, sources.values().copied())
                 }
-            }
-            SolverFulfilment::Pickup {
-                store: code.as_str().into(),
-            }
+                None => Vec::new(),
+            };
+            let store = code.as_str().into();
+            (SolverFulfilment::Pickup { store }, lanes)
         }
     };
     SourcingProblem {
@@ -391,23 +341,83 @@ pub fn problem(
         fulfilment,
         candidates: candidates.into_values().collect(),
         lanes,
-        costs: SourcingCosts {
-            shipment_fixed: costs::SHIPMENT_FIXED,
-            shipping_per_unit_km: costs::SHIPPING_PER_UNIT_KM,
-            split_penalty: if request.allow_split {
-                costs::SPLIT_PENALTY
-            } else {
-                NO_SPLIT_PENALTY
-            },
-            protection_per_unit: costs::PROTECTION_PER_UNIT,
-            unfulfilled_per_unit: if request.allow_partial {
-                costs::UNFULFILLED_PER_UNIT
-            } else {
-                0.0
-            },
-        },
+        costs: sourcing_costs(request),
         allow_partial: request.allow_partial,
         time_limit_ms: SOLVE_TIME_MS_MAX,
+    }
+}
+
+/// The locations that can serve the request with the units they can still promise (live holds
+/// subtracted), by code; and those locations themselves.
+fn candidates<'a>(
+    request: &Request,
+    rows: &'a [CandidateRow],
+    held: &HashMap<(String, String), i64>,
+) -> (BTreeMap<String, Candidate>, BTreeMap<String, &'a Location>) {
+    let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+    let mut locations = BTreeMap::new();
+    for row in rows {
+        let code = row.location.code.to_string();
+        let usable = match &request.fulfilment {
+            Fulfilment::Ship(_) => row.location.ship,
+            Fulfilment::Pickup(store) => !(request.restock && store == &row.location.code),
+        };
+        let held = held.get(&(row.sku.clone(), code.clone())).copied();
+        let available = row.available - held.unwrap_or(0);
+        if !usable || available <= 0 {
+            continue;
+        }
+        // On hand can outgrow what the solver takes per location; no order asks for that many,
+        // so offering at most the limit changes no plan.
+        let available = available.min(STOCK_UNITS_MAX);
+        locations.insert(code.clone(), &row.location);
+        let candidate = candidates
+            .entry(code)
+            .or_insert_with(|| candidate(&row.location));
+        candidate.stock.push(StockLevel {
+            sku: row.sku.as_str().into(),
+            available,
+            protected: match row.location.kind {
+                LocationKind::Store => costs::STORE_PROTECTED_UNITS.min(available),
+                LocationKind::Warehouse => 0,
+            },
+        });
+    }
+    (candidates, locations)
+}
+
+/// A lane into the pickup store from every other source, priced by the cost model.
+fn lanes_into<'a>(store: &Location, sources: impl Iterator<Item = &'a Location>) -> Vec<Lane> {
+    sources
+        .filter(|source| source.code != store.code)
+        .map(|source| {
+            let distance_km = store.point.distance_km(source.point);
+            let (cost_fixed, cost_per_unit, lead_time_hours) =
+                costs::lane(source.kind, distance_km);
+            Lane {
+                from: source.code.as_str().into(),
+                to: store.code.as_str().into(),
+                cost_fixed,
+                cost_per_unit,
+                lead_time_hours,
+            }
+        })
+        .collect()
+}
+
+fn sourcing_costs(request: &Request) -> SourcingCosts {
+    SourcingCosts {
+        shipment_fixed: costs::SHIPMENT_FIXED,
+        shipping_per_unit_km: costs::SHIPPING_PER_UNIT_KM,
+        split_penalty: match request.allow_split {
+            true => costs::SPLIT_PENALTY,
+            false => NO_SPLIT_PENALTY,
+        },
+        protection_per_unit: costs::PROTECTION_PER_UNIT,
+        unfulfilled_per_unit: match request.allow_partial {
+            true => costs::UNFULFILLED_PER_UNIT,
+            false => 0.0,
+        },
     }
 }
 
