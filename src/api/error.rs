@@ -9,12 +9,102 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
 
+/// Every error code the API answers with, machine-readable and stable. [`Code::meaning`] is the
+/// one table of what each means and which status it carries; every error goes through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    InvalidField,
+    InvalidQuery,
+    InvalidPath,
+    MalformedJson,
+    BadRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    UnknownSku,
+    UnknownLocation,
+    Refused,
+    NotFound,
+    InsufficientStock,
+    Conflict,
+    HoldResolved,
+    ClientIdReused,
+    AlreadyCommitted,
+    Gone,
+    Unavailable,
+    Internal,
+}
+
+impl Code {
+    /// (status, meaning) of each code: the table.
+    pub fn meaning(self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
+        match self {
+            Self::InvalidField => (
+                S::UNPROCESSABLE_ENTITY,
+                "a field is missing or wrong; `field` names it",
+            ),
+            Self::InvalidQuery => (S::BAD_REQUEST, "the query string does not parse"),
+            Self::InvalidPath => (S::BAD_REQUEST, "a path segment does not parse"),
+            Self::MalformedJson => (S::BAD_REQUEST, "the body is not valid JSON"),
+            Self::BadRequest => (S::BAD_REQUEST, "the body could not be read"),
+            Self::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "the body is not application/json",
+            ),
+            Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "the body is larger than the limit"),
+            Self::UnknownSku => (
+                S::UNPROCESSABLE_ENTITY,
+                "the body names a SKU that does not exist",
+            ),
+            Self::UnknownLocation => (
+                S::UNPROCESSABLE_ENTITY,
+                "the body names a location that does not exist",
+            ),
+            Self::Refused => (
+                S::UNPROCESSABLE_ENTITY,
+                "the request contradicts itself or an earlier one",
+            ),
+            Self::NotFound => (
+                S::NOT_FOUND,
+                "the resource (or a filter's code) does not exist",
+            ),
+            Self::InsufficientStock => (
+                S::CONFLICT,
+                "not enough stock; `short` lists the lines when known",
+            ),
+            Self::Conflict => (
+                S::CONFLICT,
+                "not now: the order, transfer or key is past that step or in flight",
+            ),
+            Self::HoldResolved => (
+                S::CONFLICT,
+                "the hold is already released, confirmed or being used",
+            ),
+            Self::ClientIdReused => (
+                S::CONFLICT,
+                "a hold's client_id was used for different lines",
+            ),
+            Self::AlreadyCommitted => (
+                S::CONFLICT,
+                "the night's plan of that kind is committed already",
+            ),
+            Self::Gone => (S::GONE, "the route was replaced; the message says by what"),
+            Self::Unavailable => (
+                S::SERVICE_UNAVAILABLE,
+                "PostgreSQL or Redis is not reachable; retry",
+            ),
+            Self::Internal => (S::INTERNAL_SERVER_ERROR, "a fault; it was logged"),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     #[serde(skip)]
     status: StatusCode,
-    /// Stable, machine-readable: `invalid_field`, `unknown_sku`, `insufficient_stock`, ...
-    pub code: &'static str,
+    /// Stable, machine-readable; see [`Code::meaning`].
+    pub code: Code,
     pub message: String,
     /// The offending field, as a path into the request: `movements[2].qty`, `near`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -25,9 +115,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
-            status,
+            status: code.meaning().0,
             code,
             message: message.into(),
             field: None,
@@ -41,21 +131,17 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(Code::NotFound, message)
     }
 
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         let chain = crate::telemetry::error_chain(cause);
         tracing::error!(error.chain = %chain, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error; it was logged",
-        )
+        Self::new(Code::Internal, "internal error; it was logged")
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        Self::new(Code::Unavailable, message)
     }
 }
 
@@ -80,12 +166,7 @@ impl ResponseError for ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            invalid.message,
-        )
-        .with_field(invalid.field)
+        Self::new(Code::InvalidField, invalid.message).with_field(invalid.field)
     }
 }
 
@@ -94,27 +175,20 @@ impl From<app::Error> for ApiError {
         use app::Error::*;
         match error {
             Invalid(invalid) => invalid.into(),
-            UnknownSku { field, code } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_sku",
-                format!("unknown SKU '{code}'"),
-            )
-            .with_field(field),
-            UnknownLocation { field, code } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_location",
-                format!("unknown location '{code}'"),
-            )
-            .with_field(field),
-            Refused { field, message } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message).with_field(field)
+            UnknownSku { field, code } => {
+                Self::new(Code::UnknownSku, format!("unknown SKU '{code}'")).with_field(field)
             }
+            UnknownLocation { field, code } => {
+                Self::new(Code::UnknownLocation, format!("unknown location '{code}'"))
+                    .with_field(field)
+            }
+            Refused { field, message } => Self::new(Code::Refused, message).with_field(field),
             Short {
                 field,
                 message,
                 lines,
             } => short(field, message, lines),
-            Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            Conflict(message) => Self::new(Code::Conflict, message),
             NotFound { field, message } => Self {
                 field,
                 ..Self::not_found(message)
@@ -122,14 +196,12 @@ impl From<app::Error> for ApiError {
             HoldResolved { status, field } => Self {
                 field,
                 ..Self::new(
-                    StatusCode::CONFLICT,
-                    "hold_resolved",
+                    Code::HoldResolved,
                     format!("the hold is already {}", status.as_str()),
                 )
             },
             ClientIdReused => {
-                Self::new(StatusCode::CONFLICT, "client_id_reused", error.to_string())
-                    .with_field("client_id")
+                Self::new(Code::ClientIdReused, error.to_string()).with_field("client_id")
             }
             Unavailable(Dependency::Database) => {
                 Self::unavailable("the database is not reachable right now; retry shortly")
@@ -150,97 +222,82 @@ fn short(field: Option<String>, message: String, lines: Vec<ShortLine>) -> ApiEr
     ApiError {
         field,
         short: (!lines.is_empty()).then_some(lines),
-        ..ApiError::new(StatusCode::CONFLICT, "insufficient_stock", message)
+        ..ApiError::new(Code::InsufficientStock, message)
     }
 }
 
 /// The database is the last guard; when one of its constraints fires, the client still learns
 /// which field was wrong.
 fn from_constraint(constraint: &str) -> Option<ApiError> {
-    let (status, code, field, message) = CONSTRAINTS
+    let (code, field, message) = CONSTRAINTS
         .iter()
         .find(|(name, ..)| *name == constraint)
-        .map(|(_, status, code, field, message)| (*status, *code, *field, *message))?;
+        .map(|(_, code, field, message)| (*code, *field, *message))?;
     tracing::warn!(constraint, "database constraint refused a write");
-    Some(ApiError::new(status, code, message).with_field(field))
+    Some(ApiError::new(code, message).with_field(field))
 }
 
-type ConstraintRule = (
-    &'static str,
-    StatusCode,
-    &'static str,
-    &'static str,
-    &'static str,
-);
+/// (constraint, code, field, message).
+type ConstraintRule = (&'static str, Code, &'static str, &'static str);
 
 const CONSTRAINTS: &[ConstraintRule] = &[
     (
         "balance_on_hand_not_negative",
-        StatusCode::CONFLICT,
-        "insufficient_stock",
+        Code::InsufficientStock,
         "qty",
         "on hand would become negative",
     ),
     (
         "balance_allocated_not_negative",
-        StatusCode::CONFLICT,
-        "conflict",
+        Code::Conflict,
         "qty",
         "allocated would become negative",
     ),
     (
         "balance_in_transit_not_negative",
-        StatusCode::CONFLICT,
-        "conflict",
+        Code::Conflict,
         "qty",
         "in transit would become negative",
     ),
     (
         "location_name_length",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
+        Code::InvalidField,
         "name",
         "must be 1 to 200 characters",
     ),
     (
         "sku_name_length",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
+        Code::InvalidField,
         "name",
         "must be 1 to 200 characters",
     ),
     (
         "movement_reason_length",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
+        Code::InvalidField,
         "reason",
         "must be 1 to 200 characters",
     ),
     (
         "order_referrer_whole",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_location",
+        Code::UnknownLocation,
         "referrer.store",
         "no such store",
     ),
     (
         "order_referrer_clerk_length",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
+        Code::InvalidField,
         "referrer.clerk",
         "must be 1 to 64 characters",
     ),
     (
         "orders_hold_id_key",
-        StatusCode::CONFLICT,
-        "hold_resolved",
+        Code::HoldResolved,
         "hold_id",
         "an order was already placed with this hold",
     ),
     (
         "idempotency_key_length",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
+        Code::InvalidField,
         "Idempotency-Key",
         "must be 1 to 255 characters",
     ),

@@ -1,8 +1,8 @@
 //! Turning requests into typed values, with errors that name the field.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -98,9 +98,8 @@ fn read(
         }
         let mut body = Vec::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|error| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", error.to_string())
-            })?;
+            let chunk =
+                chunk.map_err(|error| ApiError::new(Code::BadRequest, error.to_string()))?;
             if body.len() + chunk.len() > BODY_BYTES_MAX {
                 return Err(too_large());
             }
@@ -116,16 +115,14 @@ fn is_empty(body: &[u8]) -> bool {
 
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        Code::UnsupportedMediaType,
         "the body must be JSON (Content-Type: application/json)",
     )
 }
 
 fn too_large() -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        Code::PayloadTooLarge,
         format!("the body must be at most {BODY_BYTES_MAX} bytes"),
     )
 }
@@ -141,8 +138,7 @@ pub fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
     // values only to read them once).
     let malformed = |error: serde_json::Error| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
+            Code::MalformedJson,
             format!("the body is not valid JSON: {error}"),
         )
     };
@@ -153,11 +149,7 @@ pub fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             return malformed(inner);
         }
-        let api_error = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            inner.to_string(),
-        );
+        let api_error = ApiError::new(Code::InvalidField, inner.to_string());
         if path.is_empty() || path == "." {
             api_error
         } else {
@@ -173,12 +165,12 @@ pub fn query_error(
     error: actix_web::error::QueryPayloadError,
     _: &HttpRequest,
 ) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
+    ApiError::new(Code::InvalidQuery, error.to_string()).into()
 }
 
 /// Path-segment errors likewise.
 pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", error.to_string()).into()
+    ApiError::new(Code::InvalidPath, error.to_string()).into()
 }
 
 /// Page sizes: a default that suits a screen, a cap that protects the database.
@@ -200,6 +192,7 @@ pub fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::StatusCode;
     use actix_web::test::TestRequest;
     use actix_web::ResponseError;
     use serde::Deserialize;

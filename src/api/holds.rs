@@ -1,4 +1,4 @@
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use super::extract::Json;
 use super::State;
 use crate::app::holds;
@@ -98,8 +98,7 @@ pub async fn extend(
 pub async fn confirm(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     hold_id(&id)?;
     Err(ApiError::new(
-        actix_web::http::StatusCode::GONE,
-        "gone",
+        Code::Gone,
         "confirming a hold is replaced by placing its order: POST /v1/orders with hold_id",
     ))
 }

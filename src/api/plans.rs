@@ -1,13 +1,13 @@
 //! Planning runs over HTTP: start a replenishment or rebalance (a dry run unless `commit`),
 //! read stored plans, commit a proposal, and draw a SKU's stock spread.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use super::extract::{page_limit, Json};
 use super::State;
 use crate::app::plans::{self, Kind, LineView, Outcome, PlanSummary, RebalanceParams};
 use crate::app::plans::{ReplenishParams, Run};
 use crate::app::{queries, Result as AppResult};
-use actix_web::http::StatusCode;
+
 use actix_web::{get, post, web, HttpResponse};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -58,8 +58,7 @@ async fn respond(
     };
     if run.outcome == Outcome::AlreadyCommitted {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_committed",
+            Code::AlreadyCommitted,
             format!(
                 "plan {} for {} is committed already; this run did nothing",
                 run.plan.id, run.plan.date
