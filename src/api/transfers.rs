@@ -8,6 +8,7 @@ use crate::app::queries::{self, Listing};
 use crate::app::transfers::{self, Created, Reason, TransferRequest, TransferView};
 use crate::app::Reply;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::order::TransferStatus;
 use crate::domain::quantity::{Counted, Qty};
 use crate::domain::Invalid;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -93,13 +94,11 @@ pub async fn list(
     query: web::Query<TransferQuery>,
 ) -> Result<web::Json<TransferPage>, ApiError> {
     let limit = page_limit(query.limit)?;
-    if let Some(status) = &query.status {
-        if !["planned", "shipped", "received", "cancelled"].contains(&status.as_str()) {
-            return Err(
-                Invalid::new("status", "must be planned, shipped, received or cancelled").into(),
-            );
-        }
-    }
+    let status = query
+        .status
+        .as_deref()
+        .map(|raw| TransferStatus::parse("status", raw))
+        .transpose()?;
     let reason = query
         .reason
         .as_deref()
@@ -114,7 +113,7 @@ pub async fn list(
         limit,
         ..Listing::default()
     };
-    let items = queries::transfers(&state, listing, query.status.as_deref(), reason).await?;
+    let items = queries::transfers(&state, listing, status, reason).await?;
     let next_after = (items.len() as i64 == limit)
         .then(|| items.last().map(|t| t.id))
         .flatten();

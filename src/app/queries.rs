@@ -5,6 +5,7 @@
 use super::{App, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::location::{Location, LocationKind};
+use crate::domain::order::TransferStatus;
 use crate::domain::plan::Kind;
 use crate::domain::sku::Sku;
 use crate::jobs::report;
@@ -161,14 +162,14 @@ pub async fn discrepancies(app: &App, listing: Listing<'_>) -> Result<Vec<Discre
 pub async fn transfers(
     app: &App,
     listing: Listing<'_>,
-    status: Option<&str>,
+    status: Option<TransferStatus>,
     reason: Option<Reason>,
 ) -> Result<Vec<TransferView>> {
     let client = app.client().await?;
     let (location_id, _) = filter_ids(&client, listing.location, None).await?;
     let filter = transfers::Filter {
         location_id,
-        status: status.map(str::to_owned),
+        status,
         reason,
         order_id: None,
         after: listing.after,

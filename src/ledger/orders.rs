@@ -17,13 +17,10 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The status of an order being placed.
-const OPEN: &str = "open";
-
 /// An order has at most one line per (SKU, source), so at most this many transfers.
 const TRANSFERS_PER_ORDER_MAX: i64 = 10_000;
 
-pub use crate::domain::order::Route;
+pub use crate::domain::order::{OrderStatus, Route, TransferStatus};
 
 #[derive(Debug, Clone)]
 pub enum Destination {
@@ -95,7 +92,7 @@ pub struct ReferrerView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     pub id: String,
-    pub status: String,
+    pub status: OrderStatus,
     #[schema(value_type = Object)]
     pub fulfilment: Value,
     pub allow_split: bool,
@@ -204,7 +201,7 @@ async fn insert_order(
                 &referrer.map(|r| r.clerk.as_str()),
                 &referrer.is_some_and(|r| r.credited),
                 &order.cost,
-                &OPEN,
+                &OrderStatus::Open.as_str(),
                 response,
                 &created_at,
                 &hold.map(|hold| hold.id.as_str()),
@@ -342,7 +339,7 @@ fn planned_view(order: &NewOrder, created_at: DateTime<Utc>) -> OrderView {
     };
     OrderView {
         id: order.client_order_id.clone(),
-        status: OPEN.to_owned(),
+        status: OrderStatus::Open,
         fulfilment,
         allow_split: order.allow_split,
         referrer: order.referrer.as_ref().map(|referrer| ReferrerView {
@@ -375,15 +372,15 @@ fn fulfilment_json(
 /// or the status of the transfer bringing it (`transfer_statuses` follows `allocations`).
 fn pickup_batches(
     allocations: &[AllocationView],
-    transfer_statuses: impl Iterator<Item = Option<String>>,
+    transfer_statuses: impl Iterator<Item = Option<TransferStatus>>,
 ) -> Vec<PickupBatch> {
     let mut batches: BTreeMap<String, PickupBatch> = BTreeMap::new();
     for (allocation, transfer_status) in allocations.iter().zip(transfer_statuses) {
         let status = match transfer_status {
-            None => "ready".to_owned(),
-            Some(status) if status == "received" => "ready".to_owned(),
-            Some(status) => status,
-        };
+            None | Some(TransferStatus::Received) => "ready",
+            Some(status) => status.as_str(),
+        }
+        .to_owned();
         let batch = batches
             .entry(allocation.source.clone())
             .or_insert(PickupBatch {
@@ -462,7 +459,8 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
             "SELECT (SELECT s.code FROM skus s WHERE s.id = ol.sku_id), ol.qty,
                     (SELECT l.code FROM locations l WHERE l.id = ol.source_location_id),
                     ol.route, ol.ready_at, ol.fulfilled, ol.cancelled, ol.returned,
-                    ol.transfer_id, (SELECT t.status FROM transfers t WHERE t.id = ol.transfer_id)
+                    ol.transfer_id,
+                    (SELECT t.status FROM transfers t WHERE t.id = ol.transfer_id) AS transfer_status
              FROM order_lines ol
              WHERE ol.order_id = $1 ORDER BY ol.id",
             &id,
@@ -485,7 +483,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         .collect();
     let mode: String = order.get(2);
     let pickup_batches = match mode.as_str() {
-        "pickup" => pickup_batches(&allocations, lines.iter().map(|row| row.get(9))),
+        "pickup" => pickup_batches(&allocations, lines.iter().map(transfer_status)),
         _ => Vec::new(),
     };
     let fulfilment = fulfilment_json(&mode, order.get(3), order.get(4), order.get(5));
@@ -496,7 +494,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
     });
     Ok(OrderView {
         id: order.get(0),
-        status: order.get(1),
+        status: order_status(&order),
         fulfilment,
         allow_split: order.get(6),
         referrer,
@@ -516,18 +514,34 @@ fn hold_use(id: Option<String>, outcome: Option<&str>) -> Option<HoldUse> {
     })
 }
 
+/// Status and route columns, read by name; the tables' CHECK constraints keep them known.
+fn order_status(row: &tokio_postgres::Row) -> OrderStatus {
+    OrderStatus::from_stored(row.get("status")).expect("the CHECK keeps order statuses known")
+}
+
+fn transfer_status(row: &tokio_postgres::Row) -> Option<TransferStatus> {
+    let raw: Option<&str> = row.get("transfer_status");
+    raw.map(|raw| {
+        TransferStatus::from_stored(raw).expect("the CHECK keeps transfer statuses known")
+    })
+}
+
+fn route(row: &tokio_postgres::Row) -> Route {
+    Route::from_stored(row.get("route")).expect("the CHECK keeps routes known")
+}
+
 /// One order line row as the lifecycle steps see it, locked.
 #[derive(Clone)]
 struct Locked {
     id: i64,
     sku: String,
     source: String,
-    route: String,
+    route: Route,
     qty: i64,
     fulfilled: i64,
     cancelled: i64,
     transfer_id: Option<i64>,
-    transfer_status: Option<String>,
+    transfer_status: Option<TransferStatus>,
     transfer_received: Option<i64>,
 }
 
@@ -538,9 +552,9 @@ impl Locked {
 
     /// Units at the pickup store that the customer may collect now.
     fn ready_for_pickup(&self) -> i64 {
-        match self.route.as_str() {
-            "pickup" => self.remaining(),
-            "transfer" if self.transfer_status.as_deref() == Some("received") => {
+        match (self.route, self.transfer_status) {
+            (Route::Pickup, _) => self.remaining(),
+            (Route::Transfer, Some(TransferStatus::Received)) => {
                 (self.transfer_received.unwrap_or(0) - self.fulfilled - self.cancelled).max(0)
             }
             _ => 0,
@@ -562,16 +576,17 @@ async fn lock(
             &[&order_id],
         )
         .await?;
-    let status: String = order.get(0);
-    if status != "open" {
+    let status = order_status(&order);
+    if status != OrderStatus::Open {
         return Err(Error::Conflict(format!(
-            "the order is {status}; it cannot be {action}"
+            "the order is {}; it cannot be {action}",
+            status.as_str()
         )));
     }
     let rows = client
         .cached_query(
             "SELECT ol.id, s.code, l.code, ol.route, ol.qty, ol.fulfilled, ol.cancelled, ol.returned,
-                    ol.transfer_id, t.status, t.received
+                    ol.transfer_id, t.status AS transfer_status, t.received
              FROM order_lines ol
              JOIN skus s ON s.id = ol.sku_id
              JOIN locations l ON l.id = ol.source_location_id
@@ -586,12 +601,12 @@ async fn lock(
             id: row.get(0),
             sku: row.get(1),
             source: row.get(2),
-            route: row.get(3),
+            route: route(row),
             qty: row.get(4),
             fulfilled: row.get(5),
             cancelled: row.get(6),
             transfer_id: row.get(8),
-            transfer_status: row.get(9),
+            transfer_status: transfer_status(row),
             transfer_received: row.get(10),
         })
         .collect();
@@ -614,11 +629,15 @@ where
     let balances = work(&transaction).await?;
     transaction
         .cached_execute(
-            "UPDATE orders SET status = 'completed'
-             WHERE id = $1 AND status = 'open'
+            "UPDATE orders SET status = $2
+             WHERE id = $1 AND status = $3
                AND NOT EXISTS (SELECT 1 FROM order_lines
                                WHERE order_id = $1 AND fulfilled + cancelled < qty)",
-            &[&order_id],
+            &[
+                &order_id,
+                &OrderStatus::Completed.as_str(),
+                &OrderStatus::Open.as_str(),
+            ],
         )
         .await?;
     let view = view(&transaction, order_id).await?;
@@ -764,14 +783,14 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Ste
             if remaining == 0 {
                 continue;
             }
-            match (line.route.as_str(), line.transfer_status.as_deref()) {
-                ("transfer", Some("planned")) => {
+            match (line.route, line.transfer_status) {
+                (Route::Transfer, Some(TransferStatus::Planned)) => {
                     if let Some(transfer) = line.transfer_id {
                         let (_, cancelled) = transfers::cancel_in(transaction, transfer).await?;
                         balances.extend(cancelled.balances);
                     }
                 }
-                ("transfer", Some("received")) => {
+                (Route::Transfer, Some(TransferStatus::Received)) => {
                     let arrived = line.ready_for_pickup();
                     if arrived > 0 {
                         let (sku, location) =
@@ -784,7 +803,7 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Ste
                         });
                     }
                 }
-                ("transfer", _) => {}
+                (Route::Transfer, _) => {}
                 _ => {
                     let (sku, location) = code_pair(&line.sku, &line.source)?;
                     movements.push(Line {
@@ -807,8 +826,8 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Ste
         }
         transaction
             .cached_execute(
-                "UPDATE orders SET status = 'cancelled' WHERE id = $1",
-                &[&order_id],
+                "UPDATE orders SET status = $2 WHERE id = $1",
+                &[&order_id, &OrderStatus::Cancelled.as_str()],
             )
             .await?;
         Ok(balances)

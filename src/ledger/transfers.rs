@@ -7,6 +7,7 @@ use super::movements::{record_in, Line, Recorded, Reply, TouchedBalance};
 use super::{Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
+use crate::domain::order::{OrderStatus, TransferStatus};
 use crate::domain::quantity::{Counted, Qty};
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::{GenericClient, Pool};
@@ -65,7 +66,7 @@ pub struct TransferView {
     pub qty: i64,
     pub from: String,
     pub to: String,
-    pub status: String,
+    pub status: TransferStatus,
     pub reason: String,
     /// The client order id when the transfer serves an order.
     pub order: Option<String>,
@@ -156,7 +157,8 @@ fn view(row: &tokio_postgres::Row) -> TransferView {
         qty: row.get(2),
         from: row.get(3),
         to: row.get(4),
-        status: row.get(5),
+        status: TransferStatus::from_stored(row.get("status"))
+            .expect("the CHECK keeps transfer statuses known"),
         reason: row.get(6),
         order: row.get(7),
         lead_time_hours,
@@ -190,7 +192,7 @@ async fn get_many(client: &impl GenericClient, ids: &[i64]) -> Result<Vec<Transf
 #[derive(Debug, Default)]
 pub struct Filter {
     pub location_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<TransferStatus>,
     pub reason: Option<Reason>,
     /// Only the transfers serving this order (its internal id).
     pub order_id: Option<i64>,
@@ -212,7 +214,7 @@ pub async fn list(client: &impl GenericClient, filter: &Filter) -> Result<Vec<Tr
             ),
             &[
                 &filter.location_id,
-                &filter.status,
+                &filter.status.map(TransferStatus::as_str),
                 &filter.reason.map(Reason::as_str),
                 &filter.after,
                 &filter.limit,
@@ -227,7 +229,7 @@ pub async fn list(client: &impl GenericClient, filter: &Filter) -> Result<Vec<Tr
 async fn lock(
     client: &impl GenericClient,
     id: i64,
-    expected: &str,
+    expected: TransferStatus,
     action: &str,
 ) -> Result<TransferView> {
     let row = client
@@ -237,8 +239,9 @@ async fn lock(
     let transfer = view(&row);
     if transfer.status != expected {
         return Err(Error::Conflict(format!(
-            "transfer {id} is {}; only a {expected} transfer can be {action}",
-            transfer.status
+            "transfer {id} is {}; only a {} transfer can be {action}",
+            transfer.status.as_str(),
+            expected.as_str()
         )));
     }
     Ok(transfer)
@@ -257,7 +260,7 @@ fn codes(transfer: &TransferView) -> Result<(SkuCode, LocationCode, LocationCode
 pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
-    let transfer = lock(&transaction, id, "planned", "shipped").await?;
+    let transfer = lock(&transaction, id, TransferStatus::Planned, "shipped").await?;
     let (sku, from, to, qty) = codes(&transfer)?;
     let now = Utc::now();
     let lines = [
@@ -277,8 +280,8 @@ pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
     let recorded = record_in(&transaction, "transfer", &lines).await?;
     transaction
         .cached_execute(
-            "UPDATE transfers SET status = 'shipped', shipped_at = now() WHERE id = $1",
-            &[&id],
+            "UPDATE transfers SET status = $2, shipped_at = now() WHERE id = $1",
+            &[&id, &TransferStatus::Shipped.as_str()],
         )
         .await?;
     let transfer = get(&transaction, id).await?;
@@ -298,7 +301,7 @@ pub async fn receive(
     // The order first (cancel locks order, lines, then transfer): a cancel racing this receipt
     // either finishes first (then the units arrive as the store's own) or waits for it.
     let order_status = lock_order_of(&transaction, id).await?;
-    let transfer = lock(&transaction, id, "shipped", "received").await?;
+    let transfer = lock(&transaction, id, TransferStatus::Shipped, "received").await?;
     let (sku, _, to, expected) = codes(&transfer)?;
     let received = match received {
         Some(received) if received.get() > expected.get() => {
@@ -317,7 +320,7 @@ pub async fn receive(
         movement: Movement::TransferIn { expected, received },
         occurred_at: now,
     }];
-    if order_status.as_deref() == Some("open") && received.get() > 0 {
+    if order_status == Some(OrderStatus::Open) && received.get() > 0 {
         lines.push(Line {
             location: to,
             sku,
@@ -328,8 +331,8 @@ pub async fn receive(
     let recorded = record_in(&transaction, "transfer", &lines).await?;
     transaction
         .cached_execute(
-            "UPDATE transfers SET status = 'received', received = $2, received_at = now() WHERE id = $1",
-            &[&id, &received.get()],
+            "UPDATE transfers SET status = $3, received = $2, received_at = now() WHERE id = $1",
+            &[&id, &received.get(), &TransferStatus::Received.as_str()],
         )
         .await?;
     let transfer = get(&transaction, id).await?;
@@ -338,7 +341,10 @@ pub async fn receive(
 }
 
 /// Locks the order a transfer serves, if any, and says its status.
-async fn lock_order_of(client: &impl GenericClient, transfer_id: i64) -> Result<Option<String>> {
+async fn lock_order_of(
+    client: &impl GenericClient,
+    transfer_id: i64,
+) -> Result<Option<OrderStatus>> {
     Ok(client
         .cached_query_opt(
             "SELECT o.status FROM orders o JOIN transfers t ON t.order_id = o.id
@@ -346,7 +352,10 @@ async fn lock_order_of(client: &impl GenericClient, transfer_id: i64) -> Result<
             &[&transfer_id],
         )
         .await?
-        .map(|row| row.get(0)))
+        .map(|row| {
+            OrderStatus::from_stored(row.get("status"))
+                .expect("the CHECK keeps order statuses known")
+        }))
 }
 
 /// Cancels a planned transfer inside `transaction`, releasing its units at the source.
@@ -354,7 +363,7 @@ pub async fn cancel_in(
     transaction: &impl GenericClient,
     id: i64,
 ) -> Result<(TransferView, Recorded)> {
-    let transfer = lock(transaction, id, "planned", "cancelled").await?;
+    let transfer = lock(transaction, id, TransferStatus::Planned, "cancelled").await?;
     let (sku, from, _, qty) = codes(&transfer)?;
     let lines = [Line {
         location: from,
@@ -365,8 +374,8 @@ pub async fn cancel_in(
     let recorded = record_in(transaction, "transfer", &lines).await?;
     transaction
         .cached_execute(
-            "UPDATE transfers SET status = 'cancelled', cancelled_at = now() WHERE id = $1",
-            &[&id],
+            "UPDATE transfers SET status = $2, cancelled_at = now() WHERE id = $1",
+            &[&id, &TransferStatus::Cancelled.as_str()],
         )
         .await?;
     Ok((get(transaction, id).await?, recorded))
