@@ -63,6 +63,52 @@ pub async fn generic_plans(transaction: &impl GenericClient) -> Result<()> {
     Ok(())
 }
 
+/// Attempts of one write that lost to a deadlock or a serialization failure.
+pub const TRANSACTION_ATTEMPTS_MAX: usize = 3;
+
+impl Error {
+    /// PostgreSQL rolled the transaction back whole to break a deadlock or keep transactions
+    /// serializable: running it again is safe, and usually succeeds.
+    pub fn is_transient(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        let Self::Database(error) = self else {
+            return false;
+        };
+        [
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+        ]
+        .iter()
+        .any(|state| error.code() == Some(state))
+    }
+}
+
+/// Runs `work` in a transaction of its own and commits it; a transaction that lost to a
+/// deadlock or a serialization failure runs again, at most [`TRANSACTION_ATTEMPTS_MAX`] times,
+/// instead of failing the request.
+pub async fn in_transaction<T>(
+    pool: &Pool,
+    work: impl AsyncFn(&deadpool_postgres::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        let mut client = pool.get().await?;
+        let transaction = client.transaction().await?;
+        let error = match work(&transaction).await {
+            Ok(value) => match transaction.commit().await {
+                Ok(()) => return Ok(value),
+                Err(error) => Error::from(error),
+            },
+            Err(error) => error,
+        };
+        if !error.is_transient() || attempt == TRANSACTION_ATTEMPTS_MAX {
+            return Err(error);
+        }
+        tracing::warn!(attempt, %error, "transaction lost a deadlock or serialization; again");
+        attempt += 1;
+    }
+}
+
 /// Whether the database answers at all (readiness probes).
 pub async fn ping(client: &impl GenericClient) -> Result<()> {
     client.execute("SELECT 1", &[]).await?;

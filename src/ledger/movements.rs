@@ -2,7 +2,7 @@
 //! same transaction, the response stored with the idempotency key.
 
 use super::idempotency::{self, Key};
-use super::{Cached, Error, Result};
+use super::{in_transaction, Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::{
     apply_batch, Balance, Discrepancy, EntryKind, Movement, Outcome, Refusal,
@@ -84,20 +84,20 @@ pub async fn record(
     lines_field: &str,
     lines: &[Line],
 ) -> Result<Reply<Recorded>> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    if let Some(key) = key {
-        if let Some(response) = idempotency::claim(&transaction, key).await? {
-            return Ok(Reply::Replayed(response));
+    in_transaction(pool, async |transaction| {
+        if let Some(key) = key {
+            if let Some(response) = idempotency::claim(transaction, key).await? {
+                return Ok(Reply::Replayed(response));
+            }
         }
-    }
-    let recorded = record_in(&transaction, lines_field, lines).await?;
-    if let Some(key) = key {
-        let response = serde_json::to_value(&recorded).expect("a response serialises");
-        idempotency::store(&transaction, key, 201, &response).await?;
-    }
-    transaction.commit().await?;
-    Ok(Reply::Fresh(recorded))
+        let recorded = record_in(transaction, lines_field, lines).await?;
+        if let Some(key) = key {
+            let response = serde_json::to_value(&recorded).expect("a response serialises");
+            idempotency::store(transaction, key, 201, &response).await?;
+        }
+        Ok(Reply::Fresh(recorded))
+    })
+    .await
 }
 
 /// Records `lines` inside a transaction the caller owns (and commits).

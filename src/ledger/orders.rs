@@ -5,7 +5,7 @@
 use super::idempotency::{self, Key};
 use super::movements::{record_in, Line, Reply, TouchedBalance};
 use super::transfers::{self, NewTransfer, Reason, TransferView};
-use super::{Cached, Error, Result};
+use super::{in_transaction, Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::hold::{HoldOutcome, HoldUse};
@@ -113,8 +113,13 @@ pub async fn place(
     pool: &Pool,
     order: &NewOrder,
 ) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
+    in_transaction(pool, async |transaction| place_in(transaction, order).await).await
+}
+
+async fn place_in(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    order: &NewOrder,
+) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
     let now = Utc::now();
     let direct = direct_allocations(order, now);
     // What the customer is answered: for an order without transfers it follows from the plan
@@ -126,25 +131,22 @@ pub async fn place(
         Some(view) => serde_json::to_value(view).expect("an order view serialises"),
         None => Value::Object(Default::default()),
     };
-    let Some(order_id) = insert_order(&transaction, order, &response, created_at).await? else {
-        drop(transaction);
-        let replayed = replay(&client, &order.client_order_id, &order.request_hash)
+    let Some(order_id) = insert_order(transaction, order, &response, created_at).await? else {
+        // The insert waited for the order that took the id; this statement sees it.
+        let replayed = replay(transaction, &order.client_order_id, &order.request_hash)
             .await?
             .ok_or_else(|| Error::Conflict("the order vanished while being placed".into()))?;
         return Ok((replayed, Vec::new()));
     };
     let Some(view) = planned else {
-        let placed = place_with_transfers(&transaction, order, order_id, &direct).await?;
-        transaction.commit().await?;
-        return Ok(placed);
+        return place_with_transfers(transaction, order, order_id, &direct).await;
     };
     // Nothing else waits on the database: the allocation and the lines go out together.
     let no_transfers = vec![None; order.lines.len()];
     let (recorded, ()) = tokio::try_join!(
-        record_in(&transaction, "lines", &direct),
-        insert_lines(&transaction, order_id, &order.lines, &no_transfers),
+        record_in(transaction, "lines", &direct),
+        insert_lines(transaction, order_id, &order.lines, &no_transfers),
     )?;
-    transaction.commit().await?;
     Ok((Reply::Fresh(view), recorded.balances))
 }
 
@@ -617,16 +619,28 @@ async fn lock(
 /// `work` returns the balances it changed; a replayed step changed none.
 async fn step<F>(pool: &Pool, key: Option<&Key>, order_id: i64, work: F) -> Result<Stepped>
 where
-    F: AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<Vec<TouchedBalance>>,
+    F: AsyncFn(&deadpool_postgres::Transaction<'_>) -> Result<Vec<TouchedBalance>>,
 {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    if let Some(key) = key {
-        if let Some(response) = idempotency::claim(&transaction, key).await? {
-            return Ok((Reply::Replayed(response), Vec::new()));
+    in_transaction(pool, async |transaction| {
+        if let Some(key) = key {
+            if let Some(response) = idempotency::claim(transaction, key).await? {
+                return Ok((Reply::Replayed(response), Vec::new()));
+            }
         }
-    }
-    let balances = work(&transaction).await?;
+        let balances = work(transaction).await?;
+        complete_if_done(transaction, order_id).await?;
+        let view = view(transaction, order_id).await?;
+        if let Some(key) = key {
+            let response = serde_json::to_value(&view).expect("an order view serialises");
+            idempotency::store(transaction, key, 200, &response).await?;
+        }
+        Ok((Reply::Fresh(view), balances))
+    })
+    .await
+}
+
+/// An open order whose every line is fulfilled or cancelled is completed.
+async fn complete_if_done(transaction: &impl GenericClient, order_id: i64) -> Result<()> {
     transaction
         .cached_execute(
             "UPDATE orders SET status = $2
@@ -640,13 +654,7 @@ where
             ],
         )
         .await?;
-    let view = view(&transaction, order_id).await?;
-    if let Some(key) = key {
-        let response = serde_json::to_value(&view).expect("an order view serialises");
-        idempotency::store(&transaction, key, 200, &response).await?;
-    }
-    transaction.commit().await?;
-    Ok((Reply::Fresh(view), balances))
+    Ok(())
 }
 
 /// An order step's answer, and the balances it changed.

@@ -4,7 +4,7 @@
 
 use super::idempotency::{self, Key};
 use super::movements::{record_in, Line, Recorded, Reply, TouchedBalance};
-use super::{Cached, Error, Result};
+use super::{in_transaction, Cached, Error, Result};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
 use crate::domain::order::{OrderStatus, TransferStatus};
@@ -258,35 +258,35 @@ fn codes(transfer: &TransferView) -> Result<(SkuCode, LocationCode, LocationCode
 
 /// The units leave the source and are in transit to the destination.
 pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    let transfer = lock(&transaction, id, TransferStatus::Planned, "shipped").await?;
-    let (sku, from, to, qty) = codes(&transfer)?;
-    let now = Utc::now();
-    let lines = [
-        Line {
-            location: from,
-            sku: sku.clone(),
-            movement: Movement::TransferOut(qty),
-            occurred_at: now,
-        },
-        Line {
-            location: to,
-            sku,
-            movement: Movement::InTransit(qty),
-            occurred_at: now,
-        },
-    ];
-    let recorded = record_in(&transaction, "transfer", &lines).await?;
-    transaction
-        .cached_execute(
-            "UPDATE transfers SET status = $2, shipped_at = now() WHERE id = $1",
-            &[&id, &TransferStatus::Shipped.as_str()],
-        )
-        .await?;
-    let transfer = get(&transaction, id).await?;
-    transaction.commit().await?;
-    Ok((transfer, recorded))
+    in_transaction(pool, async |transaction| {
+        let transfer = lock(transaction, id, TransferStatus::Planned, "shipped").await?;
+        let (sku, from, to, qty) = codes(&transfer)?;
+        let now = Utc::now();
+        let lines = [
+            Line {
+                location: from,
+                sku: sku.clone(),
+                movement: Movement::TransferOut(qty),
+                occurred_at: now,
+            },
+            Line {
+                location: to,
+                sku,
+                movement: Movement::InTransit(qty),
+                occurred_at: now,
+            },
+        ];
+        let recorded = record_in(transaction, "transfer", &lines).await?;
+        transaction
+            .cached_execute(
+                "UPDATE transfers SET status = $2, shipped_at = now() WHERE id = $1",
+                &[&id, &TransferStatus::Shipped.as_str()],
+            )
+            .await?;
+        let transfer = get(transaction, id).await?;
+        Ok((transfer, recorded))
+    })
+    .await
 }
 
 /// The units arrive: `received` of them (all when absent); missing units become a discrepancy.
@@ -296,48 +296,48 @@ pub async fn receive(
     id: i64,
     received: Option<Counted>,
 ) -> Result<(TransferView, Recorded)> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    // The order first (cancel locks order, lines, then transfer): a cancel racing this receipt
-    // either finishes first (then the units arrive as the store's own) or waits for it.
-    let order_status = lock_order_of(&transaction, id).await?;
-    let transfer = lock(&transaction, id, TransferStatus::Shipped, "received").await?;
-    let (sku, _, to, expected) = codes(&transfer)?;
-    let received = match received {
-        Some(received) if received.get() > expected.get() => {
-            return Err(Error::Refused {
-                field: "received".into(),
-                message: format!("at most {} units were sent", expected.get()),
-            })
-        }
-        Some(received) => received,
-        None => Counted::parse("received", expected.get())?,
-    };
-    let now = Utc::now();
-    let mut lines = vec![Line {
-        location: to.clone(),
-        sku: sku.clone(),
-        movement: Movement::TransferIn { expected, received },
-        occurred_at: now,
-    }];
-    if order_status == Some(OrderStatus::Open) && received.get() > 0 {
-        lines.push(Line {
-            location: to,
-            sku,
-            movement: Movement::AllocateArrived(Qty::parse("received", received.get())?),
+    in_transaction(pool, async |transaction| {
+        // The order first (cancel locks order, lines, then transfer): a cancel racing this receipt
+        // either finishes first (then the units arrive as the store's own) or waits for it.
+        let order_status = lock_order_of(transaction, id).await?;
+        let transfer = lock(transaction, id, TransferStatus::Shipped, "received").await?;
+        let (sku, _, to, expected) = codes(&transfer)?;
+        let received = match received {
+            Some(received) if received.get() > expected.get() => {
+                return Err(Error::Refused {
+                    field: "received".into(),
+                    message: format!("at most {} units were sent", expected.get()),
+                })
+            }
+            Some(received) => received,
+            None => Counted::parse("received", expected.get())?,
+        };
+        let now = Utc::now();
+        let mut lines = vec![Line {
+            location: to.clone(),
+            sku: sku.clone(),
+            movement: Movement::TransferIn { expected, received },
             occurred_at: now,
-        });
-    }
-    let recorded = record_in(&transaction, "transfer", &lines).await?;
-    transaction
-        .cached_execute(
-            "UPDATE transfers SET status = $3, received = $2, received_at = now() WHERE id = $1",
-            &[&id, &received.get(), &TransferStatus::Received.as_str()],
-        )
-        .await?;
-    let transfer = get(&transaction, id).await?;
-    transaction.commit().await?;
-    Ok((transfer, recorded))
+        }];
+        if order_status == Some(OrderStatus::Open) && received.get() > 0 {
+            lines.push(Line {
+                location: to,
+                sku,
+                movement: Movement::AllocateArrived(Qty::parse("received", received.get())?),
+                occurred_at: now,
+            });
+        }
+        let recorded = record_in(transaction, "transfer", &lines).await?;
+        transaction
+            .cached_execute(
+                "UPDATE transfers SET status = $3, received = $2, received_at = now() WHERE id = $1",
+                &[&id, &received.get(), &TransferStatus::Received.as_str()],
+            )
+            .await?;
+        let transfer = get(transaction, id).await?;
+        Ok((transfer, recorded))
+    })
+    .await
 }
 
 /// Locks the order a transfer serves, if any, and says its status.
@@ -383,17 +383,17 @@ pub async fn cancel_in(
 
 /// Cancels a planned transfer that serves no order (an order's transfers go with the order).
 pub async fn cancel(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    let transfer = get(&transaction, id).await?;
-    if let Some(order) = &transfer.order {
-        return Err(Error::Conflict(format!(
-            "transfer {id} serves order {order}; cancel the order instead"
-        )));
-    }
-    let cancelled = cancel_in(&transaction, id).await?;
-    transaction.commit().await?;
-    Ok(cancelled)
+    in_transaction(pool, async |transaction| {
+        let transfer = get(transaction, id).await?;
+        if let Some(order) = &transfer.order {
+            return Err(Error::Conflict(format!(
+                "transfer {id} serves order {order}; cancel the order instead"
+            )));
+        }
+        let cancelled = cancel_in(transaction, id).await?;
+        Ok(cancelled)
+    })
+    .await
 }
 
 /// What a request for transfers created, with the cost the optimiser weighed.
@@ -413,22 +413,22 @@ pub async fn create(
     transfers: &[NewTransfer],
     cost: Option<serde_json::Value>,
 ) -> Result<(Reply<Created>, Vec<TouchedBalance>)> {
-    let mut client = pool.get().await?;
-    let transaction = client.transaction().await?;
-    if let Some(key) = key {
-        if let Some(stored) = idempotency::claim(&transaction, key).await? {
-            return Ok((Reply::Replayed(stored), Vec::new()));
+    in_transaction(pool, async |transaction| {
+        if let Some(key) = key {
+            if let Some(stored) = idempotency::claim(transaction, key).await? {
+                return Ok((Reply::Replayed(stored), Vec::new()));
+            }
         }
-    }
-    let (ids, balances) = create_in(&transaction, transfers).await?;
-    let created = Created {
-        transfers: get_many(&transaction, &ids).await?,
-        cost,
-    };
-    if let Some(key) = key {
-        let response = serde_json::to_value(&created).unwrap_or_default();
-        idempotency::store(&transaction, key, 201, &response).await?;
-    }
-    transaction.commit().await?;
-    Ok((Reply::Fresh(created), balances))
+        let (ids, balances) = create_in(transaction, transfers).await?;
+        let created = Created {
+            transfers: get_many(transaction, &ids).await?,
+            cost: cost.clone(),
+        };
+        if let Some(key) = key {
+            let response = serde_json::to_value(&created).unwrap_or_default();
+            idempotency::store(transaction, key, 201, &response).await?;
+        }
+        Ok((Reply::Fresh(created), balances))
+    })
+    .await
 }

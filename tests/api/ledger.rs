@@ -1,6 +1,7 @@
 use crate::helpers::spawn_app;
 use awc::http::StatusCode;
 use serde_json::json;
+use std::time::Duration;
 
 #[actix_web::test]
 async fn receipts_sales_returns_and_counts_move_on_hand() {
@@ -269,4 +270,85 @@ async fn random_batches_keep_balances_equal_to_the_fold_of_the_ledger() {
         "accepted {accepted}, refused {refused}"
     );
     app.assert_ledger_consistent().await;
+}
+
+#[actix_web::test]
+async fn a_write_that_loses_a_deadlock_runs_again_instead_of_failing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let app = spawn_app().await;
+    let pool = allot::ledger::pool(&app.database_url, 4).unwrap();
+    let client = pool.get().await.unwrap();
+    client
+        .batch_execute("CREATE TABLE race (id int PRIMARY KEY); INSERT INTO race VALUES (1), (2)")
+        .await
+        .unwrap();
+    drop(client);
+    // The other side holds row 2 and, once the write holds row 1, asks for row 1. It checks
+    // for deadlocks only after 5 s, so the write (100 ms) is the one PostgreSQL rolls back.
+    let row_one_taken = Arc::new(tokio::sync::Notify::new());
+    let (other_pool, taken) = (pool.clone(), row_one_taken.clone());
+    let other = actix_rt::spawn(async move {
+        let mut client = other_pool.get().await.unwrap();
+        let transaction = client.transaction().await.unwrap();
+        transaction
+            .batch_execute(
+                "SET LOCAL deadlock_timeout = '5s';
+                 SELECT 1 FROM race WHERE id = 2 FOR UPDATE",
+            )
+            .await
+            .unwrap();
+        taken.notified().await;
+        transaction
+            .batch_execute("SELECT 1 FROM race WHERE id = 1 FOR UPDATE")
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+    });
+    let attempts = AtomicUsize::new(0);
+    let won = allot::ledger::in_transaction(&pool, async |transaction| {
+        let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        transaction
+            .batch_execute(
+                "SET LOCAL deadlock_timeout = '100ms';
+                 SELECT 1 FROM race WHERE id = 1 FOR UPDATE",
+            )
+            .await?;
+        if attempt == 1 {
+            row_one_taken.notify_one();
+            wait_for_a_lock_waiter(&pool).await;
+        }
+        transaction
+            .batch_execute("SELECT 1 FROM race WHERE id = 2 FOR UPDATE")
+            .await?;
+        Ok(attempt)
+    })
+    .await;
+    other.await.unwrap();
+    assert_eq!(
+        won.map_err(|error| error.to_string()),
+        Ok(2),
+        "the first attempt lost the deadlock, the second committed"
+    );
+}
+
+/// Until another session of this database waits for a lock (at most 5 s).
+async fn wait_for_a_lock_waiter(pool: &deadpool_postgres::Pool) {
+    let client = pool.get().await.unwrap();
+    for _ in 0..500 {
+        let waiting: bool = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                                WHERE datname = current_database() AND wait_event_type = 'Lock')",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting {
+            return;
+        }
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the other session never waited for row 1");
 }

@@ -643,3 +643,91 @@ async fn bad_orders_name_the_field() {
         "status"
     );
 }
+
+#[actix_web::test]
+async fn a_receipt_racing_a_cancel_leaves_nothing_allocated_to_the_cancelled_order() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    let rounds = 20;
+    app.receive("N", "CAP", rounds).await;
+    for round in 0..rounds {
+        let id = format!("RACE-{round}");
+        let order = app
+            .post(
+                "/v1/orders",
+                &json!({"id": id, "lines": [{"sku": "CAP", "qty": 1}],
+                        "fulfilment": {"mode": "pickup", "store": "P"}}),
+            )
+            .await;
+        assert_eq!(order.status, StatusCode::CREATED, "{:?}", order.body);
+        let transfer = order.body["transfers"][0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{:?}", order.body));
+        let shipped = app
+            .post(&format!("/v1/transfers/{transfer}/ship"), &json!(null))
+            .await;
+        assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.body);
+        let (receive, cancel) = (
+            format!("/v1/transfers/{transfer}/receive"),
+            format!("/v1/orders/{id}/cancel"),
+        );
+        let (all, nothing) = (json!({}), json!(null));
+        let (received, cancelled) =
+            tokio::join!(app.post(&receive, &all), app.post(&cancel, &nothing));
+        assert_eq!(received.status, StatusCode::OK, "{:?}", received.body);
+        assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
+        let pickup = app.balance("P", "CAP").await;
+        assert_eq!(
+            (pickup["on_hand"].as_i64(), pickup["allocated"].as_i64()),
+            (Some(1), Some(0)),
+            "round {round}: the unit arrived as the store's own"
+        );
+        // Sold at the counter, so the next order must send for one again.
+        app.movements(json!([{"kind": "sale", "location": "P", "sku": "CAP", "qty": 1}]))
+            .await;
+    }
+    app.assert_ledger_consistent().await;
+}
+
+#[actix_web::test]
+async fn held_units_routing_does_not_choose_are_released_when_the_order_is_placed() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("P", "TEE", 5).await;
+    app.receive("F", "TEE", 5).await;
+    // The cart held the far store's units; the customer lives next to P.
+    let held = app
+        .post(
+            "/v1/holds",
+            &json!({"lines": [{"sku": "TEE", "location": "F", "qty": 2}], "ttl_s": 60}),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::CREATED, "{:?}", held.body);
+    assert_eq!(app.balance("F", "TEE").await["held"], 2);
+    let order = app
+        .post(
+            "/v1/orders",
+            &json!({"id": "NEAR-P", "hold_id": held.body["id"], "lines": [{"sku": "TEE", "qty": 2}],
+                    "fulfilment": {"mode": "ship", "latitude": 25.0341, "longitude": 121.5646}}),
+        )
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{:?}", order.body);
+    assert_eq!(order.body["hold"]["outcome"], "consumed");
+    assert_eq!(
+        order.body["allocations"][0]["source"], "P",
+        "{:?}",
+        order.body
+    );
+    let far = app.balance("F", "TEE").await;
+    assert_eq!(
+        (
+            far["held"].as_i64(),
+            far["allocated"].as_i64(),
+            far["available"].as_i64()
+        ),
+        (Some(0), Some(0), Some(5)),
+        "the held units routing did not use are free again"
+    );
+    assert_eq!(app.balance("P", "TEE").await["allocated"], 2);
+    app.assert_ledger_consistent().await;
+}
