@@ -229,14 +229,13 @@ pub async fn route(
     redis: &Redis,
     request: &Request,
 ) -> Result<Routed, Error> {
-    // One Redis call per SKU (its stamp and live holds), all at once.
-    let answers = futures_util::future::try_join_all(
-        request
-            .lines
-            .iter()
-            .map(|(sku, _)| stock.now(pool, redis, sku)),
-    )
-    .await?;
+    // One SKU after the other: a SKU not in this process's copies is read from PostgreSQL, and
+    // a request must never hold more than one pooled connection (a 100-line order read all at
+    // once took 100, and concurrent orders would starve the pool waiting for each other).
+    let mut answers = Vec::with_capacity(request.lines.len());
+    for (sku, _) in &request.lines {
+        answers.push(stock.now(pool, redis, sku).await?);
+    }
     let mut rows = Vec::new();
     let mut held = HashMap::new();
     for (index, ((sku, _), answer)) in request.lines.iter().zip(answers).enumerate() {

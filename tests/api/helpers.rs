@@ -147,12 +147,21 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
 }
 
 async fn start(database_url: &str, redis_url: &str, redis_prefix: &str) -> TestApp {
+    start_with_pool(database_url, redis_url, redis_prefix, 8).await
+}
+
+async fn start_with_pool(
+    database_url: &str,
+    redis_url: &str,
+    redis_prefix: &str,
+    db_pool_size: usize,
+) -> TestApp {
     let settings = Settings {
         database_url: database_url.to_owned(),
         redis_url: redis_url.to_owned(),
         redis_prefix: redis_prefix.to_owned(),
         bind: "127.0.0.1:0".parse().expect("a valid address"),
-        db_pool_size: 8,
+        db_pool_size,
         stock_cache_rows: 100_000,
         workers: Some(2),
     };
@@ -175,6 +184,18 @@ impl TestApp {
     /// with several instances.
     pub async fn another_instance(&self) -> TestApp {
         start(&self.database_url, &self.redis_url, &self.redis_prefix).await
+    }
+
+    /// Another instance whose pool has `size` connections: with one, a request that needs a
+    /// second connection while it holds the first waits for itself until the pool times out.
+    pub async fn another_instance_with_pool(&self, size: usize) -> TestApp {
+        start_with_pool(
+            &self.database_url,
+            &self.redis_url,
+            &self.redis_prefix,
+            size,
+        )
+        .await
     }
 
     pub async fn request(

@@ -731,3 +731,35 @@ async fn held_units_routing_does_not_choose_are_released_when_the_order_is_place
     assert_eq!(app.balance("P", "TEE").await["allocated"], 2);
     app.assert_ledger_consistent().await;
 }
+
+#[actix_web::test]
+async fn no_request_needs_two_pooled_connections_at_once() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("N", "CAP", 5).await;
+    app.receive("F", "TEE", 5).await;
+    app.receive("W", "JEANS", 5).await;
+    // A fresh instance with one connection: its copies are cold, so routing reads PostgreSQL.
+    let narrow = app.another_instance_with_pool(1).await;
+    let transfer = narrow
+        .request(
+            "POST",
+            "/v1/transfers",
+            Some(&json!({"sku": "CAP", "qty": 2, "to": "P"})),
+            &[("Idempotency-Key", "clerk-1")],
+        )
+        .await;
+    assert_eq!(transfer.status, StatusCode::CREATED, "{:?}", transfer.body);
+    let order = narrow
+        .post(
+            "/v1/orders",
+            &json!({"id": "NARROW", "lines": [{"sku": "TEE", "qty": 1}, {"sku": "JEANS", "qty": 1},
+                                               {"sku": "CAP", "qty": 1}],
+                    "fulfilment": {"mode": "pickup", "store": "P"}}),
+        )
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{:?}", order.body);
+    let cancelled = narrow.post("/v1/orders/NARROW/cancel", &json!(null)).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
+    app.assert_ledger_consistent().await;
+}
