@@ -32,15 +32,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read(request, payload);
+        let optional = OptionalJson::<T>::from_request(request, payload);
         Box::pin(async move {
-            let (typed, body) = body.await?;
             // An empty body needs no type: it stands for `{}`, so a route whose fields are all
             // optional takes none, and one with required fields names them as missing.
-            if !typed && !is_empty(&body) {
-                return Err(unsupported_media_type());
+            match optional.await?.0 {
+                Some(json) => Ok(json),
+                None => parse(b"{}".to_vec()),
             }
-            parse(body)
         })
     }
 }
@@ -127,13 +126,8 @@ fn too_large() -> ApiError {
     )
 }
 
-pub fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
-    // An empty body is an empty object: required fields are still named as missing.
-    let body = if is_empty(&body) {
-        b"{}".to_vec()
-    } else {
-        body
-    };
+/// A body that is there, parsed into `T`.
+fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
     // Straight into `T`: no intermediate document (a 1,000-line batch would build ~10,000
     // values only to read them once).
     let malformed = |error: serde_json::Error| {
