@@ -32,29 +32,40 @@ pub const IMPORT_CHUNK_ROWS: usize = 1000;
 pub async fn import_locations(
     app: &App,
     rows: &[Location],
-    mut written: impl FnMut(usize),
+    written: impl FnMut(usize),
 ) -> Result<()> {
-    let mut client = app.client().await?;
-    let transaction = client.transaction().await.map_err(ledger::Error::from)?;
-    for chunk in rows.chunks(IMPORT_CHUNK_ROWS) {
-        locations::upsert_many(&transaction, chunk).await?;
-        written(chunk.len());
-    }
-    transaction.commit().await.map_err(ledger::Error::from)?;
+    import(app, rows, written, async |transaction, chunk| {
+        locations::upsert_many(transaction, chunk).await
+    })
+    .await?;
     app.stock.forget_locations();
     Ok(())
 }
 
 /// Imports SKUs in one transaction; every process reads them again.
-pub async fn import_skus(app: &App, rows: &[Sku], mut written: impl FnMut(usize)) -> Result<()> {
+pub async fn import_skus(app: &App, rows: &[Sku], written: impl FnMut(usize)) -> Result<()> {
+    import(app, rows, written, async |transaction, chunk| {
+        skus::upsert_many(transaction, chunk).await
+    })
+    .await?;
+    let codes: Vec<&str> = rows.iter().map(|sku| sku.code.as_str()).collect();
+    lifecycle::skus_changed(&app.redis, &codes).await;
+    Ok(())
+}
+
+/// Upserts `rows` in chunks of [`IMPORT_CHUNK_ROWS`], all in one transaction.
+async fn import<R>(
+    app: &App,
+    rows: &[R],
+    mut written: impl FnMut(usize),
+    upsert: impl AsyncFn(&deadpool_postgres::Transaction<'_>, &[R]) -> ledger::Result<Vec<Upserted>>,
+) -> Result<()> {
     let mut client = app.client().await?;
     let transaction = client.transaction().await.map_err(ledger::Error::from)?;
     for chunk in rows.chunks(IMPORT_CHUNK_ROWS) {
-        skus::upsert_many(&transaction, chunk).await?;
+        upsert(&transaction, chunk).await?;
         written(chunk.len());
     }
     transaction.commit().await.map_err(ledger::Error::from)?;
-    let codes: Vec<&str> = rows.iter().map(|sku| sku.code.as_str()).collect();
-    lifecycle::skus_changed(&app.redis, &codes).await;
     Ok(())
 }
