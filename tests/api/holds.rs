@@ -14,6 +14,12 @@ async fn chain(app: &TestApp, units: i64) {
     app.receive("S1", "CAP", 10).await;
 }
 
+/// An order of `qty` TEE shipped near S1, placed with the cart hold `hold_id`.
+fn order_with_hold(id: &str, hold_id: &str, qty: i64) -> Value {
+    json!({"id": id, "hold_id": hold_id, "lines": [{"sku": "TEE", "qty": qty}],
+           "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}})
+}
+
 async fn hold(app: &TestApp, lines: Value, ttl_s: i64) -> crate::helpers::Response {
     app.post("/v1/holds", &json!({"lines": lines, "ttl_s": ttl_s}))
         .await
@@ -60,11 +66,7 @@ async fn a_hold_lives_extends_and_resolves_exactly_once() {
     assert_eq!(again.body["code"], "hold_resolved");
     assert!(again.body["message"].as_str().unwrap().contains("released"));
     let ordered = app
-        .post(
-            "/v1/orders",
-            &json!({"id": "AFTER-RELEASE", "hold_id": id, "lines": [{"sku": "TEE", "qty": 1}],
-                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
-        )
+        .post("/v1/orders", &order_with_hold("AFTER-RELEASE", &id, 1))
         .await;
     assert_eq!(
         ordered.status,
@@ -86,10 +88,7 @@ async fn the_cart_hold_of_the_last_units_becomes_its_order_once() {
     .await;
     let id = placed.body["id"].as_str().unwrap();
     assert_eq!(app.balance("S1", "TEE").await["available"], 0);
-    let order = |order_id: &str| {
-        json!({"id": order_id, "hold_id": id, "lines": [{"sku": "TEE", "qty": 3}],
-               "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}})
-    };
+    let order = |order_id: &str| order_with_hold(order_id, id, 3);
     let ordered = app.post("/v1/orders", &order("WEB-1")).await;
     assert_eq!(ordered.status, StatusCode::CREATED, "{:?}", ordered.body);
     assert_eq!(ordered.body["hold"]["outcome"], "consumed");
@@ -138,11 +137,7 @@ async fn two_orders_from_one_hold_at_once_exactly_one_wins() {
         )
         .await;
         let id = placed.body["id"].as_str().unwrap();
-        let order = |n: usize| {
-            json!({"id": format!("R{round}-{n}"), "hold_id": id,
-                   "lines": [{"sku": "TEE", "qty": 2}],
-                   "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}})
-        };
+        let order = |n: usize| order_with_hold(&format!("R{round}-{n}"), id, 2);
         let (first, second) = (order(1), order(2));
         let (a, b) = tokio::join!(
             app.post("/v1/orders", &first),
@@ -233,11 +228,7 @@ async fn an_expired_hold_stops_counting_at_its_expiry() {
         "expired"
     );
     let late = app
-        .post(
-            "/v1/orders",
-            &json!({"id": "LATE", "hold_id": id, "lines": [{"sku": "TEE", "qty": 2}],
-                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
-        )
+        .post("/v1/orders", &order_with_hold("LATE", id, 2))
         .await;
     assert_eq!(late.status, StatusCode::CREATED, "{:?}", late.body);
     assert_eq!(
@@ -338,11 +329,7 @@ async fn a_wrong_redis_cannot_make_the_ledger_promise_more_than_it_has() {
     assert_eq!(placed.status, StatusCode::CREATED, "Redis was fooled");
     let id = placed.body["id"].as_str().unwrap();
     let confirmed = app
-        .post(
-            "/v1/orders",
-            &json!({"id": "FOOLED", "hold_id": id, "lines": [{"sku": "TEE", "qty": 5}],
-                    "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
-        )
+        .post("/v1/orders", &order_with_hold("FOOLED", id, 5))
         .await;
     assert_eq!(
         confirmed.status,
@@ -386,12 +373,7 @@ async fn flushall_mid_run_loses_no_confirmed_allocation_and_oversells_nothing() 
         }
         let id = placed.body["id"].as_str().unwrap();
         let confirmed = app
-            .post(
-                "/v1/orders",
-                &json!({"id": format!("F{round}"), "hold_id": id,
-                        "lines": [{"sku": "TEE", "qty": 2}],
-                        "fulfilment": {"mode": "ship", "latitude": 25.03, "longitude": 121.56}}),
-            )
+            .post("/v1/orders", &order_with_hold(&format!("F{round}"), id, 2))
             .await;
         match confirmed.status {
             StatusCode::CREATED => {
