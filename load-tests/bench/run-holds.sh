@@ -19,6 +19,6 @@ redis-cli -h 127.0.0.1 SET "$tag:b:S1" "1:1000000000" EX 600 >/dev/null
 echo "== redis-benchmark, the same script ($(stamp))" | tee results/holds_redis.txt
 redis-benchmark -h 127.0.0.1 -c 50 -n 300000 -r 1000000000 -q \
   EVALSHA "$sha" 5 "{rbench:h:__rand_int__}" "{rbench:c:}" "$tag:b:S1" "$tag:h" "$tag:n" \
-  "h__rand_int__" 60000 "" '[{"sku":"SKU","location":"S1","qty":1}]' fp 0 held 60000 1 S1 \
+  "h__rand_int__" 60000 "" '[{"sku":"SKU","location":"S1","qty":1}]' fp 0 held 1 S1 \
   | tr '\r' '\n' | tail -n 1 | tee -a results/holds_redis.txt
 redis-cli -h 127.0.0.1 DEL "$tag:h" "$tag:n" "$tag:b:S1" >/dev/null

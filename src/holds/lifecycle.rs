@@ -84,8 +84,7 @@ pub async fn place(
         .arg(&lines_json)
         .arg(&fingerprint)
         .arg(RECORD_RETENTION_MS)
-        .arg(status.as_str())
-        .arg(CONFIRM_GRACE_MS);
+        .arg(status.as_str());
     for line in &request.lines {
         invocation.arg(line.qty.get()).arg(line.location.as_str());
     }

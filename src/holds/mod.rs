@@ -6,6 +6,7 @@
 pub mod lifecycle;
 pub mod scripts;
 
+use crate::domain::hold::HOLD_TTL_S_MAX;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, ScriptInvocation};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +30,9 @@ const SKU_LAYOUT: &str = "s2";
 /// How long units stay counted while a confirmation is written to the ledger; also how long a
 /// SKU's holds keys outlive their latest member.
 pub const CONFIRM_GRACE_MS: i64 = 60_000;
+/// How long a SKU's holds keys (`:h`, `:n`) live after their last refresh: twice a hold's longest
+/// life plus the grace, so refreshing only when half is left still outlives every member.
+pub const HOLD_KEYS_TTL_MS: i64 = 2 * (HOLD_TTL_S_MAX * 1000 + CONFIRM_GRACE_MS);
 /// How long a SKU's stamp lives after its creation or last change. Far longer than
 /// `lookup::COPY_TTL`, so copies are seldom dropped for it; one that expires is recreated from
 /// the clock, a value no copy carries, so an expiry only costs a reading of the ledger.

@@ -8,7 +8,7 @@
 //! - `{P:s2:SKU}:h`     sorted set: `hold id|LOC|units` → expiry (ms); expired members are purged
 //!   by whichever script touches the SKU next, so a hold stops counting at its expiry (the
 //!   units ride in the member: no second structure to read and delete per line); the key
-//!   expires at least `CONFIRM_GRACE_MS` after its latest member (see `keep`);
+//!   expires `HOLD_KEYS_TTL_MS` after its last refresh, always after its latest member (`keep`);
 //! - `{P:s2:SKU}:n`     hash: LOC → units in live holds (what lookups read: one call per SKU;
 //!   a location whose holds are all gone is removed, so the reply stays short); expires
 //!   with `:h`, at the same instant, so it never counts units whose members are gone;
@@ -22,6 +22,7 @@
 //! - `{P:c:CLIENT}`    string `hold id:fingerprint`, so a retried request finds its hold;
 //!   expires with the record.
 
+use super::HOLD_KEYS_TTL_MS;
 use redis::Script;
 use std::sync::LazyLock;
 
@@ -55,28 +56,27 @@ end
 local function drop(held_key, total_key, member)
   if redis.call('ZREM', held_key, member) == 1 then unhold(total_key, member) end
 end
--- The SKU's holds keys expire together (the total must not outlive the members it counts), at
--- `until_ms` (a member's new expiry plus the confirm grace) or later, never sooner than before.
-local function keep(held_key, total_key, now, until_ms)
-  local at = until_ms
-  for _, key in ipairs({held_key, total_key}) do
-    local ttl = redis.call('PTTL', key)
-    if ttl > 0 then at = math.max(at, now + ttl) end
+-- A SKU's holds keys live HOLD_KEYS_TTL_MS after they were last refreshed, and are refreshed
+-- when less than half of it is left: a member is never more than a hold's longest life plus the
+-- confirm grace ahead, so none outlives them, and a hold pays one PTTL instead of rewriting two
+-- expiries. Both expire together: the total never outlives the members it counts.
+local function keep(held_key, total_key)
+  if redis.call('PTTL', held_key) < HOLD_KEYS_TTL_MS / 2 then
+    redis.call('PEXPIRE', held_key, HOLD_KEYS_TTL_MS)
+    redis.call('PEXPIRE', total_key, HOLD_KEYS_TTL_MS)
   end
-  redis.call('PEXPIREAT', held_key, at)
-  redis.call('PEXPIREAT', total_key, at)
 end
 "#;
 
 /// KEYS: record, client, then (base, held, total) per line.
 /// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, status
-/// (`held`, or `confirming` for a hold its placer is about to write to the ledger), confirm
-/// grace ms, then (qty, location) per line.
+/// (`held`, or `confirming` for a hold its placer is about to write to the ledger), then
+/// (qty, location) per line.
 /// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
 /// `{'short', i, available, ...}` (1-based line numbers).
 const HOLD: &str = r#"
 local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
-local status, grace = ARGV[7], tonumber(ARGV[8])
+local status = ARGV[7]
 if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
@@ -93,7 +93,7 @@ local now = now_ms()
 local short = {'short'}
 for i = 1, lines do
   local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local qty, location = tonumber(ARGV[7 + 2 * i]), ARGV[8 + 2 * i]
+  local qty, location = tonumber(ARGV[6 + 2 * i]), ARGV[7 + 2 * i]
   local base = bases[i]
   purge(held_key, total_key, now)
   local held = tonumber(redis.call('HGET', total_key, location) or '0')
@@ -107,10 +107,10 @@ if #short > 1 then return short end
 local expires = now + ttl
 for i = 1, lines do
   local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local qty, location = ARGV[7 + 2 * i], ARGV[8 + 2 * i]
+  local qty, location = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
   redis.call('ZADD', held_key, expires, id .. '|' .. location .. '|' .. qty)
   redis.call('HINCRBY', total_key, location, qty)
-  keep(held_key, total_key, now, expires + grace)
+  keep(held_key, total_key)
 end
 redis.call('HSET', KEYS[1], 'status', status, 'expires_ms', expires, 'lines', ARGV[4],
   'fingerprint', fingerprint, 'client_id', ARGV[3])
@@ -148,7 +148,7 @@ elseif action == 'begin' and live then
   -- Keep the units counted while the ledger confirms, even past the hold's expiry.
   each_line(function(held, total, member)
     redis.call('ZADD', held, 'XX', now + grace, member)
-    keep(held, total, now, now + 2 * grace)
+    keep(held, total)
   end)
   redis.call('HSET', KEYS[1], 'status', 'confirming')
 elseif action == 'finish' and status == 'confirming' then
@@ -157,14 +157,14 @@ elseif action == 'finish' and status == 'confirming' then
 elseif action == 'revert' and status == 'confirming' then
   each_line(function(held, total, member)
     redis.call('ZADD', held, 'XX', expires, member)
-    keep(held, total, now, expires + grace)
+    keep(held, total)
   end)
   redis.call('HSET', KEYS[1], 'status', 'held')
 elseif action == 'extend' and live then
   expires = now + ttl
   each_line(function(held, total, member)
     redis.call('ZADD', held, 'XX', expires, member)
-    keep(held, total, now, expires + grace)
+    keep(held, total)
   end)
   redis.call('HSET', KEYS[1], 'expires_ms', expires)
   redis.call('PEXPIRE', KEYS[1], ttl + retention)
@@ -220,8 +220,12 @@ redis.call('SET', KEYS[1], new_stamp(), 'NX', 'EX', ARGV[1])
 return 0
 "#;
 
+fn source(body: &str) -> String {
+    format!("local HOLD_KEYS_TTL_MS = {HOLD_KEYS_TTL_MS}\n{PRELUDE}\n{body}")
+}
+
 fn with_prelude(body: &str) -> Script {
-    Script::new(&format!("{PRELUDE}\n{body}"))
+    Script::new(&source(body))
 }
 
 pub static HOLD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HOLD));
@@ -232,5 +236,5 @@ pub static STAMP_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(STAMP)
 
 /// The Lua source of the hold script, for `redis-benchmark` (see docs/BENCHMARKS.md).
 pub fn hold_source() -> String {
-    format!("{PRELUDE}\n{HOLD}")
+    source(HOLD)
 }
