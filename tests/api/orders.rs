@@ -763,3 +763,119 @@ async fn no_request_needs_two_pooled_connections_at_once() {
     assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
     app.assert_ledger_consistent().await;
 }
+
+/// Orders (with and without a cart hold), their steps, clerk transfers and their steps, and POS
+/// sales, drawn at random: whatever is accepted or refused, every balance equals the fold of its
+/// movements and every allocated unit belongs to an open order line or a planned transfer.
+#[actix_web::test]
+async fn random_orders_transfers_and_sales_leave_every_allocation_owned() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    for (store, units) in [("P", 6), ("N", 8), ("F", 8), ("W", 40)] {
+        for sku in ["TEE", "CAP", "JEANS"] {
+            app.receive(store, sku, units).await;
+        }
+    }
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |bound: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % bound
+    };
+    let (skus, stores) = (["TEE", "CAP", "JEANS"], ["P", "N", "F"]);
+    let (mut orders, mut transfers): (Vec<String>, Vec<i64>) = (Vec::new(), Vec::new());
+    for step in 0..120 {
+        let sku = skus[next(3) as usize];
+        let store = stores[next(3) as usize];
+        let qty = 1 + next(3);
+        let response = match next(8) {
+            0 | 1 => {
+                let id = format!("RND-{step}");
+                let fulfilment = match next(2) {
+                    0 => json!({"mode": "pickup", "store": "P"}),
+                    _ => json!({"mode": "ship", "latitude": 25.05, "longitude": 121.55}),
+                };
+                let mut body = json!({"id": id, "lines": [{"sku": sku, "qty": qty}],
+                                      "fulfilment": fulfilment});
+                if next(2) == 0 {
+                    let held = app
+                        .post(
+                            "/v1/holds",
+                            &json!({"lines": [{"sku": sku, "location": store, "qty": qty}],
+                                    "ttl_s": 60}),
+                        )
+                        .await;
+                    if let Some(hold) = held.body["id"].as_str() {
+                        body["hold_id"] = json!(hold);
+                    }
+                }
+                let placed = app.post("/v1/orders", &body).await;
+                if placed.status == StatusCode::CREATED {
+                    orders.push(id);
+                    for transfer in placed.body["transfers"].as_array().unwrap() {
+                        transfers.push(transfer["id"].as_i64().unwrap());
+                    }
+                }
+                placed
+            }
+            2 if !orders.is_empty() => {
+                let id = &orders[next(orders.len() as u64) as usize];
+                app.post(&format!("/v1/orders/{id}/cancel"), &json!(null))
+                    .await
+            }
+            3 if !orders.is_empty() => {
+                let id = &orders[next(orders.len() as u64) as usize];
+                let view = app.get(&format!("/v1/orders/{id}")).await;
+                let line = &view.body["allocations"][0];
+                let lines =
+                    json!({"lines": [{"sku": line["sku"], "source": line["source"], "qty": 1}]});
+                match view.body["fulfilment"]["mode"].as_str() {
+                    Some("ship") => app.post(&format!("/v1/orders/{id}/fulfil"), &lines).await,
+                    _ => {
+                        let pickup = json!({"lines": [{"sku": line["sku"], "qty": 1}]});
+                        app.post(&format!("/v1/orders/{id}/pickups"), &pickup).await
+                    }
+                }
+            }
+            4 => {
+                let created = app
+                    .post(
+                        "/v1/transfers",
+                        &json!({"sku": sku, "qty": qty, "to": store}),
+                    )
+                    .await;
+                if created.status == StatusCode::CREATED {
+                    for transfer in created.body["transfers"].as_array().unwrap() {
+                        transfers.push(transfer["id"].as_i64().unwrap());
+                    }
+                }
+                created
+            }
+            5 | 6 if !transfers.is_empty() => {
+                let id = transfers[next(transfers.len() as u64) as usize];
+                let action = ["ship", "receive", "cancel"][next(3) as usize];
+                app.post(&format!("/v1/transfers/{id}/{action}"), &json!({}))
+                    .await
+            }
+            _ => {
+                let sale = json!([{"kind": "sale", "location": store, "sku": sku, "qty": 1}]);
+                app.post("/v1/movements", &json!({ "movements": sale }))
+                    .await
+            }
+        };
+        assert!(
+            response.status.is_success()
+                || [StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY]
+                    .contains(&response.status),
+            "step {step}: {} {:?}",
+            response.status,
+            response.body
+        );
+    }
+    assert!(
+        orders.len() > 10 && transfers.len() > 5,
+        "{orders:?} {transfers:?}"
+    );
+    app.assert_ledger_consistent().await;
+}
