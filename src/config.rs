@@ -26,6 +26,18 @@ pub struct Settings {
     /// Balance rows of SKUs that clerk lookups keep in memory (about 40 bytes each).
     #[arg(long, env = "ALLOT_STOCK_CACHE_ROWS", default_value_t = 2_000_000)]
     pub stock_cache_rows: u64,
+    /// Who may read /metrics and /openapi.json without a credential.
+    #[arg(
+        long,
+        env = "ALLOT_METRICS_ACCESS",
+        value_enum,
+        default_value = "loopback"
+    )]
+    pub metrics_access: crate::api::access::Exposure,
+    /// Origins (`https://shop.example`) whose pages may call the API from a browser,
+    /// comma-separated; none by default.
+    #[arg(long, env = "ALLOT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

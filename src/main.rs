@@ -1,7 +1,7 @@
 #![warn(clippy::too_many_lines)]
 
 use allot::commands::plan::Which;
-use allot::commands::{demo, import, plan};
+use allot::commands::{access, demo, import, plan};
 use allot::config::Settings;
 use allot::planning::{RebalanceParams, ReplenishParams};
 use allot::startup::Application;
@@ -34,6 +34,16 @@ enum Command {
     Migrate,
     /// Load the demo chain (idempotent: a second run changes nothing).
     SeedDemo,
+    /// API keys for programs: create (printed once), list, revoke.
+    Keys {
+        #[command(subcommand)]
+        command: access::Keys,
+    },
+    /// Users (people who sign in): create (password on stdin), list, disable.
+    Users {
+        #[command(subcommand)]
+        command: access::Users,
+    },
     /// Bulk-import locations or SKUs from CSV or NDJSON.
     Import {
         #[arg(value_enum)]
@@ -75,6 +85,8 @@ async fn main() -> ExitCode {
                 tracing::info!(applied, "migrations applied");
             }
             Command::SeedDemo => demo::seed(&cli.settings).await?,
+            Command::Keys { command } => access::keys(&cli.settings, command).await?,
+            Command::Users { command } => access::users(&cli.settings, command).await?,
             Command::Import { what, file } => import::run(&cli.settings, what, &file).await?,
             Command::Rebalance { params, report } => {
                 plan::run(&cli.settings, Which::Rebalance(params), &report).await?

@@ -1,9 +1,11 @@
 //! Building and running the HTTP service: pools, migrations, middleware, routes.
 
-use crate::api::{self, error::ApiError};
+use crate::api::{self, access, error::ApiError};
 use crate::app::{self, OpenError};
 use crate::config::Settings;
+use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use std::net::TcpListener;
@@ -28,18 +30,27 @@ impl Application {
     /// Migrates the database, then binds (port 0 picks a free port, as tests do).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let state = web::Data::new(app::App::open(settings, settings.db_pool_size).await?);
+        // The `/metrics` route renders the registry, behind the access rules like every route.
         let prometheus = PrometheusMetricsBuilder::new("allot")
-            .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        let registry = web::Data::new(prometheus.registry.clone());
+        let policy = web::Data::new(access::Policy {
+            exposure: settings.metrics_access,
+        });
+        let origins = settings.cors_origins.clone();
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(access::guard))
+                .wrap(cors(&origins))
                 .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(policy.clone())
+                .app_data(registry.clone())
                 .configure(api::configure)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::not_found("no such route"))
@@ -62,4 +73,15 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Browsers may call the API from the configured origins only (none by default); preflights
+/// from anywhere else are refused.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers(["Authorization", "Content-Type", "Idempotency-Key"])
+        .max_age(600)
 }

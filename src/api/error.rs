@@ -2,6 +2,7 @@
 //! `{code, message, field?}`; a fault's cause chain goes to the log, the client gets an opaque 500.
 
 use crate::app::{self, Dependency};
+use crate::domain::access::Denied;
 use crate::domain::hold::ShortLine;
 use crate::domain::Invalid;
 use actix_web::http::StatusCode;
@@ -19,6 +20,9 @@ pub enum Code {
     InvalidPath,
     MalformedJson,
     BadRequest,
+    Unauthenticated,
+    Forbidden,
+    MethodNotAllowed,
     UnsupportedMediaType,
     PayloadTooLarge,
     UnknownSku,
@@ -48,6 +52,15 @@ impl Code {
             Self::InvalidPath => (S::BAD_REQUEST, "a path segment does not parse"),
             Self::MalformedJson => (S::BAD_REQUEST, "the body is not valid JSON"),
             Self::BadRequest => (S::BAD_REQUEST, "the body could not be read"),
+            Self::Unauthenticated => (
+                S::UNAUTHORIZED,
+                "no credential, or one unknown, expired or revoked",
+            ),
+            Self::Forbidden => (
+                S::FORBIDDEN,
+                "the credential lacks a scope; `scope` names it",
+            ),
+            Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "the path takes other methods"),
             Self::UnsupportedMediaType => (
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "the body is not application/json",
@@ -112,6 +125,9 @@ pub struct ApiError {
     /// For a hold that cannot be placed: each short line with what is available.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub short: Option<Vec<ShortLine>>,
+    /// For a 403: the scope the credential lacks, `scope` or `scope:LOCATION`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl ApiError {
@@ -122,6 +138,14 @@ impl ApiError {
             message: message.into(),
             field: None,
             short: None,
+            scope: None,
+        }
+    }
+
+    pub fn forbidden(denied: Denied) -> Self {
+        Self {
+            scope: Some(denied.scope.clone()),
+            ..Self::new(Code::Forbidden, denied.to_string())
         }
     }
 
@@ -209,6 +233,8 @@ impl From<app::Error> for ApiError {
             Unavailable(Dependency::Redis) => Self::unavailable(
                 "reservations are unavailable: Redis is not reachable; retry shortly",
             ),
+            Unauthenticated(message) => Self::new(Code::Unauthenticated, message),
+            Forbidden(denied) => Self::forbidden(denied),
             Fault { constraint, source } => constraint
                 .as_deref()
                 .and_then(from_constraint)

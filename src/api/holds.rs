@@ -2,6 +2,7 @@ use super::error::{ApiError, Code};
 use super::extract::Json;
 use super::State;
 use crate::app::holds;
+use crate::domain::access::Principal;
 use crate::domain::hold::{parse_ttl, HoldBody, HoldView};
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
@@ -31,10 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[post("/v1/holds")]
 pub async fn place(
     state: web::Data<State>,
+    by: Principal,
     body: Json<HoldBody>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.value.parse()?;
-    let (hold, replayed) = holds::place(&state, &request).await?;
+    let (hold, replayed) = holds::place(&state, &by, &request).await?;
     Ok(if replayed {
         HttpResponse::Ok().json(hold)
     } else {
@@ -78,12 +80,13 @@ pub struct ExtendBody {
 #[post("/v1/holds/{id}/extend")]
 pub async fn extend(
     state: web::Data<State>,
+    by: Principal,
     id: web::Path<String>,
     body: Json<ExtendBody>,
 ) -> Result<web::Json<HoldView>, ApiError> {
     let ttl_ms = parse_ttl("ttl_s", body.value.ttl_s)?;
     Ok(web::Json(
-        holds::extend(&state, &hold_id(&id)?, ttl_ms).await?,
+        holds::extend(&state, &by, &hold_id(&id)?, ttl_ms).await?,
     ))
 }
 
@@ -112,7 +115,10 @@ pub async fn confirm(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
 #[delete("/v1/holds/{id}")]
 pub async fn release(
     state: web::Data<State>,
+    by: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<HoldView>, ApiError> {
-    Ok(web::Json(holds::release(&state, &hold_id(&id)?).await?))
+    Ok(web::Json(
+        holds::release(&state, &by, &hold_id(&id)?).await?,
+    ))
 }

@@ -3,6 +3,7 @@ use super::extract::{page_limit, Json};
 use super::State;
 use crate::app::catalog::{self, Upserted};
 use crate::app::queries::{self, SkuBalance};
+use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::location::{Location, LocationBody, LocationKind};
 use actix_web::{get, put, web, HttpResponse};
@@ -89,12 +90,13 @@ pub async fn list_locations(
 #[put("/v1/locations/{code}")]
 pub async fn put_location(
     state: web::Data<State>,
+    by: Principal,
     code: web::Path<String>,
     body: Json<LocationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let code = LocationCode::parse("code", &code)?;
     let location = body.value.parse(code)?;
-    let upserted = catalog::put_location(&state, &location).await?;
+    let upserted = catalog::put_location(&state, &by, &location).await?;
     let view = LocationView::from(location);
     Ok(match upserted {
         Upserted::Created => HttpResponse::Created().json(view),

@@ -2,6 +2,8 @@
 //! shape responses. One module per resource, each with its `configure`. Nothing here knows
 //! PostgreSQL, Redis or the solver.
 
+pub mod access;
+pub mod credentials;
 pub mod discrepancies;
 pub mod error;
 pub mod extract;
@@ -29,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(stock::configure)
         .configure(holds::configure)
         .configure(ops::configure)
+        .configure(credentials::configure)
         .configure(openapi::configure)
         .configure(locations::configure)
         .configure(skus::configure)

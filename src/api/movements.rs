@@ -3,6 +3,7 @@ use super::extract::{page_limit, Json};
 use super::State;
 use crate::app::queries::{self, Listing, MovementRow};
 use crate::app::{movements, Key, Line, Recorded, Reply};
+use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
 use crate::domain::quantity::{Counted, Delta, Qty};
@@ -123,6 +124,7 @@ fn earliest() -> DateTime<Utc> {
 #[post("/v1/movements")]
 pub async fn post_movements(
     state: web::Data<State>,
+    by: Principal,
     request: HttpRequest,
     body: Json<MovementsBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -146,7 +148,7 @@ pub async fn post_movements(
                 .map_err(|invalid| invalid.within(&format!("movements[{index}]")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let reply = movements::record(&state, key.as_ref(), "movements", &lines).await?;
+    let reply = movements::record(&state, &by, key.as_ref(), "movements", &lines).await?;
     Ok(created_or_replayed(reply))
 }
 

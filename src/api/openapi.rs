@@ -1,7 +1,8 @@
 //! `/openapi.json`, generated from the handlers' annotations.
 
 use super::{
-    discrepancies, error, holds, locations, movements, ops, orders, plans, skus, stock, transfers,
+    credentials, discrepancies, error, holds, locations, movements, ops, orders, plans, skus,
+    stock, transfers,
 };
 use actix_web::{get, web, HttpResponse};
 use utoipa::OpenApi;
@@ -15,6 +16,15 @@ use utoipa::OpenApi;
     paths(
         ops::health,
         ops::ready,
+        credentials::sign_in,
+        credentials::whoami,
+        credentials::sign_out,
+        credentials::create_key,
+        credentials::list_keys,
+        credentials::revoke_key,
+        credentials::create_user,
+        credentials::list_users,
+        credentials::disable_user,
         locations::list_locations,
         locations::put_location,
         locations::get_location,

@@ -1,4 +1,4 @@
-//! Liveness, readiness. (`/metrics` is served by the Prometheus middleware.)
+//! Liveness, readiness, and the Prometheus metrics the middleware collects.
 
 use super::State;
 use actix_web::{get, web, HttpResponse};
@@ -9,10 +9,23 @@ use std::time::Duration;
 pub const READY_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // The Prometheus middleware writes the body of /metrics; the route only claims the path.
-    cfg.service(health)
-        .service(ready)
-        .route("/metrics", web::get().to(HttpResponse::Ok));
+    cfg.service(health).service(ready).service(metrics);
+}
+
+/// The metrics in Prometheus' text format.
+#[get("/metrics")]
+pub async fn metrics(registry: web::Data<prometheus::Registry>) -> HttpResponse {
+    use prometheus::Encoder;
+    let encoder = prometheus::TextEncoder::new();
+    let mut body = Vec::new();
+    match encoder.encode(&registry.gather(), &mut body) {
+        Ok(()) => HttpResponse::Ok()
+            .content_type(encoder.format_type())
+            .body(body),
+        Err(error) => {
+            actix_web::ResponseError::error_response(&super::error::ApiError::internal(&error))
+        }
+    }
 }
 
 /// The process is up.

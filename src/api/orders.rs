@@ -7,6 +7,7 @@ use super::State;
 use crate::app::orders::{self, Fulfilment, PlaceOrder, Referral, Routing, Step};
 use crate::app::queries::{self, AttributionRow, OrderView};
 use crate::app::{Key, Reply};
+use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::idempotency::fingerprint;
@@ -265,10 +266,11 @@ impl OrderBody {
 #[post("/v1/orders")]
 pub async fn place(
     state: web::Data<State>,
+    by: Principal,
     body: Json<OrderBody>,
 ) -> Result<HttpResponse, ApiError> {
     let order = body.value.parse(fingerprint(&body.document()))?;
-    Ok(match orders::place(&state, order).await? {
+    Ok(match orders::place(&state, &by, order).await? {
         Reply::Fresh(view) => HttpResponse::Created().json(view),
         Reply::Replayed(document) => HttpResponse::Ok().json(document),
     })
@@ -314,6 +316,7 @@ fn step_key(
 
 /// Runs one lifecycle step of an order under its optional `Idempotency-Key`.
 async fn order_step(
+    by: &Principal,
     state: &State,
     request: &HttpRequest,
     (id, name): (&str, &str),
@@ -322,7 +325,9 @@ async fn order_step(
 ) -> Result<HttpResponse, ApiError> {
     let code = LocationCode::parse("id", id)?;
     let key = step_key(request, id, name, document)?;
-    Ok(reply(orders::step(state, &code, key.as_ref(), step).await?))
+    Ok(reply(
+        orders::step(state, by, &code, key.as_ref(), step).await?,
+    ))
 }
 
 /// Cancel what has not happened yet.
@@ -331,10 +336,12 @@ async fn order_step(
 #[post("/v1/orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<State>,
+    by: Principal,
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     order_step(
+        &by,
         &state,
         &request,
         (&id, "cancel"),
@@ -386,13 +393,22 @@ fn parse_sourced(lines: &[SourcedLineBody]) -> Result<Vec<(SkuCode, LocationCode
 #[post("/v1/orders/{id}/fulfil")]
 pub async fn fulfil(
     state: web::Data<State>,
+    by: Principal,
     request: HttpRequest,
     id: web::Path<String>,
     body: Json<SourcedLinesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = parse_sourced(&body.value.lines)?;
     let step = Step::Fulfil(&lines);
-    order_step(&state, &request, (&id, "fulfil"), &body.document(), step).await
+    order_step(
+        &by,
+        &state,
+        &request,
+        (&id, "fulfil"),
+        &body.document(),
+        step,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -407,13 +423,22 @@ pub struct LinesBody {
 #[post("/v1/orders/{id}/pickups")]
 pub async fn pickups(
     state: web::Data<State>,
+    by: Principal,
     request: HttpRequest,
     id: web::Path<String>,
     body: Json<LinesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = parse_lines(&body.value.lines)?;
     let step = Step::PickUp(&lines);
-    order_step(&state, &request, (&id, "pickups"), &body.document(), step).await
+    order_step(
+        &by,
+        &state,
+        &request,
+        (&id, "pickups"),
+        &body.document(),
+        step,
+    )
+    .await
 }
 
 /// Fulfilled units come back at any location (`lines[].location`) and become its stock.
@@ -422,13 +447,22 @@ pub async fn pickups(
 #[post("/v1/orders/{id}/returns")]
 pub async fn returns(
     state: web::Data<State>,
+    by: Principal,
     request: HttpRequest,
     id: web::Path<String>,
     body: Json<SourcedLinesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = parse_sourced(&body.value.lines)?;
     let step = Step::Return(&lines);
-    order_step(&state, &request, (&id, "returns"), &body.document(), step).await
+    order_step(
+        &by,
+        &state,
+        &request,
+        (&id, "returns"),
+        &body.document(),
+        step,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -7,6 +7,7 @@ use super::State;
 use crate::app::plans::{self, Kind, LineView, Outcome, PlanSummary, RebalanceParams};
 use crate::app::plans::{ReplenishParams, Run};
 use crate::app::{queries, Result as AppResult};
+use crate::domain::access::Principal;
 
 use actix_web::{get, post, web, HttpResponse};
 use indicatif::ProgressBar;
@@ -81,13 +82,16 @@ async fn respond(
 #[post("/v1/plans/rebalance")]
 pub async fn rebalance(
     state: web::Data<State>,
+    by: Principal,
     body: Json<RebalanceParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = body.value;
     params.validated()?;
     let app = state.clone().into_inner();
     let run =
-        tokio::spawn(async move { plans::rebalance(&app, &params, &ProgressBar::hidden()).await });
+        tokio::spawn(
+            async move { plans::rebalance(&app, &by, &params, &ProgressBar::hidden()).await },
+        );
     respond(&state, Kind::Rebalance, run).await
 }
 
@@ -98,13 +102,16 @@ pub async fn rebalance(
 #[post("/v1/plans/replenishment")]
 pub async fn replenishment(
     state: web::Data<State>,
+    by: Principal,
     body: Json<ReplenishParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = body.value;
     params.validated()?;
     let app = state.clone().into_inner();
     let run =
-        tokio::spawn(async move { plans::replenish(&app, &params, &ProgressBar::hidden()).await });
+        tokio::spawn(
+            async move { plans::replenish(&app, &by, &params, &ProgressBar::hidden()).await },
+        );
     respond(&state, Kind::Replenishment, run).await
 }
 
@@ -174,9 +181,10 @@ pub async fn read(
 #[post("/v1/plans/{id}/commit")]
 pub async fn commit(
     state: web::Data<State>,
+    by: Principal,
     id: web::Path<i64>,
 ) -> Result<web::Json<PlanView>, ApiError> {
-    let plan = plans::commit(&state, *id, &ProgressBar::hidden()).await?;
+    let plan = plans::commit(&state, &by, *id, &ProgressBar::hidden()).await?;
     let transfers = queries::plan_lines(&state, plan.id).await?;
     Ok(web::Json(PlanView {
         plan,

@@ -3,6 +3,7 @@ use super::extract::Json;
 use super::State;
 use crate::app::catalog::{self, Upserted};
 use crate::app::queries;
+use crate::domain::access::Principal;
 use crate::domain::codes::SkuCode;
 use crate::domain::sku::{Sku, SkuBody};
 use crate::domain::Invalid;
@@ -101,12 +102,13 @@ pub async fn search_skus(
 #[put("/v1/skus/{code}")]
 pub async fn put_sku(
     state: web::Data<State>,
+    by: Principal,
     code: web::Path<String>,
     body: Json<SkuBody>,
 ) -> Result<HttpResponse, ApiError> {
     let code = SkuCode::parse("code", &code)?;
     let sku = body.value.parse(code)?;
-    let upserted = catalog::put_sku(&state, &sku).await?;
+    let upserted = catalog::put_sku(&state, &by, &sku).await?;
     let view = SkuView::from(sku);
     Ok(match upserted {
         Upserted::Created => HttpResponse::Created().json(view),

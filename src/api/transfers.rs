@@ -7,6 +7,7 @@ use super::State;
 use crate::app::queries::{self, Listing};
 use crate::app::transfers::{self, Created, Reason, TransferRequest, TransferView};
 use crate::app::Reply;
+use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::order::TransferStatus;
 use crate::domain::quantity::{Counted, Qty};
@@ -41,6 +42,7 @@ pub struct TransferBody {
 #[post("/v1/transfers")]
 pub async fn create(
     state: web::Data<State>,
+    by: Principal,
     request: HttpRequest,
     body: Json<TransferBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -59,7 +61,7 @@ pub async fn create(
     }
     let request = TransferRequest { sku, qty, to, from };
     Ok(
-        match transfers::request(&state, key.as_ref(), &request).await? {
+        match transfers::request(&state, &by, key.as_ref(), &request).await? {
             Reply::Fresh(created) => HttpResponse::Created().json(created),
             Reply::Replayed(document) => HttpResponse::Created()
                 .insert_header(("Idempotent-Replayed", "true"))
@@ -144,9 +146,12 @@ pub async fn read(
 #[post("/v1/transfers/{id}/ship")]
 pub async fn ship(
     state: web::Data<State>,
+    by: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<TransferView>, ApiError> {
-    Ok(web::Json(transfers::ship(&state, transfer_id(&id)?).await?))
+    Ok(web::Json(
+        transfers::ship(&state, &by, transfer_id(&id)?).await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -162,6 +167,7 @@ pub struct ReceiveBody {
 #[post("/v1/transfers/{id}/receive")]
 pub async fn receive(
     state: web::Data<State>,
+    by: Principal,
     id: web::Path<String>,
     body: OptionalJson<ReceiveBody>,
 ) -> Result<web::Json<TransferView>, ApiError> {
@@ -171,7 +177,9 @@ pub async fn receive(
         .and_then(|body| body.value.received)
         .map(|raw| Counted::parse("received", raw))
         .transpose()?;
-    Ok(web::Json(transfers::receive(&state, id, received).await?))
+    Ok(web::Json(
+        transfers::receive(&state, &by, id, received).await?,
+    ))
 }
 
 /// Cancel a planned transfer (one that serves an order goes with its order).
@@ -180,9 +188,10 @@ pub async fn receive(
 #[post("/v1/transfers/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<State>,
+    by: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<TransferView>, ApiError> {
     Ok(web::Json(
-        transfers::cancel(&state, transfer_id(&id)?).await?,
+        transfers::cancel(&state, &by, transfer_id(&id)?).await?,
     ))
 }

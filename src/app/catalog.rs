@@ -2,6 +2,7 @@
 //! `allot import`. A SKU's name is part of what lookups copy, so a change moves its stamp.
 
 use super::{App, Result};
+use crate::domain::access::{Principal, Scope};
 use crate::domain::location::Location;
 use crate::domain::sku::Sku;
 use crate::holds::lifecycle;
@@ -10,7 +11,8 @@ use crate::ledger::{self, locations, skus};
 pub use crate::ledger::locations::Upserted;
 
 /// Creates or updates one location.
-pub async fn put_location(app: &App, location: &Location) -> Result<Upserted> {
+pub async fn put_location(app: &App, by: &Principal, location: &Location) -> Result<Upserted> {
+    by.require(Scope::WriteCatalog)?;
     let client = app.client().await?;
     let upserted = locations::upsert_many(&client, std::slice::from_ref(location)).await?;
     app.stock.forget_locations();
@@ -18,7 +20,8 @@ pub async fn put_location(app: &App, location: &Location) -> Result<Upserted> {
 }
 
 /// Creates or updates one SKU; every process reads it again.
-pub async fn put_sku(app: &App, sku: &Sku) -> Result<Upserted> {
+pub async fn put_sku(app: &App, by: &Principal, sku: &Sku) -> Result<Upserted> {
+    by.require(Scope::WriteCatalog)?;
     let client = app.client().await?;
     let upserted = skus::upsert_many(&client, std::slice::from_ref(sku)).await?;
     lifecycle::skus_changed(&app.redis, &[sku.code.as_str()]).await;

@@ -52,6 +52,12 @@ pub enum Error {
     ClientIdReused,
     #[error("{0:?} is not reachable")]
     Unavailable(Dependency),
+    /// No credential, or one that is unknown, expired or revoked; the message says which.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The credential lacks the scope (or the scope at the location) the request needs.
+    #[error(transparent)]
+    Forbidden(crate::domain::access::Denied),
     /// A fault, not the caller's; `constraint` names the database constraint that refused a
     /// write, which may still tell the caller which field was wrong.
     #[error("{source}")]

@@ -2,6 +2,7 @@
 //! which this layer reads from the ledger when Redis lacks them.
 
 use super::{App, Error, Result};
+use crate::domain::access::{Principal, Scope};
 use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus, HoldView};
 use crate::holds::{lifecycle, Base};
 use crate::ledger::stock;
@@ -11,7 +12,8 @@ const PLACE_ATTEMPTS_MAX: usize = 3;
 
 /// Holds a cart's lines; `(view, replayed)` where `replayed` says its client id found an
 /// earlier hold.
-pub async fn place(app: &App, request: &HoldRequest) -> Result<(HoldView, bool)> {
+pub async fn place(app: &App, by: &Principal, request: &HoldRequest) -> Result<(HoldView, bool)> {
+    by.require(Scope::WriteHolds)?;
     place_as(app, request, HoldStatus::Held).await
 }
 
@@ -77,10 +79,12 @@ pub async fn get(app: &App, id: &str) -> Result<HoldView> {
     Ok(lifecycle::get(&app.redis, id).await?)
 }
 
-pub async fn extend(app: &App, id: &str, ttl_ms: i64) -> Result<HoldView> {
+pub async fn extend(app: &App, by: &Principal, id: &str, ttl_ms: i64) -> Result<HoldView> {
+    by.require(Scope::WriteHolds)?;
     Ok(lifecycle::extend(&app.redis, id, ttl_ms).await?)
 }
 
-pub async fn release(app: &App, id: &str) -> Result<HoldView> {
+pub async fn release(app: &App, by: &Principal, id: &str) -> Result<HoldView> {
+    by.require(Scope::WriteHolds)?;
     Ok(lifecycle::release(&app.redis, id).await?)
 }

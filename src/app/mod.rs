@@ -6,6 +6,7 @@
 //! the one place "after every ledger write, tell Redis" is kept, so no caller can forget it.
 //! Types the adapters answer with are re-exported here, so callers never name an adapter.
 
+pub mod access;
 pub mod catalog;
 pub mod error;
 pub mod holds;
@@ -30,11 +31,17 @@ pub struct App {
     pub pool: Pool,
     pub redis: Arc<Redis>,
     pub stock: StockCache,
+    pub(crate) credentials: access::Credentials,
 }
 
 impl App {
     pub fn new(pool: Pool, redis: Arc<Redis>, stock: StockCache) -> Self {
-        Self { pool, redis, stock }
+        Self {
+            pool,
+            redis,
+            stock,
+            credentials: access::Credentials::default(),
+        }
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {

@@ -3,6 +3,7 @@
 //! and a cart's hold named by the order is consumed by it, once.
 
 use super::{App, Error, Key, Reply, Result};
+use crate::domain::access::{Denied, Principal, Scope};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::hold::{HoldLine, HoldOutcome, HoldRequest, HoldStatus, HoldUse, HoldView};
 use crate::domain::quantity::Qty;
@@ -73,9 +74,13 @@ pub async fn promise(app: &App, request: &Routing) -> Result<Promised> {
 
 /// Places an order. Any refusal first checks whether this very order was already placed (a
 /// retry whose own units are what is missing now): then its answer is replayed.
-pub async fn place(app: &App, order: PlaceOrder) -> Result<Reply<OrderView>> {
+///
+/// A clerk's order is credited to the clerk and their store, whatever the body says; an
+/// e-shop's referral must name a clerk of the referring store.
+pub async fn place(app: &App, by: &Principal, mut order: PlaceOrder) -> Result<Reply<OrderView>> {
+    order.referral = referral(app, by, order.referral.take()).await?;
     let (id, hash) = (order.id.clone(), order.request_hash.clone());
-    match place_claimed(app, order).await {
+    match place_claimed(app, by, order).await {
         Ok(reply) => Ok(reply),
         Err(error) => match orders::replay(&app.client().await?, id.as_str(), &hash).await? {
             Some(replayed) => Ok(replayed),
@@ -84,7 +89,48 @@ pub async fn place(app: &App, order: PlaceOrder) -> Result<Reply<OrderView>> {
     }
 }
 
-async fn place_claimed(app: &App, mut order: PlaceOrder) -> Result<Reply<OrderView>> {
+/// The referral an order from `by` carries: the signed-in clerk's own, or the e-shop's,
+/// checked against the clerks the chain knows.
+async fn referral(app: &App, by: &Principal, asked: Option<Referral>) -> Result<Option<Referral>> {
+    if let Some((clerk, store)) = by.clerk() {
+        if let Some(asked) = asked
+            .as_ref()
+            .filter(|r| r.clerk != clerk || r.store != *store)
+        {
+            return Err(Error::Forbidden(Denied {
+                scope: format!("{}:{}", Scope::PlaceOrders.as_str(), asked.store),
+            }));
+        }
+        return Ok(Some(Referral {
+            store: store.clone(),
+            clerk: clerk.to_owned(),
+            served_at: asked.map_or_else(Utc::now, |r| r.served_at),
+        }));
+    }
+    if !by.is_everywhere(Scope::PlaceOrders) {
+        // A clerk's scope belongs to the person: a key cannot credit a clerk.
+        return Err(Error::Forbidden(Denied {
+            scope: Scope::PlaceOrders.as_str().to_owned(),
+        }));
+    }
+    let Some(asked) = asked else {
+        return Ok(None);
+    };
+    let client = app.client().await?;
+    if !ledger::access::is_clerk_of(&client, &asked.clerk, &asked.store, "referrer.store").await? {
+        return Err(Error::Refused {
+            field: "referrer.clerk".into(),
+            message: format!("no clerk '{}' works at {}", asked.clerk, asked.store),
+        });
+    }
+    Ok(Some(asked))
+}
+
+async fn place_claimed(
+    app: &App,
+    by: &Principal,
+    mut order: PlaceOrder,
+) -> Result<Reply<OrderView>> {
     let claimed = match &order.hold_id {
         Some(id) => Some(claim(app, id).await?),
         None => None,
@@ -94,7 +140,7 @@ async fn place_claimed(app: &App, mut order: PlaceOrder) -> Result<Reply<OrderVi
     if let Some(hold) = &cart_hold {
         order.routing.own_held = hold.lines.clone();
     }
-    let placed = place_routed(app, &order, hold_use).await;
+    let placed = place_routed(app, by, &order, hold_use).await;
     if let Some(hold) = &cart_hold {
         let consumed = matches!(placed, Ok(Reply::Fresh(_)));
         lifecycle::settle_claim(&app.redis, hold, consumed).await;
@@ -133,6 +179,7 @@ fn hold_use(id: &str, outcome: HoldOutcome) -> HoldUse {
 /// units first.
 async fn place_routed(
     app: &App,
+    by: &Principal,
     order: &PlaceOrder,
     hold: Option<HoldUse>,
 ) -> Result<Reply<OrderView>> {
@@ -147,8 +194,8 @@ async fn place_routed(
                 "no single location can fulfil the whole order, and splitting is not allowed";
             return Err(short(None, message));
         }
-        let new_order = new_order(order, &routed, hold.clone())?;
-        match commit(app, &new_order).await {
+        let new_order = new_order(order, &routed, hold.clone(), by)?;
+        match commit(app, by, &new_order).await {
             Ok(reply) => return Ok(reply),
             Err(Lost::Race) if attempt < ROUTING_ATTEMPTS_MAX => {
                 tracing::info!(attempt, "lost a race for the chosen units; routing again");
@@ -176,6 +223,7 @@ fn new_order(
     order: &PlaceOrder,
     routed: &routing::Routed,
     hold: Option<HoldUse>,
+    by: &Principal,
 ) -> Result<orders::NewOrder> {
     let lines = routed
         .lines(Utc::now())?
@@ -208,6 +256,7 @@ fn new_order(
         lines,
         cost: routed.cost(),
         hold,
+        placed_by: by.actor.to_string(),
     })
 }
 
@@ -231,6 +280,7 @@ impl From<ledger::Error> for Lost {
 /// written directly.
 async fn commit(
     app: &App,
+    by: &Principal,
     order: &orders::NewOrder,
 ) -> std::result::Result<Reply<OrderView>, Lost> {
     let consumes_cart_hold = order
@@ -242,7 +292,7 @@ async fn commit(
         false => order_hold(app, order).await?,
     };
     lifecycle::consume(&app.redis, hold.as_ref(), async || {
-        let (reply, balances) = orders::place(&app.pool, order).await?;
+        let (reply, balances) = orders::place(&app.pool, &by.actor, order).await?;
         // Redis learns the allocation before the hold's units stop counting: for a moment the
         // units count twice, never not at all.
         app.synced(&balances).await;
@@ -296,17 +346,23 @@ pub enum Step<'a> {
 /// Runs one step of order `id`, once per idempotency key.
 pub async fn step(
     app: &App,
+    by: &Principal,
     id: &LocationCode,
     key: Option<&Key>,
     step: Step<'_>,
 ) -> Result<Reply<OrderView>> {
+    by.require(Scope::WriteOrders)?;
     let order_id = orders::id_of(&app.client().await?, id.as_str()).await?;
     let pool = &app.pool;
+    let run = orders::Step {
+        actor: &by.actor,
+        key,
+    };
     let (reply, balances) = match step {
-        Step::Cancel => orders::cancel(pool, key, order_id).await?,
-        Step::Fulfil(lines) => orders::fulfil(pool, key, order_id, lines).await?,
-        Step::PickUp(lines) => orders::pick_up(pool, key, order_id, lines).await?,
-        Step::Return(lines) => orders::take_back(pool, key, order_id, lines).await?,
+        Step::Cancel => orders::cancel(pool, run, order_id).await?,
+        Step::Fulfil(lines) => orders::fulfil(pool, run, order_id, lines).await?,
+        Step::PickUp(lines) => orders::pick_up(pool, run, order_id, lines).await?,
+        Step::Return(lines) => orders::take_back(pool, run, order_id, lines).await?,
     };
     app.synced(&balances).await;
     Ok(reply)

@@ -2,6 +2,7 @@
 //! optimiser says) and each step of planned → shipped → received, or cancelled.
 
 use super::{App, Error, Key, Reply, Result};
+use crate::domain::access::{Principal, Scope};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::costs;
 use crate::domain::quantity::{Counted, Qty};
@@ -21,18 +22,21 @@ pub struct TransferRequest {
 
 /// Creates the transfers once per idempotency key. The plan is made holding no connection; a
 /// retry already answered is replayed without planning again.
+/// Only into a location where `by` may request transfers.
 pub async fn request(
     app: &App,
+    by: &Principal,
     key: Option<&Key>,
     request: &TransferRequest,
 ) -> Result<Reply<Created>> {
+    by.require_at(Scope::RequestTransfers, &request.to)?;
     if let Some(key) = key {
         if let Some(stored) = idempotency::stored(&app.client().await?, key).await? {
             return Ok(Reply::Replayed(stored));
         }
     }
     let (new, cost) = plan(app, request).await?;
-    let (reply, balances) = transfers::create(&app.pool, key, &new, cost).await?;
+    let (reply, balances) = transfers::create(&app.pool, &by.actor, key, &new, cost).await?;
     app.synced(&balances).await;
     Ok(reply)
 }
@@ -111,23 +115,52 @@ async fn routed(
     Ok((routed.transfers()?, routed.cost()))
 }
 
-/// The units leave the source: off its on hand, in transit at the destination.
-pub async fn ship(app: &App, id: i64) -> Result<TransferView> {
-    let (view, recorded) = transfers::ship(&app.pool, id).await?;
+/// Which end of a transfer a step happens at.
+enum End {
+    From,
+    To,
+}
+
+/// Checks that `by` holds `scope` at the transfer's `end` (a transfer's ends never change).
+async fn require_at(app: &App, by: &Principal, id: i64, scope: Scope, end: End) -> Result<()> {
+    if by.is_everywhere(scope) {
+        return Ok(());
+    }
+    let transfer = transfers::get(&app.client().await?, id).await?;
+    let code = match end {
+        End::From => transfer.from,
+        End::To => transfer.to,
+    };
+    Ok(by.require_at(scope, &LocationCode::parse("location", &code)?)?)
+}
+
+/// The units leave the source (where `by` works): off its on hand, in transit at the
+/// destination.
+pub async fn ship(app: &App, by: &Principal, id: i64) -> Result<TransferView> {
+    require_at(app, by, id, Scope::MoveTransfers, End::From).await?;
+    let (view, recorded) = transfers::ship(&app.pool, &by.actor, id).await?;
     app.synced(&recorded.balances).await;
     Ok(view)
 }
 
-/// The units arrive (`received` of them, all when absent; missing ones become a discrepancy).
-pub async fn receive(app: &App, id: i64, received: Option<Counted>) -> Result<TransferView> {
-    let (view, recorded) = transfers::receive(&app.pool, id, received).await?;
+/// The units arrive where `by` works (`received` of them, all when absent; missing ones become
+/// a discrepancy).
+pub async fn receive(
+    app: &App,
+    by: &Principal,
+    id: i64,
+    received: Option<Counted>,
+) -> Result<TransferView> {
+    require_at(app, by, id, Scope::MoveTransfers, End::To).await?;
+    let (view, recorded) = transfers::receive(&app.pool, &by.actor, id, received).await?;
     app.synced(&recorded.balances).await;
     Ok(view)
 }
 
-/// Cancels a planned transfer that serves no order.
-pub async fn cancel(app: &App, id: i64) -> Result<TransferView> {
-    let (view, recorded) = transfers::cancel(&app.pool, id).await?;
+/// Cancels a planned transfer that serves no order, into a location where `by` requests them.
+pub async fn cancel(app: &App, by: &Principal, id: i64) -> Result<TransferView> {
+    require_at(app, by, id, Scope::RequestTransfers, End::To).await?;
+    let (view, recorded) = transfers::cancel(&app.pool, &by.actor, id).await?;
     app.synced(&recorded.balances).await;
     Ok(view)
 }

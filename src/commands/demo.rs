@@ -2,8 +2,10 @@
 //! 300 SKUs, stock received through the ledger like any other stock. Running it again changes
 //! nothing: every write is an upsert or an idempotent movement batch.
 
+use crate::app::access::{self, KeyRequest, UserRequest};
 use crate::app::{self, catalog, movements, App, Key, Line};
 use crate::config::Settings;
+use crate::domain::access::{Principal, Role};
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::ledger::Movement;
@@ -205,7 +207,14 @@ pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
         let key = Key::parse("movements", &format!("{name}-{index}"), &json!(*index))
             .map_err(app::Error::from)?;
         *index += 1;
-        movements::record(&app, Some(&key), "movements", batch).await?;
+        movements::record(
+            &app,
+            &Principal::system("demo"),
+            Some(&key),
+            "movements",
+            batch,
+        )
+        .await?;
     }
     tracing::info!(
         locations = locations.len(),
@@ -214,5 +223,52 @@ pub async fn seed(settings: &Settings) -> Result<(), DemoError> {
         history_lines = history.len(),
         "demo chain loaded"
     );
+    demo_credentials(&app, &locations).await
+}
+
+/// Every demo person's password: the demo runs on loopback, for trying Allot out.
+pub const DEMO_PASSWORD: &str = "allot-demo-password";
+const DEMO_KEY_LABEL: &str = "demo e-shop";
+
+/// The demo's people (an admin, a planner, a clerk per store) and a fresh e-shop key (the
+/// previous demo key is revoked: a key is shown only once), printed for `make run`.
+async fn demo_credentials(app: &App, locations: &[Location]) -> Result<(), DemoError> {
+    let by = Principal::system("demo");
+    let stores = locations
+        .iter()
+        .filter(|location| location.kind == LocationKind::Store);
+    let mut people = vec![("admin".to_owned(), Role::Admin, vec![])];
+    people.push(("planner".to_owned(), Role::Planner, vec![]));
+    people.extend(stores.map(|store| {
+        let name = format!("clerk-{}", store.code);
+        (name, Role::Clerk, vec![store.code.clone()])
+    }));
+    for (name, role, locations) in people {
+        let request = UserRequest {
+            name,
+            password: DEMO_PASSWORD.to_owned(),
+            role,
+            locations,
+        };
+        match access::create_user(app, &by, request).await {
+            Ok(_) | Err(app::Error::Conflict(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    for key in access::keys(app, &by, 1000).await? {
+        if key.label.as_deref() == Some(DEMO_KEY_LABEL) && key.revoked_at.is_none() {
+            access::revoke_key(app, &by, &key.id).await?;
+        }
+    }
+    let request = KeyRequest {
+        role: Role::Eshop,
+        locations: Vec::new(),
+        label: Some(DEMO_KEY_LABEL.to_owned()),
+        expires_at: None,
+    };
+    let key = access::create_key(app, &by, request).await?.key;
+    println!("Sign in on the pages as admin, planner or clerk-TPE-001 (any store), password {DEMO_PASSWORD}");
+    println!("The e-shop's API key (send it as 'Authorization: Bearer <key>'):");
+    println!("{key}");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Batch work run from the CLI: bulk import, demo data, planning runs.
 
+pub mod access;
 pub mod demo;
 pub mod import;
 pub mod plan;

@@ -4,6 +4,7 @@
 use crate::app::plans::{self, Outcome, RebalanceParams, ReplenishParams, Run};
 use crate::app::App;
 use crate::config::Settings;
+use crate::domain::access::Principal;
 use crate::jobs::report;
 use std::path::Path;
 
@@ -21,9 +22,10 @@ pub async fn run(
     // A committed plan's allocations reach Redis as the service's own writes do.
     let app = App::open(settings, 4).await?;
     let bar = super::progress(0, "SKUs");
+    let by = Principal::system("cli");
     let Run { outcome, plan } = match &which {
-        Which::Rebalance(params) => plans::rebalance(&app, params, &bar).await?,
-        Which::Replenish(params) => plans::replenish(&app, params, &bar).await?,
+        Which::Rebalance(params) => plans::rebalance(&app, &by, params, &bar).await?,
+        Which::Replenish(params) => plans::replenish(&app, &by, params, &bar).await?,
     };
     bar.finish_and_clear();
     let t = &plan.totals;

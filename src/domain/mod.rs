@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O. Everything from outside is parsed into these types at the edge,
 //! and past that point nothing re-validates.
 
+pub mod access;
 pub mod codes;
 pub mod costs;
 pub mod geo;

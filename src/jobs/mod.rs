@@ -6,6 +6,7 @@
 pub mod report;
 
 use crate::app::App;
+use crate::domain::access::Actor;
 use crate::domain::plan::PlanStatus;
 use crate::domain::Invalid;
 use crate::ledger::plans::{self, PlanSummary, Start};
@@ -67,6 +68,8 @@ struct Ask {
     as_of: DateTime<Utc>,
     commit: bool,
     params: Value,
+    /// Who started the run: its commit is theirs.
+    actor: Actor,
 }
 
 impl Ask {
@@ -75,6 +78,7 @@ impl Ask {
         date: Option<&str>,
         commit: bool,
         params: &impl serde::Serialize,
+        actor: &Actor,
     ) -> Result<Self> {
         let (date, as_of) = run_date(date, Utc::now())?;
         Ok(Self {
@@ -83,24 +87,36 @@ impl Ask {
             as_of,
             commit,
             params: serde_json::to_value(params).unwrap_or_default(),
+            actor: actor.clone(),
         })
     }
 }
 
 /// Plans the nightly store-to-store rebalance.
-pub async fn rebalance(app: &App, params: &RebalanceParams, progress: &ProgressBar) -> Result<Run> {
+pub async fn rebalance(
+    app: &App,
+    params: &RebalanceParams,
+    actor: &Actor,
+    progress: &ProgressBar,
+) -> Result<Run> {
     params.validated()?;
     let ask = Ask::new(
         Kind::Rebalance,
         params.date.as_deref(),
         params.commit,
         params,
+        actor,
     )?;
     locked(app, ask, progress).await
 }
 
 /// Plans the warehouse-to-stores replenishment.
-pub async fn replenish(app: &App, params: &ReplenishParams, progress: &ProgressBar) -> Result<Run> {
+pub async fn replenish(
+    app: &App,
+    params: &ReplenishParams,
+    actor: &Actor,
+    progress: &ProgressBar,
+) -> Result<Run> {
     let pool = &app.pool;
     let settings = params.validated()?;
     // Before the run is recorded: a run that cannot start must leave nothing to resume.
@@ -112,12 +128,18 @@ pub async fn replenish(app: &App, params: &ReplenishParams, progress: &ProgressB
         params.date.as_deref(),
         params.commit,
         params,
+        actor,
     )?;
     locked(app, ask, progress).await
 }
 
 /// Commits a proposed plan (from the planner page): idempotent, and under the night's lock.
-pub async fn commit(app: &App, id: i64, progress: &ProgressBar) -> Result<PlanSummary> {
+pub async fn commit(
+    app: &App,
+    id: i64,
+    actor: &Actor,
+    progress: &ProgressBar,
+) -> Result<PlanSummary> {
     let pool = &app.pool;
     let plan = plans::get(&pool.get().await.map_err(LedgerError::from)?, id).await?;
     let kind = Kind::parse("kind", &plan.kind)?;
@@ -126,8 +148,8 @@ pub async fn commit(app: &App, id: i64, progress: &ProgressBar) -> Result<PlanSu
         return Err(busy(kind, plan.date));
     }
     let committed = async {
-        plans::start_commit(&lock, id).await?;
-        commit_lines(app, id, kind, progress).await?;
+        plans::start_commit(&lock, id, actor).await?;
+        commit_lines(app, id, kind, actor, progress).await?;
         Ok(plans::get(&lock, id).await?)
     }
     .await;
@@ -164,50 +186,51 @@ async fn run(
     let (kind, date) = (ask.kind, ask.date);
     let span = tracing::info_span!("plan", kind = kind.as_str(), %date, commit = ask.commit);
     let _entered = span.enter();
-    let (id, outcome) = match plans::open(client, kind, date, ask.commit, &ask.params).await? {
-        Start::Committed(id) => {
-            tracing::info!(
-                plan = id,
-                "the night's plan is committed already; nothing to do"
-            );
-            let plan = plans::get(client, id).await?;
-            return Ok(Run {
-                outcome: Outcome::AlreadyCommitted,
-                plan,
-            });
-        }
-        Start::Committing(id) if !ask.commit => {
-            return Err(LedgerError::Conflict(format!(
-                "plan {id} for {date} was being committed when its run stopped; \
-                 run with commit to finish it"
-            ))
-            .into());
-        }
-        Start::Committing(id) => {
-            tracing::info!(plan = id, "finishing an interrupted commit");
-            (id, Outcome::Resumed)
-        }
-        Start::Compute {
-            id,
-            cursor,
-            resumed,
-        } => {
-            let status = compute(pool, client, ask, id, cursor, resumed, progress).await?;
-            let outcome = if resumed {
-                Outcome::Resumed
-            } else {
-                Outcome::Planned
-            };
-            if status == PlanStatus::Proposed {
+    let (id, outcome) =
+        match plans::open(client, kind, date, ask.commit, &ask.params, &ask.actor).await? {
+            Start::Committed(id) => {
+                tracing::info!(
+                    plan = id,
+                    "the night's plan is committed already; nothing to do"
+                );
+                let plan = plans::get(client, id).await?;
                 return Ok(Run {
-                    outcome,
-                    plan: plans::get(client, id).await?,
+                    outcome: Outcome::AlreadyCommitted,
+                    plan,
                 });
             }
-            (id, outcome)
-        }
-    };
-    commit_lines(app, id, kind, progress).await?;
+            Start::Committing(id) if !ask.commit => {
+                return Err(LedgerError::Conflict(format!(
+                    "plan {id} for {date} was being committed when its run stopped; \
+                 run with commit to finish it"
+                ))
+                .into());
+            }
+            Start::Committing(id) => {
+                tracing::info!(plan = id, "finishing an interrupted commit");
+                (id, Outcome::Resumed)
+            }
+            Start::Compute {
+                id,
+                cursor,
+                resumed,
+            } => {
+                let status = compute(pool, client, ask, id, cursor, resumed, progress).await?;
+                let outcome = if resumed {
+                    Outcome::Resumed
+                } else {
+                    Outcome::Planned
+                };
+                if status == PlanStatus::Proposed {
+                    return Ok(Run {
+                        outcome,
+                        plan: plans::get(client, id).await?,
+                    });
+                }
+                (id, outcome)
+            }
+        };
+    commit_lines(app, id, kind, &ask.actor, progress).await?;
     Ok(Run {
         outcome,
         plan: plans::get(client, id).await?,
@@ -398,7 +421,13 @@ async fn compute_replenishment(
     Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)
 }
 
-async fn commit_lines(app: &App, id: i64, kind: Kind, progress: &ProgressBar) -> Result<()> {
+async fn commit_lines(
+    app: &App,
+    id: i64,
+    kind: Kind,
+    actor: &Actor,
+    progress: &ProgressBar,
+) -> Result<()> {
     let pool = &app.pool;
     let reason = match kind {
         Kind::Rebalance => Reason::Rebalance,
@@ -415,7 +444,7 @@ async fn commit_lines(app: &App, id: i64, kind: Kind, progress: &ProgressBar) ->
     progress.set_length(plans::uncommitted_lines(&client, id).await? as u64);
     progress.set_position(0);
     loop {
-        let batch = plans::commit_batch(pool, id, reason, batch_size).await?;
+        let batch = plans::commit_batch(pool, actor, id, reason, batch_size).await?;
         let done = batch.transfers + batch.dropped;
         if done == 0 {
             break;

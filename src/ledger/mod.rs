@@ -1,6 +1,7 @@
 //! PostgreSQL: the only place with SQL. The ledger is the truth about stock; every function here
 //! keeps a balance change and its movements in one transaction.
 
+pub mod access;
 pub mod idempotency;
 pub mod locations;
 pub mod movements;
@@ -10,6 +11,7 @@ pub mod skus;
 pub mod stock;
 pub mod transfers;
 
+use crate::domain::access::Actor;
 use crate::domain::Invalid;
 use deadpool_postgres::{
     GenericClient, Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod,
@@ -88,13 +90,18 @@ impl Error {
 /// instead of failing the request.
 pub async fn in_transaction<T>(
     pool: &Pool,
+    actor: &Actor,
     work: impl AsyncFn(&deadpool_postgres::Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
     let mut attempt = 1;
     loop {
         let mut client = pool.get().await?;
         let transaction = client.transaction().await?;
-        let error = match work(&transaction).await {
+        let done = match act_as(&transaction, actor).await {
+            Ok(()) => work(&transaction).await,
+            Err(error) => Err(error),
+        };
+        let error = match done {
             Ok(value) => match transaction.commit().await {
                 Ok(()) => return Ok(value),
                 Err(error) => Error::from(error),
@@ -107,6 +114,18 @@ pub async fn in_transaction<T>(
         tracing::warn!(attempt, %error, "transaction lost a deadlock or serialization; again");
         attempt += 1;
     }
+}
+
+/// Names who makes the transaction's changes: the `actor`, `placed_by`, `requested_by`… columns
+/// take it from here, and refuse a write (NOT NULL) whose transaction did not name one.
+pub async fn act_as(transaction: &impl GenericClient, actor: &Actor) -> Result<()> {
+    transaction
+        .cached_query(
+            "SELECT set_config('allot.actor', $1, true)",
+            &[&actor.to_string()],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Whether the database answers at all (readiness probes).

@@ -3,6 +3,7 @@
 
 use super::idempotency::{self, Key};
 use super::{in_transaction, Cached, Error, Result};
+use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::{
     apply_batch, Balance, Discrepancy, EntryKind, Movement, Outcome, Refusal,
@@ -80,11 +81,12 @@ type Ids = (i64, i64);
 /// Records `lines` (named `{lines_field}[i]` in refusals) in one transaction.
 pub async fn record(
     pool: &Pool,
+    actor: &Actor,
     key: Option<&Key>,
     lines_field: &str,
     lines: &[Line],
 ) -> Result<Reply<Recorded>> {
-    in_transaction(pool, async |transaction| {
+    in_transaction(pool, actor, async |transaction| {
         if let Some(key) = key {
             if let Some(response) = idempotency::claim(transaction, key).await? {
                 return Ok(Reply::Replayed(response));

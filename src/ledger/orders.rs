@@ -6,6 +6,7 @@ use super::idempotency::{self, Key};
 use super::movements::{record_in, Line, Reply, TouchedBalance};
 use super::transfers::{self, NewTransfer, Reason, TransferView};
 use super::{in_transaction, Cached, Error, Result};
+use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::geo::Point;
 use crate::domain::hold::{HoldOutcome, HoldUse};
@@ -58,6 +59,8 @@ pub struct NewOrder {
     pub cost: Value,
     /// The cart hold it was placed with; its id is unique among orders.
     pub hold: Option<HoldUse>,
+    /// The actor placing it, as recorded.
+    pub placed_by: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -105,15 +108,21 @@ pub struct OrderView {
     pub cost: Value,
     /// The cart hold the order was placed with, and what became of it.
     pub hold: Option<HoldUse>,
+    /// Who placed it: `key:<id>`, `user:<name>`, `system:<job>`.
+    pub placed_by: String,
     pub created_at: DateTime<Utc>,
 }
 
 /// Writes the order and its allocations; with a fresh order come the balances it changed.
 pub async fn place(
     pool: &Pool,
+    actor: &Actor,
     order: &NewOrder,
 ) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
-    in_transaction(pool, async |transaction| place_in(transaction, order).await).await
+    in_transaction(pool, actor, async |transaction| {
+        place_in(transaction, order).await
+    })
+    .await
 }
 
 async fn place_in(
@@ -185,10 +194,10 @@ async fn insert_order(
         .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
                  longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost,
-                 status, response, created_at, hold_id, hold_outcome)
+                 status, response, created_at, hold_id, hold_outcome, placed_by)
              VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
                  (SELECT id FROM locations WHERE code = $8), $9, $10, $11, $12, $13, $14,
-                 $15::text::uuid, $16)
+                 $15::text::uuid, $16, $17)
              ON CONFLICT (client_order_id) DO NOTHING
              RETURNING id",
             &[
@@ -208,6 +217,7 @@ async fn insert_order(
                 &created_at,
                 &hold.map(|hold| hold.id.as_str()),
                 &hold.map(|hold| hold.outcome.as_str()),
+                &order.placed_by,
             ],
         )
         .await?;
@@ -354,6 +364,7 @@ fn planned_view(order: &NewOrder, created_at: DateTime<Utc>) -> OrderView {
         pickup_batches,
         cost: order.cost.clone(),
         hold: order.hold.clone(),
+        placed_by: order.placed_by.clone(),
         created_at,
     }
 }
@@ -448,7 +459,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         client.cached_query_one(
             "SELECT o.client_order_id, o.status, o.mode, p.code, o.latitude, o.longitude,
                     o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at,
-                    o.hold_id::text, o.hold_outcome
+                    o.hold_id::text, o.hold_outcome, o.placed_by
              FROM orders o
              LEFT JOIN locations p ON p.id = o.pickup_location_id
              LEFT JOIN locations r ON r.id = o.referrer_location_id
@@ -505,6 +516,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         pickup_batches,
         cost: order.get(10),
         hold: hold_use(order.get(12), order.get(13)),
+        placed_by: order.get(14),
         created_at: order.get(11),
     })
 }
@@ -617,11 +629,12 @@ async fn lock(
 
 /// Runs one lifecycle step of an order in a transaction, under its optional idempotency key.
 /// `work` returns the balances it changed; a replayed step changed none.
-async fn step<F>(pool: &Pool, key: Option<&Key>, order_id: i64, work: F) -> Result<Stepped>
+async fn step<F>(pool: &Pool, by: Step<'_>, order_id: i64, work: F) -> Result<Stepped>
 where
     F: AsyncFn(&deadpool_postgres::Transaction<'_>) -> Result<Vec<TouchedBalance>>,
 {
-    in_transaction(pool, async |transaction| {
+    let key = by.key;
+    in_transaction(pool, by.actor, async |transaction| {
         if let Some(key) = key {
             if let Some(response) = idempotency::claim(transaction, key).await? {
                 return Ok((Reply::Replayed(response), Vec::new()));
@@ -657,6 +670,13 @@ async fn complete_if_done(transaction: &impl GenericClient, order_id: i64) -> Re
     Ok(())
 }
 
+/// Who runs an order step, and its optional idempotency key.
+#[derive(Clone, Copy)]
+pub struct Step<'a> {
+    pub actor: &'a Actor,
+    pub key: Option<&'a Key>,
+}
+
 /// An order step's answer, and the balances it changed.
 pub type Stepped = (Reply<OrderView>, Vec<TouchedBalance>);
 
@@ -687,11 +707,11 @@ fn take(lines: &[Locked], wanted: i64, available: impl Fn(&Locked) -> i64) -> Ve
 /// The customer collects units at the pickup store.
 pub async fn pick_up(
     pool: &Pool,
-    key: Option<&Key>,
+    by: Step<'_>,
     order_id: i64,
     lines: &[(SkuCode, Qty)],
 ) -> Result<Stepped> {
-    step(pool, key, order_id, async |transaction| {
+    step(pool, by, order_id, async |transaction| {
         let (mode, store, locked) = lock(transaction, order_id, "picked up").await?;
         let store = match (mode.as_str(), store) {
             ("pickup", Some(store)) => LocationCode::parse("store", &store)?,
@@ -739,11 +759,11 @@ pub async fn pick_up(
 /// Units leave a source for the customer (ship orders).
 pub async fn fulfil(
     pool: &Pool,
-    key: Option<&Key>,
+    by: Step<'_>,
     order_id: i64,
     lines: &[(SkuCode, LocationCode, Qty)],
 ) -> Result<Stepped> {
-    step(pool, key, order_id, async |transaction| {
+    step(pool, by, order_id, async |transaction| {
         let (mode, _, locked) = lock(transaction, order_id, "fulfilled").await?;
         if mode != "ship" {
             return Err(Error::Conflict("a pickup order is fulfilled by its pickups".into()));
@@ -781,8 +801,8 @@ pub async fn fulfil(
 
 /// Cancels what has not happened yet: allocations are released, planned transfers cancelled.
 /// Units already in transit arrive as ordinary stock of the pickup store.
-pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Stepped> {
-    step(pool, key, order_id, async |transaction| {
+pub async fn cancel(pool: &Pool, by: Step<'_>, order_id: i64) -> Result<Stepped> {
+    step(pool, by, order_id, async |transaction| {
         let (_, store, locked) = lock(transaction, order_id, "cancelled").await?;
         let mut movements = Vec::new();
         let mut balances = Vec::new();
@@ -847,11 +867,11 @@ pub async fn cancel(pool: &Pool, key: Option<&Key>, order_id: i64) -> Result<Ste
 /// order is completed).
 pub async fn take_back(
     pool: &Pool,
-    key: Option<&Key>,
+    by: Step<'_>,
     order_id: i64,
     lines: &[(SkuCode, LocationCode, Qty)],
 ) -> Result<Stepped> {
-    step(pool, key, order_id, async |transaction| {
+    step(pool, by, order_id, async |transaction| {
         transaction
             .cached_execute("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", &[&order_id])
             .await?;

@@ -5,6 +5,7 @@
 use super::movements::TouchedBalance;
 use super::transfers::{create_in, NewTransfer, Reason};
 use super::{Cached, Error, Result};
+use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::plan::PlanStatus;
 use crate::domain::plan::{
@@ -61,7 +62,10 @@ pub async fn open(
     date: NaiveDate,
     commit: bool,
     params: &Value,
+    actor: &Actor,
 ) -> Result<Start> {
+    // Who asked for the commit is who commits; a dry run names nobody yet.
+    let committer = commit.then(|| actor.to_string());
     // Every plan of the night but its proposals (a dry run's plan is never resumed).
     let unfinished_or_committed = texts(&[
         PlanStatus::Running,
@@ -89,8 +93,10 @@ pub async fn open(
         // The resumed run keeps its parameters; only whether it commits follows the new ask.
         client
             .cached_execute(
-                "UPDATE plans SET commit_requested = commit_requested OR $2 WHERE id = $1",
-                &[&id, &commit],
+                "UPDATE plans SET commit_requested = commit_requested OR $2,
+                                  committed_by = coalesce(committed_by, $3)
+                 WHERE id = $1",
+                &[&id, &commit, &committer],
             )
             .await?;
         return Ok(Start::Compute {
@@ -101,9 +107,9 @@ pub async fn open(
     }
     let row = client
         .cached_query_one(
-            "INSERT INTO plans (kind, run_date, commit_requested, params)
-             VALUES ($1, $2, $3, $4) RETURNING id",
-            &[&kind.as_str(), &date, &commit, params],
+            "INSERT INTO plans (kind, run_date, commit_requested, params, committed_by)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&kind.as_str(), &date, &commit, params, &committer],
         )
         .await?;
     Ok(Start::Compute {
@@ -427,7 +433,7 @@ pub async fn finish_compute(client: &impl GenericClient, id: i64) -> Result<Plan
 }
 
 /// A proposed plan starts committing; only one plan per (kind, night) may.
-pub async fn start_commit(client: &impl GenericClient, id: i64) -> Result<()> {
+pub async fn start_commit(client: &impl GenericClient, id: i64, actor: &Actor) -> Result<()> {
     let row = client
         .cached_query_opt(
             "SELECT p.status, (SELECT q.id FROM plans q
@@ -448,8 +454,10 @@ pub async fn start_commit(client: &impl GenericClient, id: i64) -> Result<()> {
         PlanStatus::Proposed => {
             client
                 .cached_execute(
-                    "UPDATE plans SET status = $2, commit_requested = true WHERE id = $1",
-                    &[&id, &PlanStatus::Committing.as_str()],
+                    "UPDATE plans SET status = $2, commit_requested = true,
+                                      committed_by = coalesce(committed_by, $3)
+                     WHERE id = $1",
+                    &[&id, &PlanStatus::Committing.as_str(), &actor.to_string()],
                 )
                 .await?;
             Ok(())
@@ -476,9 +484,16 @@ const DROPPED: &str = "the source no longer has the units free";
 
 /// Turns up to `limit` uncommitted lines into transfers, in one transaction. A source that sold
 /// units since the plan gives what it still has free; a line it cannot serve is dropped.
-pub async fn commit_batch(pool: &Pool, id: i64, reason: Reason, limit: i64) -> Result<Committed> {
+pub async fn commit_batch(
+    pool: &Pool,
+    actor: &Actor,
+    id: i64,
+    reason: Reason,
+    limit: i64,
+) -> Result<Committed> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
+    super::act_as(&transaction, actor).await?;
     let lines = lock_uncommitted(&transaction, id, limit).await?;
     if lines.is_empty() {
         return Ok(Committed::default());
@@ -731,12 +746,14 @@ pub struct PlanSummary {
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub committed_at: Option<DateTime<Utc>>,
+    /// Who asked for the commit.
+    pub committed_by: Option<String>,
 }
 
 const SUMMARY: &str = "
     SELECT p.id, p.kind, p.run_date, p.status, p.commit_requested, p.params, p.skus_considered,
            p.greedy_net, p.greedy_transfers, p.solver_fallbacks, p.created_at, p.finished_at,
-           p.committed_at, t.transfers, t.units, t.gain, t.cost, t.skus_planned, t.committed,
+           p.committed_at, p.committed_by, t.transfers, t.units, t.gain, t.cost, t.skus_planned, t.committed,
            t.dropped, sk.skipped
     FROM plans p
     CROSS JOIN LATERAL (
@@ -791,6 +808,7 @@ fn summary(row: &tokio_postgres::Row) -> PlanSummary {
         created_at: row.get("created_at"),
         finished_at: row.get("finished_at"),
         committed_at: row.get("committed_at"),
+        committed_by: row.get("committed_by"),
     }
 }
 

@@ -132,6 +132,8 @@ pub struct MovementRow {
     pub request_id: uuid::Uuid,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
+    /// Who recorded it: `key:<id>`, `user:<name>`, `system:<job>`.
+    pub actor: String,
 }
 
 /// The audit trail in ledger order (ids ascending), one page after the id `after`.
@@ -142,7 +144,8 @@ pub async fn movements(
     let rows = client
         .cached_query(
             "SELECT m.id, l.code, s.code, m.kind, m.qty, m.on_hand_delta, m.allocated_delta,
-                    m.in_transit_delta, m.reason, m.request_id, m.occurred_at, m.recorded_at
+                    m.in_transit_delta, m.reason, m.request_id, m.occurred_at, m.recorded_at,
+                    m.actor
              FROM movements m
              JOIN locations l ON l.id = m.location_id
              JOIN skus s ON s.id = m.sku_id
@@ -177,6 +180,7 @@ pub async fn movements(
             request_id: row.get(9),
             occurred_at: row.get(10),
             recorded_at: row.get(11),
+            actor: row.get(12),
         })
         .collect())
 }

@@ -5,6 +5,7 @@
 use super::idempotency::{self, Key};
 use super::movements::{record_in, Line, Recorded, Reply, TouchedBalance};
 use super::{in_transaction, Cached, Error, Result};
+use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
 use crate::domain::order::{OrderStatus, TransferStatus};
@@ -77,6 +78,12 @@ pub struct TransferView {
     pub created_at: DateTime<Utc>,
     pub shipped_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
+    /// Who asked for it, shipped, received or cancelled it: `key:<id>`, `user:<name>`,
+    /// `system:<job>`.
+    pub requested_by: String,
+    pub shipped_by: Option<String>,
+    pub received_by: Option<String>,
+    pub cancelled_by: Option<String>,
 }
 
 /// Creates transfers inside `transaction` and allocates their units at the sources. A source
@@ -139,7 +146,8 @@ pub async fn create_in(
 
 const VIEW: &str = "
     SELECT t.id, s.code, t.qty, f.code, d.code, t.status, t.reason, o.client_order_id,
-           t.lead_time_hours, t.received, t.created_at, t.shipped_at, t.received_at, t.order_id
+           t.lead_time_hours, t.received, t.created_at, t.shipped_at, t.received_at, t.order_id,
+           t.requested_by, t.shipped_by, t.received_by, t.cancelled_by
     FROM transfers t
     JOIN skus s ON s.id = t.sku_id
     JOIN locations f ON f.id = t.from_location_id
@@ -167,6 +175,10 @@ fn view(row: &tokio_postgres::Row) -> TransferView {
         created_at,
         shipped_at,
         received_at: row.get(12),
+        requested_by: row.get(14),
+        shipped_by: row.get(15),
+        received_by: row.get(16),
+        cancelled_by: row.get(17),
     }
 }
 
@@ -257,8 +269,8 @@ fn codes(transfer: &TransferView) -> Result<(SkuCode, LocationCode, LocationCode
 }
 
 /// The units leave the source and are in transit to the destination.
-pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
-    in_transaction(pool, async |transaction| {
+pub async fn ship(pool: &Pool, actor: &Actor, id: i64) -> Result<(TransferView, Recorded)> {
+    in_transaction(pool, actor, async |transaction| {
         let transfer = lock(transaction, id, TransferStatus::Planned, "shipped").await?;
         let (sku, from, to, qty) = codes(&transfer)?;
         let now = Utc::now();
@@ -279,7 +291,8 @@ pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
         let recorded = record_in(transaction, "transfer", &lines).await?;
         transaction
             .cached_execute(
-                "UPDATE transfers SET status = $2, shipped_at = now() WHERE id = $1",
+                "UPDATE transfers SET status = $2, shipped_at = now(),
+                     shipped_by = nullif(current_setting('allot.actor', true), '') WHERE id = $1",
                 &[&id, &TransferStatus::Shipped.as_str()],
             )
             .await?;
@@ -293,10 +306,11 @@ pub async fn ship(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
 /// Units for an open order are allocated to it at the destination.
 pub async fn receive(
     pool: &Pool,
+    actor: &Actor,
     id: i64,
     received: Option<Counted>,
 ) -> Result<(TransferView, Recorded)> {
-    in_transaction(pool, async |transaction| {
+    in_transaction(pool, actor, async |transaction| {
         // The order first (cancel locks order, lines, then transfer): a cancel racing this receipt
         // either finishes first (then the units arrive as the store's own) or waits for it.
         let order_status = lock_order_of(transaction, id).await?;
@@ -330,7 +344,8 @@ pub async fn receive(
         let recorded = record_in(transaction, "transfer", &lines).await?;
         transaction
             .cached_execute(
-                "UPDATE transfers SET status = $3, received = $2, received_at = now() WHERE id = $1",
+                "UPDATE transfers SET status = $3, received = $2, received_at = now(),
+                     received_by = nullif(current_setting('allot.actor', true), '') WHERE id = $1",
                 &[&id, &received.get(), &TransferStatus::Received.as_str()],
             )
             .await?;
@@ -374,7 +389,8 @@ pub async fn cancel_in(
     let recorded = record_in(transaction, "transfer", &lines).await?;
     transaction
         .cached_execute(
-            "UPDATE transfers SET status = $2, cancelled_at = now() WHERE id = $1",
+            "UPDATE transfers SET status = $2, cancelled_at = now(),
+                 cancelled_by = nullif(current_setting('allot.actor', true), '') WHERE id = $1",
             &[&id, &TransferStatus::Cancelled.as_str()],
         )
         .await?;
@@ -382,8 +398,8 @@ pub async fn cancel_in(
 }
 
 /// Cancels a planned transfer that serves no order (an order's transfers go with the order).
-pub async fn cancel(pool: &Pool, id: i64) -> Result<(TransferView, Recorded)> {
-    in_transaction(pool, async |transaction| {
+pub async fn cancel(pool: &Pool, actor: &Actor, id: i64) -> Result<(TransferView, Recorded)> {
+    in_transaction(pool, actor, async |transaction| {
         let transfer = get(transaction, id).await?;
         if let Some(order) = &transfer.order {
             return Err(Error::Conflict(format!(
@@ -409,11 +425,12 @@ pub struct Created {
 /// response back); with a fresh answer come the sources' balances after the allocation.
 pub async fn create(
     pool: &Pool,
+    actor: &Actor,
     key: Option<&Key>,
     transfers: &[NewTransfer],
     cost: Option<serde_json::Value>,
 ) -> Result<(Reply<Created>, Vec<TouchedBalance>)> {
-    in_transaction(pool, async |transaction| {
+    in_transaction(pool, actor, async |transaction| {
         if let Some(key) = key {
             if let Some(stored) = idempotency::claim(transaction, key).await? {
                 return Ok((Reply::Replayed(stored), Vec::new()));

@@ -23,7 +23,10 @@ async fn send(app: &TestApp, method: &str, path: &str, body: &Body) -> (StatusCo
         }
         Body::Raw(bytes, content_type) => {
             let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
-            let mut request = app.client.request(method, format!("{}{path}", app.address));
+            let mut request = app
+                .client
+                .request(method, format!("{}{path}", app.address))
+                .insert_header(app.bearer());
             if let Some(content_type) = content_type {
                 request = request.insert_header(("Content-Type", *content_type));
             }
@@ -351,14 +354,14 @@ async fn expected_failures_are_4xx_and_book_nothing() {
             "JSON",
         ),
         (
-            "an empty body with no Content-Type still names what is missing",
+            "an empty body with no Content-Type: a change always declares JSON",
             "POST",
             "/v1/movements".into(),
             Body::Raw("", None),
-            422,
-            "invalid_field",
+            415,
+            "unsupported_media_type",
             None,
-            "movements",
+            "JSON",
         ),
     ];
     for (case, method, path, body, status, code, field, word) in &cases {

@@ -1,4 +1,6 @@
 use allot::config::Settings;
+use allot::domain::access::{Principal, Role};
+use allot::domain::codes::LocationCode;
 use allot::startup::Application;
 use awc::http::StatusCode;
 use serde_json::{json, Value};
@@ -10,12 +12,15 @@ pub fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
+#[derive(Clone)]
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub redis_url: String,
     pub redis_prefix: String,
     pub client: awc::Client,
+    /// Sent as `Authorization: Bearer` unless a request sets its own (an admin key by default).
+    pub key: Option<String>,
 }
 
 pub struct Response {
@@ -156,16 +161,9 @@ async fn start_with_pool(
     redis_prefix: &str,
     db_pool_size: usize,
 ) -> TestApp {
-    let settings = Settings {
-        database_url: database_url.to_owned(),
-        redis_url: redis_url.to_owned(),
-        redis_prefix: redis_prefix.to_owned(),
-        bind: "127.0.0.1:0".parse().expect("a valid address"),
-        db_pool_size,
-        stock_cache_rows: 100_000,
-        workers: Some(2),
-    };
+    let settings = test_settings(database_url, redis_url, redis_prefix, db_pool_size);
     let application = Application::build(&settings).await.expect("the app starts");
+    let key = create_key(&settings, Role::Admin, &[]).await;
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
     TestApp {
@@ -176,10 +174,70 @@ async fn start_with_pool(
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
+        key: Some(key),
     }
 }
 
+pub fn test_settings(
+    database_url: &str,
+    redis_url: &str,
+    redis_prefix: &str,
+    db_pool_size: usize,
+) -> Settings {
+    Settings {
+        database_url: database_url.to_owned(),
+        redis_url: redis_url.to_owned(),
+        redis_prefix: redis_prefix.to_owned(),
+        bind: "127.0.0.1:0".parse().expect("a valid address"),
+        db_pool_size,
+        stock_cache_rows: 100_000,
+        metrics_access: allot::api::access::Exposure::Loopback,
+        cors_origins: Vec::new(),
+        workers: Some(2),
+    }
+}
+
+/// A new API key of `role`, made as the CLI makes one.
+pub async fn create_key(settings: &Settings, role: Role, locations: &[&str]) -> String {
+    let app = allot::app::App::open(settings, 1)
+        .await
+        .expect("the app opens");
+    let request = allot::app::access::KeyRequest {
+        role,
+        locations: locations
+            .iter()
+            .map(|code| LocationCode::parse("location", code).expect("a code"))
+            .collect(),
+        label: None,
+        expires_at: None,
+    };
+    allot::app::access::create_key(&app, &Principal::system("test"), request)
+        .await
+        .expect("the key is created")
+        .key
+}
+
 impl TestApp {
+    /// The `Authorization` header this app's requests carry.
+    pub fn bearer(&self) -> (&'static str, String) {
+        let key = self.key.as_deref().unwrap_or_default();
+        ("Authorization", format!("Bearer {key}"))
+    }
+
+    /// The same service, called with another credential (`None`: none at all).
+    pub fn with_key(&self, key: Option<String>) -> TestApp {
+        TestApp {
+            key,
+            ..self.clone()
+        }
+    }
+
+    /// The same service, called with a new key of `role` limited to `locations`.
+    pub async fn as_role(&self, role: Role, locations: &[&str]) -> TestApp {
+        let settings = test_settings(&self.database_url, &self.redis_url, &self.redis_prefix, 1);
+        self.with_key(Some(create_key(&settings, role, locations).await))
+    }
+
     /// A second service process over the same database and Redis keys, as in a deployment
     /// with several instances.
     pub async fn another_instance(&self) -> TestApp {
@@ -209,6 +267,12 @@ impl TestApp {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.address));
+        let own_authorization = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        if let (Some(key), false) = (&self.key, own_authorization) {
+            request = request.insert_header(("Authorization", format!("Bearer {key}")));
+        }
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }

@@ -211,7 +211,7 @@ async fn short_lines_are_listed_and_nothing_is_held() {
 }
 
 #[actix_web::test]
-async fn an_expired_hold_stops_counting_at_its_expiry() {
+async fn an_expired_hold_stops_counting_and_its_order_still_fulfils() {
     let app = spawn_app().await;
     chain(&app, 2).await;
     let placed = hold(&app, json!([{"sku": "TEE", "location": "S1", "qty": 2}]), 1).await;
@@ -235,14 +235,19 @@ async fn an_expired_hold_stops_counting_at_its_expiry() {
         late.body["hold"]["outcome"], "expired",
         "routed as if it had none"
     );
-    app.post("/v1/orders/LATE/cancel", &json!(null)).await;
-    let again = hold(
-        &app,
-        json!([{"sku": "TEE", "location": "S1", "qty": 2}]),
-        60,
-    )
-    .await;
-    assert_eq!(again.status, StatusCode::CREATED);
+    let fulfilled = app
+        .post(
+            "/v1/orders/LATE/fulfil",
+            &json!({"lines": [{"sku": "TEE", "source": "S1", "qty": 2}]}),
+        )
+        .await;
+    assert_eq!(fulfilled.status, StatusCode::OK, "{:?}", fulfilled.body);
+    let tee = app.balance("S1", "TEE").await;
+    assert_eq!(
+        (tee["on_hand"].as_i64(), tee["allocated"].as_i64()),
+        (Some(0), Some(0))
+    );
+    app.assert_ledger_consistent().await;
 }
 
 #[actix_web::test]

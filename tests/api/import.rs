@@ -6,15 +6,7 @@ use allot::config::Settings;
 use awc::http::StatusCode;
 
 fn settings(database_url: &str) -> Settings {
-    Settings {
-        database_url: database_url.to_owned(),
-        redis_url: "redis://127.0.0.1:6379/".into(),
-        redis_prefix: "import-test".into(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        db_pool_size: 2,
-        stock_cache_rows: 1_000,
-        workers: None,
-    }
+    crate::helpers::test_settings(database_url, "redis://127.0.0.1:6379/", "import-test", 2)
 }
 
 /// A file in the temporary directory, removed when dropped.

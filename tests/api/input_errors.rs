@@ -239,6 +239,7 @@ async fn malformed_oversized_and_mistyped_bodies_are_refused() {
             let mut response = app
                 .client
                 .post(format!("{}/v1/movements", app.address))
+                .insert_header(app.bearer())
                 .insert_header(("Content-Type", content_type))
                 .send_body(body)
                 .await
@@ -258,6 +259,7 @@ async fn malformed_oversized_and_mistyped_bodies_are_refused() {
     let mut response = app
         .client
         .post(format!("{}/v1/movements", app.address))
+        .insert_header(app.bearer())
         .insert_header(("Content-Type", "application/json"))
         .send_body(huge)
         .await

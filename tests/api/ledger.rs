@@ -1,4 +1,5 @@
 use crate::helpers::spawn_app;
+use allot::domain::access::Actor;
 use awc::http::StatusCode;
 use serde_json::json;
 use std::time::Duration;
@@ -306,7 +307,7 @@ async fn a_write_that_loses_a_deadlock_runs_again_instead_of_failing() {
         transaction.commit().await.unwrap();
     });
     let attempts = AtomicUsize::new(0);
-    let won = allot::ledger::in_transaction(&pool, async |transaction| {
+    let won = allot::ledger::in_transaction(&pool, &Actor::System("test"), async |transaction| {
         let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
         transaction
             .batch_execute(

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real service over HTTP, a fresh PostgreSQL database and its own Redis
 //! key prefix per test, so tests run in parallel.
 
+mod access;
 mod expected_failures;
 mod helpers;
 mod holds;

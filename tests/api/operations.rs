@@ -73,6 +73,15 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/plans/{id}/commit", "post"),
         ("/v1/plans/{id}/chart.svg", "get"),
         ("/v1/plans/{id}/report.csv", "get"),
+        ("/v1/session", "post"),
+        ("/v1/session", "get"),
+        ("/v1/session", "delete"),
+        ("/v1/keys", "post"),
+        ("/v1/keys", "get"),
+        ("/v1/keys/{id}", "delete"),
+        ("/v1/users", "post"),
+        ("/v1/users", "get"),
+        ("/v1/users/{name}", "delete"),
     ];
     for (path, method) in expected {
         assert!(

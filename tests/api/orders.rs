@@ -291,6 +291,14 @@ async fn referred_orders_are_credited_to_the_store_and_clerk() {
     let app = spawn_app().await;
     chain(&app).await;
     app.receive("W", "TEE", 20).await;
+    for clerk in ["amy", "bob"] {
+        let user = json!({"name": clerk, "password": "a long password", "role": "clerk",
+                          "locations": ["N"]});
+        assert_eq!(
+            app.post("/v1/users", &user).await.status,
+            StatusCode::CREATED
+        );
+    }
     let ship = json!({"mode": "ship", "latitude": 25.0, "longitude": 121.4});
     let long_ago = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
     for (id, referrer) in [
@@ -495,6 +503,12 @@ async fn a_placed_order_reads_back_as_it_was_answered() {
     app.receive("F", "TEE", 1).await;
     app.receive("P", "CAP", 4).await;
     app.receive("P", "JEANS", 4).await;
+    let amy = json!({"name": "amy", "password": "a long password", "role": "clerk",
+                     "locations": ["N"]});
+    assert_eq!(
+        app.post("/v1/users", &amy).await.status,
+        StatusCode::CREATED
+    );
     let orders = [
         json!({"id": "READ-SHIP", "lines": [{"sku": "TEE", "qty": 2}], "allow_split": true,
                "fulfilment": {"mode": "ship", "latitude": 25.061, "longitude": 121.551}}),
