@@ -10,9 +10,15 @@ export class ApiError extends Error {
   }
 }
 
+// The signed-in session's CSRF token: every change sends it back (the cookie alone is not
+// enough, so no page on another site can make a change with this person's session).
+let csrfToken = null;
+
 export async function api(path, { method = 'GET', body, key } = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // Every change declares JSON, even an empty one: the service refuses anything else.
+  if (method !== 'GET') headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   if (key) headers['Idempotency-Key'] = key;
   let response;
   try {
@@ -29,6 +35,29 @@ export async function api(path, { method = 'GET', body, key } = {}) {
     throw new ApiError(message + field, response.status, data && data.code, data && data.field);
   }
   return data;
+}
+
+/// Who is signed in (`null` for nobody), keeping the session's CSRF token for changes.
+export async function currentSession() {
+  try {
+    const me = await api('/v1/session');
+    csrfToken = me.csrf_token;
+    return me;
+  } catch (error) {
+    if (error.status === 401) return null;
+    throw error;
+  }
+}
+
+export async function signIn(name, password) {
+  const me = await api('/v1/session', { method: 'POST', body: { name, password } });
+  csrfToken = me.csrf_token;
+  return me;
+}
+
+export async function signOut() {
+  await api('/v1/session', { method: 'DELETE' });
+  csrfToken = null;
 }
 
 /// A key per user intent: the same click twice, or a retry after a network error, reuses it.

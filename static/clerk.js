@@ -1,10 +1,11 @@
-// The clerk's page: sign in to a store, find a product across the chain, bring units to the
-// store or ship to the customer at the counter, credited to this store and clerk.
-import { api, ApiError, newKey, show, cell, when, money } from './api.js';
+// The clerk's page: sign in (the store comes with the clerk's account), find a product across
+// the chain, bring units to the store or ship to the customer at the counter, credited to this
+// store and clerk by the service itself.
+import { api, ApiError, newKey, show, cell, when, money, currentSession, signIn, signOut } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const message = $('message');
-const state = { clerk: localStorage.getItem('allot.clerk'), store: localStorage.getItem('allot.store'), stores: [], sku: null, searchSeq: 0 };
+const state = { clerk: null, store: null, stores: [], sku: null, searchSeq: 0 };
 const pending = { transfer: null, order: null };
 
 function say(text, kind) { show(message, text, kind); }
@@ -13,12 +14,25 @@ async function loadStores() {
   try {
     const { locations } = await api('/v1/locations?kind=store');
     state.stores = locations;
-    const select = $('store');
-    select.replaceChildren(...locations.map((l) => new Option(`${l.code} — ${l.name}`, l.code)));
-    if (state.store) select.value = state.store;
   } catch (error) {
     say(error.message, 'error');
   }
+}
+
+/// Takes the signed-in person as the page's clerk; only a store clerk has a store to serve.
+async function become(me) {
+  if (!me) {
+    state.clerk = null;
+    state.store = null;
+    return;
+  }
+  if (me.role !== 'clerk') {
+    say(`${me.name || me.actor} is signed in as ${me.role}; this page is for store clerks.`, 'error');
+    return;
+  }
+  state.clerk = me.name;
+  state.store = me.locations[0];
+  await loadStores();
 }
 
 function render() {
@@ -36,23 +50,31 @@ function render() {
   }
 }
 
-$('sign-in-form').addEventListener('submit', (event) => {
+$('sign-in-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const clerk = $('clerk').value.trim();
-  if (!clerk) return say('Enter your name or clerk id.', 'error');
-  state.clerk = clerk;
-  state.store = $('store').value;
-  localStorage.setItem('allot.clerk', state.clerk);
-  localStorage.setItem('allot.store', state.store);
+  const name = $('clerk').value.trim();
+  if (!name || !$('password').value) return say('Enter your clerk id and password.', 'error');
+  try {
+    await become(await signIn(name, $('password').value));
+  } catch (error) {
+    return say(error.status === 401 ? 'Wrong clerk id or password.' : error.message, 'error');
+  } finally {
+    $('password').value = '';
+  }
+  if (!state.clerk) return;
   say(`Signed in at ${state.store}.`, 'ok');
   render();
   $('search').focus();
 });
 
-$('sign-out').addEventListener('click', () => {
-  localStorage.removeItem('allot.clerk');
-  state.clerk = null;
-  say('');
+$('sign-out').addEventListener('click', async () => {
+  try {
+    await signOut();
+  } catch (error) {
+    return say(error.message, 'error');
+  }
+  await become(null);
+  say('Signed out.', 'ok');
   render();
 });
 
@@ -182,15 +204,15 @@ $('order-form').addEventListener('submit', (event) => {
     // The order id is the intent's key: a second send returns the same order.
     const order = await api('/v1/orders', {
       method: 'POST',
-      body: { id: key, lines: [{ sku: state.sku, qty }], fulfilment: { mode: 'ship', latitude, longitude },
-        referrer: { store: state.store, clerk: state.clerk } },
+      body: { id: key, lines: [{ sku: state.sku, qty }], fulfilment: { mode: 'ship', latitude, longitude } },
     });
     const from = [...new Set(order.allocations.map((a) => a.source))].join(', ');
-    const text = `Order ${order.id} placed, shipping from ${from}; cost ${money(order.cost.total || 0)}. Credited to ${state.store} · ${state.clerk}.`;
+    const credited = order.referrer ? `${order.referrer.store} · ${order.referrer.clerk}` : 'nobody';
+    const text = `Order ${order.id} placed, shipping from ${from}; cost ${money(order.cost.total || 0)}. Credited to ${credited}.`;
     await choose(state.sku);
     say(text, 'ok');
     $('order-result').textContent = text;
   });
 });
 
-loadStores().then(render);
+currentSession().then(become, (error) => say(error.message, 'error')).then(render);

@@ -40,6 +40,14 @@ fn days_ago(days: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
 }
 
+/// A person the page scripts sign in as, with the password they use.
+async fn person(app: &TestApp, name: &str, role: &str, locations: Value) {
+    let user = json!({"name": name, "password": "browser-password", "role": role,
+                      "locations": locations});
+    let response = app.post("/v1/users", &user).await;
+    assert!(response.status.is_success(), "{:?}", response.body);
+}
+
 async fn chain(app: &TestApp) {
     app.store("TPE-A", 25.033, 121.565).await;
     app.store("TPE-B", 25.050, 121.540).await;
@@ -74,10 +82,12 @@ async fn a_clerk_finds_stock_requests_a_transfer_once_and_ships_an_order() {
         {"kind": "receipt", "location": "WH-1", "sku": "HOODIE-NVY-L", "qty": 50},
     ]))
     .await;
+    person(&app, "amy", "clerk", json!(["TPE-A"])).await;
 
     drive(&app, "clerk.mjs").await;
 
-    // The double click made one transfer of 2 to the clerk's store.
+    // The double click made one transfer of 2 to the clerk's store, and the page on another
+    // site made none.
     let made = transfers(&app, "clerk").await;
     let units: i64 = made.iter().map(|t| t["qty"].as_i64().unwrap_or(0)).sum();
     assert_eq!(units, 2, "{made:?}");
@@ -114,6 +124,7 @@ async fn a_planner_dry_runs_reads_the_chart_and_commits() {
         lines.push(json!({"kind": "receipt", "location": "TPE-B", "sku": sku, "qty": 100}));
     }
     app.movements(Value::Array(lines)).await;
+    person(&app, "pat", "planner", json!([])).await;
 
     drive(&app, "plans.mjs").await;
 

@@ -30,11 +30,14 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args, Clone, Copy)]
+#[derive(clap::Args, Clone)]
 struct Service {
     /// The service under test; only 127.0.0.1 is accepted.
     #[arg(long, env = "ALLOT_LOAD_ADDR", default_value = "127.0.0.1:8090")]
     addr: SocketAddr,
+    /// The API key every request carries (an admin key: the seed writes the catalogue).
+    #[arg(long, env = "ALLOT_KEY")]
+    key: Option<String>,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -253,7 +256,7 @@ fn measure<S: Scenario>(
     seed: u64,
     setup: serde_json::Value,
 ) -> Result<(), String> {
-    let target = Target::new(service.addr)?;
+    let target = Target::new(service.addr, service.key)?;
     let plan = Plan {
         threads: load.threads,
         concurrency: load.concurrency,
@@ -285,7 +288,7 @@ fn seed(
     concurrency: u64,
     batch_size: usize,
 ) -> Result<(), String> {
-    let target = Target::new(service.addr)?;
+    let target = Target::new(service.addr, service.key)?;
     let phase = |name: &str, scenario: &dyn PhaseRun, jobs: u64| -> Result<(), String> {
         let plan = Plan {
             threads: 1,

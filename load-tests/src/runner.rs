@@ -107,10 +107,13 @@ struct Lane<'a, S> {
 impl<S: Scenario> Lane<'_, S> {
     async fn run(&self, thread: u64, tasks: u64, seed: u64) -> (Stats, Instant) {
         let connector = awc::Connector::new().limit(usize::try_from(tasks).unwrap_or(1).max(1));
-        let client = awc::Client::builder()
+        let mut builder = awc::Client::builder()
             .connector(connector)
-            .timeout(REQUEST_TIMEOUT)
-            .finish();
+            .timeout(REQUEST_TIMEOUT);
+        if let Some(key) = &self.target.key {
+            builder = builder.bearer_auth(key);
+        }
+        let client = builder.finish();
         let client = &client;
         // Tasks of one thread interleave on its single-threaded runtime; join_all polls only
         // the woken ones (FuturesOrdered), so many tasks cost no more than a few.

@@ -5,10 +5,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 #[derive(Debug, Clone)]
 pub struct Target {
     base: String,
+    /// Sent as `Authorization: Bearer` on every request.
+    pub key: Option<String>,
 }
 
 impl Target {
-    pub fn new(addr: SocketAddr) -> Result<Self, String> {
+    pub fn new(addr: SocketAddr, key: Option<String>) -> Result<Self, String> {
         if addr.ip() != Ipv4Addr::LOCALHOST {
             return Err(format!(
                 "refusing to send load to {addr}: only 127.0.0.1 may be targeted"
@@ -16,6 +18,7 @@ impl Target {
         }
         Ok(Self {
             base: format!("http://{addr}"),
+            key,
         })
     }
 
@@ -58,9 +61,9 @@ mod tests {
 
     #[test]
     fn only_localhost_is_a_target() {
-        assert!(Target::new("127.0.0.1:8090".parse().expect("an address")).is_ok());
-        assert!(Target::new("10.0.0.1:8090".parse().expect("an address")).is_err());
-        assert!(Target::new("[::1]:8090".parse().expect("an address")).is_err());
+        assert!(Target::new("127.0.0.1:8090".parse().expect("an address"), None).is_ok());
+        assert!(Target::new("10.0.0.1:8090".parse().expect("an address"), None).is_err());
+        assert!(Target::new("[::1]:8090".parse().expect("an address"), None).is_err());
     }
 
     #[test]

@@ -1,17 +1,48 @@
 // A clerk signs in, finds a SKU by typing, sees who has it nearest first, requests a transfer
-// (double-clicking), ships an order to a customer, and meets each error message once.
+// (double-clicking), ships an order to a customer, meets each error message once, visits a
+// page on another site that tries to make a transfer with the clerk's session, and signs out.
+import http from 'node:http';
 import { run, check, screenshot } from './lib.mjs';
 
+const PASSWORD = 'browser-password';
+
+async function signIn(page) {
+  await page.fill('#clerk', 'amy');
+  await page.fill('#password', PASSWORD);
+  await page.click('#sign-in-form button[type=submit]');
+  await page.waitForSelector('#lookup:not(.hidden)');
+}
+
+/// A page on another origin (another port) whose form and script post to Allot.
+function crossSite(base) {
+  const target = `${base}/v1/transfers`;
+  const html = `<!doctype html><form id="f" method="POST" action="${target}" enctype="text/plain">
+    <input name='{"sku":"TSHIRT-BLK-M","qty":7,"to":"TPE-A","from":"WH-1","x":"' value='"}'></form>
+    <script>
+      fetch(${JSON.stringify(target)}, { method: 'POST', credentials: 'include', mode: 'no-cors',
+        headers: { 'Content-Type': 'text/plain' },
+        body: JSON.stringify({ sku: 'TSHIRT-BLK-M', qty: 7, to: 'TPE-A', from: 'WH-1' }) })
+        .finally(() => document.getElementById('f').submit());
+    </script>`;
+  const server = http.createServer((_, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html' });
+    response.end(html);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
 await run(async (chrome, base) => {
-  const page = await chrome.newPage({ viewport: { width: 1200, height: 900 } });
+  const context = await chrome.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   await page.goto(base + '/');
 
-  // Sign in: remembered across visits.
+  // A wrong password is refused; the right one signs in, and the session survives a reload.
   await page.fill('#clerk', 'amy');
-  await page.selectOption('#store', 'TPE-A');
+  await page.fill('#password', 'not-the-password');
   await page.click('#sign-in-form button[type=submit]');
-  await page.waitForSelector('#lookup:not(.hidden)');
+  await page.waitForFunction(() => document.querySelector('#message').textContent.includes('Wrong clerk id or password'));
+  await signIn(page);
   await page.reload();
   await page.waitForSelector('#signed-in:not(.hidden)');
   check((await page.textContent('#who')).includes('TPE-A · amy'), 'the store and clerk are remembered');
@@ -58,12 +89,32 @@ await run(async (chrome, base) => {
   await page.waitForFunction(() => document.querySelector('#message').textContent.includes('unreachable'));
   await page.unroute('**/v1/**');
 
+  // Another site, opened in the signed-in browser, posts to Allot: nothing changes (the test
+  // counts the transfers afterwards).
+  const evil = await crossSite(base);
+  try {
+    const other = await context.newPage();
+    await other.goto(`http://127.0.0.1:${evil.address().port}/`);
+    // The script's post goes first, then the form's navigates to Allot's refusal.
+    await other.waitForURL(/\/v1\/transfers$/);
+    const refusal = await other.textContent('body');
+    check(/unauthenticated|unsupported_media_type|forbidden/.test(refusal), `refused: ${refusal}`);
+    await other.close();
+  } finally {
+    evil.close();
+  }
+
+  // Signing out ends the session: a reload shows the sign-in form.
+  await page.click('#sign-out');
+  await page.waitForSelector('#sign-in:not(.hidden)');
+  await page.reload();
+  await page.waitForSelector('#sign-in:not(.hidden)');
+  check(await page.isHidden('#lookup'), 'signed out, nothing to look up');
+
   // The same page on a phone.
   const phone = await chrome.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await phone.goto(base + '/');
-  await phone.fill('#clerk', 'amy');
-  await phone.selectOption('#store', 'TPE-A');
-  await phone.click('#sign-in-form button[type=submit]');
+  await signIn(phone);
   await phone.fill('#search', 'TSHIRT-BLK');
   await phone.click('#suggestions button[data-sku="TSHIRT-BLK-M"]');
   await phone.waitForSelector('#stock:not(.hidden)');

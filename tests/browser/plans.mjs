@@ -6,6 +6,9 @@ await run(async (chrome, base) => {
   const page = await chrome.newPage({ viewport: { width: 1200, height: 1000 } });
   page.setDefaultTimeout(15_000);
   await page.goto(base + '/plans');
+  await page.fill('#name', 'pat');
+  await page.fill('#password', 'browser-password');
+  await page.click('#sign-in-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#message').textContent.includes('No rebalance plan yet'));
 
   await page.click('#dry-run');
