@@ -12,11 +12,12 @@ export DATABASE_URL REDIS_URL
 
 run: deps services database
 	cargo build --release --bin allot
-	./target/release/allot seed-demo
+	./target/release/allot seed-demo | tee .demo-credentials
 	@echo
-	@echo "Allot on http://127.0.0.1:8080 — try:"
-	@echo "  curl -s 'http://127.0.0.1:8080/v1/stock/TSHIRT-BLK-M?store=TPE-001' | python3 -m json.tool"
-	@echo "  curl -s  http://127.0.0.1:8080/v1/locations/TPE-001/stock?limit=5"
+	@echo "Allot on http://127.0.0.1:8080 (pages: / for clerks, /plans for planners) — try:"
+	@echo "  KEY=\$$(tail -n 1 .demo-credentials)"
+	@echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://127.0.0.1:8080/v1/stock/TSHIRT-BLK-M?store=TPE-001' | python3 -m json.tool"
+	@echo "  curl -s -H \"Authorization: Bearer \$$KEY\" http://127.0.0.1:8080/v1/locations/TPE-001/stock?limit=5"
 	@echo "  curl -s  http://127.0.0.1:8080/openapi.json | head -c 300; echo"
 	@echo "  curl -s  http://127.0.0.1:8080/ready"
 	@echo
