@@ -38,6 +38,20 @@ pub struct Settings {
     /// comma-separated; none by default.
     #[arg(long, env = "ALLOT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Holds and orders one credential may place per second (the rate refills at this pace).
+    #[arg(long, env = "ALLOT_RATE_PER_S", default_value = "500")]
+    pub rate_per_s: std::num::NonZeroU32,
+    /// How many it may place at once before the rate applies (default: one second's worth).
+    #[arg(long, env = "ALLOT_RATE_BURST")]
+    pub rate_burst: Option<std::num::NonZeroU32>,
+    /// Live holds one credential may have at once.
+    #[arg(long, env = "ALLOT_LIVE_HOLDS_MAX", value_parser = clap::value_parser!(i64).range(1..),
+          default_value_t = crate::domain::hold::LIVE_HOLDS_PER_CREDENTIAL_DEFAULT)]
+    pub live_holds_max: i64,
+    /// The longest a hold lives from its placement, however often it is extended (seconds).
+    #[arg(long, env = "ALLOT_HOLD_LIFETIME_S", value_parser = clap::value_parser!(i64).range(1..),
+          default_value_t = crate::domain::hold::HOLD_LIFETIME_S_DEFAULT)]
+    pub hold_lifetime_s: i64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

@@ -35,6 +35,8 @@ pub enum Code {
     ClientIdReused,
     AlreadyCommitted,
     Gone,
+    RateLimited,
+    TooManyHolds,
     Unavailable,
     Internal,
 }
@@ -52,14 +54,8 @@ impl Code {
             Self::InvalidPath => (S::BAD_REQUEST, "a path segment does not parse"),
             Self::MalformedJson => (S::BAD_REQUEST, "the body is not valid JSON"),
             Self::BadRequest => (S::BAD_REQUEST, "the body could not be read"),
-            Self::Unauthenticated => (
-                S::UNAUTHORIZED,
-                "no credential, or one unknown, expired or revoked",
-            ),
-            Self::Forbidden => (
-                S::FORBIDDEN,
-                "the credential lacks a scope; `scope` names it",
-            ),
+            Self::Unauthenticated => (S::UNAUTHORIZED, "no credential, or a bad one"),
+            Self::Forbidden => (S::FORBIDDEN, "a scope is lacking; `scope` names it"),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "the path takes other methods"),
             Self::UnsupportedMediaType => (
                 S::UNSUPPORTED_MEDIA_TYPE,
@@ -103,6 +99,14 @@ impl Code {
                 "the night's plan of that kind is committed already",
             ),
             Self::Gone => (S::GONE, "the route was replaced; the message says by what"),
+            Self::RateLimited => (
+                S::TOO_MANY_REQUESTS,
+                "the credential's rate of holds and orders is spent; see Retry-After",
+            ),
+            Self::TooManyHolds => (
+                S::TOO_MANY_REQUESTS,
+                "the credential has as many live holds as it may; release some",
+            ),
             Self::Unavailable => (
                 S::SERVICE_UNAVAILABLE,
                 "PostgreSQL or Redis is not reachable; retry",
@@ -128,6 +132,9 @@ pub struct ApiError {
     /// For a 403: the scope the credential lacks, `scope` or `scope:LOCATION`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// For a 429 or 503: sent as the `Retry-After` header (seconds).
+    #[serde(skip)]
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -139,6 +146,7 @@ impl ApiError {
             field: None,
             short: None,
             scope: None,
+            retry_after_s: None,
         }
     }
 
@@ -184,7 +192,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self)
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after_s {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(self)
     }
 }
 
@@ -235,6 +247,11 @@ impl From<app::Error> for ApiError {
             ),
             Unauthenticated(message) => Self::new(Code::Unauthenticated, message),
             Forbidden(denied) => Self::forbidden(denied),
+            RateLimited { retry_after_s } => Self {
+                retry_after_s: Some(retry_after_s),
+                ..Self::new(Code::RateLimited, error.to_string())
+            },
+            TooManyHolds { .. } => Self::new(Code::TooManyHolds, error.to_string()),
             Fault { constraint, source } => constraint
                 .as_deref()
                 .and_then(from_constraint)

@@ -58,6 +58,12 @@ pub enum Error {
     /// The credential lacks the scope (or the scope at the location) the request needs.
     #[error(transparent)]
     Forbidden(crate::domain::access::Denied),
+    /// The credential made more holds or orders than its rate allows: retry after a while.
+    #[error("too many requests from this credential; retry in {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+    /// The credential has as many live holds as it may.
+    #[error("{live} live holds already: the most one credential may have; release some first")]
+    TooManyHolds { live: i64 },
     /// A fault, not the caller's; `constraint` names the database constraint that refused a
     /// write, which may still tell the caller which field was wrong.
     #[error("{source}")]
@@ -148,6 +154,7 @@ impl From<lifecycle::Error> for Error {
                 field: None,
             },
             ClientIdReused => Self::ClientIdReused,
+            Capped(live) => Self::TooManyHolds { live },
             // Only returned when the ledger's figures could not be loaded after retries.
             Missing(_) => Self::Unavailable(Dependency::Redis),
         }

@@ -12,23 +12,31 @@ const PLACE_ATTEMPTS_MAX: usize = 3;
 
 /// Holds a cart's lines; `(view, replayed)` where `replayed` says its client id found an
 /// earlier hold.
+/// Holds a cart's lines for `by`, within its rate and its cap on live holds.
 pub async fn place(app: &App, by: &Principal, request: &HoldRequest) -> Result<(HoldView, bool)> {
     by.require(Scope::WriteHolds)?;
-    place_as(app, request, HoldStatus::Held).await
+    app.within_rate(by)?;
+    place_as(app, by, request, HoldStatus::Held).await
 }
 
 /// Holds the units an order is about to write to the ledger (see `lifecycle::consume`).
-pub(crate) async fn place_confirming(app: &App, request: &HoldRequest) -> Result<HoldView> {
-    Ok(place_as(app, request, HoldStatus::Confirming).await?.0)
+pub(crate) async fn place_confirming(
+    app: &App,
+    by: &Principal,
+    request: &HoldRequest,
+) -> Result<HoldView> {
+    Ok(place_as(app, by, request, HoldStatus::Confirming).await?.0)
 }
 
 async fn place_as(
     app: &App,
+    by: &Principal,
     request: &HoldRequest,
     status: HoldStatus,
 ) -> Result<(HoldView, bool)> {
+    let actor = by.actor.to_string();
     for _ in 0..PLACE_ATTEMPTS_MAX {
-        match lifecycle::place(&app.redis, request, status).await {
+        match lifecycle::place(&app.redis, request, status, &actor).await {
             Err(lifecycle::Error::Missing(indexes)) => {
                 let missing: Vec<&HoldLine> = indexes
                     .iter()

@@ -20,7 +20,8 @@ pub use crate::domain::idempotency::Key;
 pub use crate::ledger::movements::{Line, Recorded, Reply};
 pub use error::{Dependency, Error, Result};
 
-use crate::holds::{lifecycle, Base, Redis};
+use crate::domain::access::{Actor, Principal};
+use crate::holds::{lifecycle, Base, HoldLimits, Redis};
 use crate::ledger::{self, movements::TouchedBalance};
 use crate::lookup::StockCache;
 use deadpool_postgres::Pool;
@@ -32,15 +33,36 @@ pub struct App {
     pub redis: Arc<Redis>,
     pub stock: StockCache,
     pub(crate) credentials: access::Credentials,
+    /// Holds and orders each credential may place, per second and in a burst.
+    rate: governor::DefaultKeyedRateLimiter<String>,
 }
 
 impl App {
-    pub fn new(pool: Pool, redis: Arc<Redis>, stock: StockCache) -> Self {
+    pub fn new(pool: Pool, redis: Arc<Redis>, stock: StockCache, rate: governor::Quota) -> Self {
         Self {
             pool,
             redis,
             stock,
             credentials: access::Credentials::default(),
+            rate: governor::RateLimiter::keyed(rate),
+        }
+    }
+
+    /// Counts a hold or an order against `by`'s rate; trusted code on the server has none.
+    pub(crate) fn within_rate(&self, by: &Principal) -> Result<()> {
+        if matches!(by.actor, Actor::System(_)) {
+            return Ok(());
+        }
+        match self.rate.check_key(&by.actor.to_string()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                Err(Error::RateLimited {
+                    retry_after_s: wait.as_secs().max(1),
+                })
+            }
         }
     }
 
@@ -83,10 +105,21 @@ impl App {
         if applied > 0 {
             tracing::info!(applied, "database migrated");
         }
+        let limits = HoldLimits {
+            lifetime_ms: settings.hold_lifetime_s.saturating_mul(1000),
+            live_per_actor: settings.live_holds_max,
+        };
+        let rate = governor::Quota::per_second(settings.rate_per_s)
+            .allow_burst(settings.rate_burst.unwrap_or(settings.rate_per_s));
         Ok(Self::new(
             ledger::pool(&settings.database_url, pool_size)?,
-            Arc::new(Redis::new(&settings.redis_url, &settings.redis_prefix)?),
+            Arc::new(Redis::new(
+                &settings.redis_url,
+                &settings.redis_prefix,
+                limits,
+            )?),
             StockCache::new(settings.stock_cache_rows),
+            rate,
         ))
     }
 }

@@ -78,6 +78,7 @@ pub async fn promise(app: &App, request: &Routing) -> Result<Promised> {
 /// A clerk's order is credited to the clerk and their store, whatever the body says; an
 /// e-shop's referral must name a clerk of the referring store.
 pub async fn place(app: &App, by: &Principal, mut order: PlaceOrder) -> Result<Reply<OrderView>> {
+    app.within_rate(by)?;
     order.referral = referral(app, by, order.referral.take()).await?;
     let (id, hash) = (order.id.clone(), order.request_hash.clone());
     match place_claimed(app, by, order).await {
@@ -289,7 +290,7 @@ async fn commit(
         .is_some_and(|hold| hold.outcome == HoldOutcome::Consumed);
     let hold = match consumes_cart_hold {
         true => None,
-        false => order_hold(app, order).await?,
+        false => order_hold(app, by, order).await?,
     };
     lifecycle::consume(&app.redis, hold.as_ref(), async || {
         let (reply, balances) = orders::place(&app.pool, &by.actor, order).await?;
@@ -304,6 +305,7 @@ async fn commit(
 /// The order's own hold on its chosen units, placed as confirming; `None` without Redis.
 async fn order_hold(
     app: &App,
+    by: &Principal,
     order: &orders::NewOrder,
 ) -> std::result::Result<Option<HoldView>, Lost> {
     let request = HoldRequest {
@@ -319,7 +321,7 @@ async fn order_hold(
         ttl_ms: ORDER_HOLD_TTL_MS,
         client_id: None,
     };
-    match super::holds::place_confirming(app, &request).await {
+    match super::holds::place_confirming(app, by, &request).await {
         Ok(hold) => Ok(Some(hold)),
         Err(Error::Short { .. }) => Err(Lost::Race),
         Err(Error::Unavailable(_)) => {

@@ -11,6 +11,11 @@ pub const HOLD_LINES_MAX: usize = 100;
 pub const HOLD_TTL_S_MIN: i64 = 1;
 pub const HOLD_TTL_S_MAX: i64 = 3600;
 pub const CLIENT_ID_LENGTH_MAX: usize = 128;
+/// The longest a hold lives from its placement, however often it is extended (default).
+pub const HOLD_LIFETIME_S_DEFAULT: i64 = 4 * 3600;
+/// Live holds one credential may have at once (default): far above a web shop's open carts
+/// per key at peak, low enough that a leaked key cannot hold the whole chain's stock.
+pub const LIVE_HOLDS_PER_CREDENTIAL_DEFAULT: i64 = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HoldLine {
@@ -161,6 +166,12 @@ pub struct HoldView {
     pub lines: Vec<HoldLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Who placed it (`key:<id>`, `user:<name>`); absent on holds placed before it was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed_by: Option<String>,
+    /// When it was placed: extensions never take it past this plus the hold lifetime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A line that could not be held, with what is available.

@@ -30,6 +30,9 @@ pub enum Error {
     /// request); nothing was held. [`learn`] them, then place again.
     #[error("Redis lacks the ledger's figures for {} line(s)", .0.len())]
     Missing(Vec<usize>),
+    /// The placer has this many live holds already: its cap.
+    #[error("{0} live holds already: the most one credential may have")]
+    Capped(i64),
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
@@ -59,10 +62,12 @@ fn number(value: &Value) -> i64 {
 /// Places a hold (`status` `held`, or `confirming` for one its placer is about to write to the
 /// ledger, see [`consume`]); `(view, replayed)` where `replayed` says the client id found an
 /// earlier hold. One attempt: bases Redis lacks come back as [`Error::Missing`].
+/// Places a hold for `actor` (who is recorded on it, and whose live holds are capped).
 pub async fn place(
     redis: &Redis,
     request: &HoldRequest,
     status: HoldStatus,
+    actor: &str,
 ) -> Result<(HoldView, bool), Error> {
     let id = Uuid::new_v4().to_string();
     let lines_json = serde_json::to_string(&request.lines).unwrap_or_default();
@@ -77,6 +82,7 @@ pub async fn place(
             .key(redis.held_key(sku))
             .key(redis.total_key(sku));
     }
+    invocation.key(redis.actor_key(actor));
     invocation
         .arg(&id)
         .arg(request.ttl_ms)
@@ -88,18 +94,23 @@ pub async fn place(
     for line in &request.lines {
         invocation.arg(line.qty.get()).arg(line.location.as_str());
     }
+    invocation.arg(actor).arg(redis.limits.live_per_actor);
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
     match reply.first().map(text).as_deref() {
         Some("held") => {
+            let expires_at = at(reply.get(1).map(number).unwrap_or_default());
             let view = HoldView {
                 id,
                 status,
-                expires_at: at(reply.get(1).map(number).unwrap_or_default()),
+                expires_at,
+                created_at: Some(expires_at - chrono::Duration::milliseconds(request.ttl_ms)),
                 lines: request.lines.clone(),
                 client_id: request.client_id.clone(),
+                placed_by: Some(actor.to_owned()),
             };
             Ok((view, false))
         }
+        Some("capped") => Err(Error::Capped(reply.get(1).map(number).unwrap_or_default())),
         Some("replay") => {
             let stored = reply.get(1).map(text).unwrap_or_default();
             let (earlier, earlier_fingerprint) = stored.split_once(':').unwrap_or_default();
@@ -230,6 +241,8 @@ pub async fn get(redis: &Redis, id: &str) -> Result<HoldView, Error> {
         client_id: field("client_id")
             .filter(|client_id| !client_id.is_empty())
             .map(str::to_owned),
+        placed_by: field("placed_by").map(str::to_owned),
+        created_at: field("created_ms").and_then(|ms| ms.parse().ok()).map(at),
     })
 }
 
@@ -257,6 +270,7 @@ async fn transition(
             .key(redis.held_key(sku))
             .key(redis.total_key(sku));
     }
+    invocation.key(redis.actor_key(hold.placed_by.as_deref().unwrap_or("")));
     let (name, ttl_ms) = match action {
         Action::Release => ("release", 0),
         Action::Begin => ("begin", 0),
@@ -273,6 +287,7 @@ async fn transition(
     for line in &hold.lines {
         invocation.arg(format!("{}|{}", line.location.as_str(), line.qty.get()));
     }
+    invocation.arg(redis.limits.lifetime_ms);
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
     match (reply.first().map(text).as_deref(), reply.get(1)) {
         (Some("ok"), Some(expires)) => Ok(at(number(expires))),

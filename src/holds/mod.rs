@@ -55,9 +55,19 @@ pub struct Base<'a> {
 
 /// A Redis connection that is made on first use (so the service starts while Redis is down)
 /// and reconnects by itself afterwards.
+/// Bounds on what one credential's holds may take.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldLimits {
+    /// The longest a hold lives from its placement, however often it is extended.
+    pub lifetime_ms: i64,
+    /// Live holds one credential may have at once.
+    pub live_per_actor: i64,
+}
+
 pub struct Redis {
     client: redis::Client,
     prefix: String,
+    pub(crate) limits: HoldLimits,
     connection: OnceCell<ConnectionManager>,
     /// Calls that failed so far: a copy of Redis-checked figures taken before a failure may
     /// have missed a change (see `lookup`).
@@ -65,10 +75,11 @@ pub struct Redis {
 }
 
 impl Redis {
-    pub fn new(url: &str, prefix: &str) -> redis::RedisResult<Self> {
+    pub fn new(url: &str, prefix: &str, limits: HoldLimits) -> redis::RedisResult<Self> {
         Ok(Self {
             client: redis::Client::open(url)?,
             prefix: prefix.to_owned(),
+            limits,
             connection: OnceCell::new(),
             failures: AtomicU64::new(0),
         })
@@ -145,6 +156,10 @@ impl Redis {
 
     pub(crate) fn record_key(&self, id: &str) -> String {
         format!("{{{}:h:{id}}}", self.prefix)
+    }
+
+    pub(crate) fn actor_key(&self, actor: &str) -> String {
+        format!("{{{}:a:{actor}}}", self.prefix)
     }
 
     pub(crate) fn client_key(&self, client_id: &str) -> String {

@@ -20,7 +20,10 @@
 //! - `{P:h:ID}`        hash: the hold record (status, expiry, lines, fingerprint, client id),
 //!   expiring `RECORD_RETENTION_MS` after the hold;
 //! - `{P:c:CLIENT}`    string `hold id:fingerprint`, so a retried request finds its hold;
-//!   expires with the record.
+//!   expires with the record;
+//! - `{P:a:ACTOR}`     sorted set: hold id → expiry (ms) of each live hold a credential placed,
+//!   so its live holds can be capped; released and confirmed holds leave it, expired ones are
+//!   purged by its next hold, and the key expires with its latest hold.
 
 use super::HOLD_KEYS_TTL_MS;
 use redis::Script;
@@ -68,20 +71,21 @@ local function keep(held_key, total_key)
 end
 "#;
 
-/// KEYS: record, client, then (base, held, total) per line.
+/// KEYS: record, client, then (base, held, total) per line, then the placer's live holds.
 /// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, status
 /// (`held`, or `confirming` for a hold its placer is about to write to the ledger), then
-/// (qty, location) per line.
-/// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}` or
-/// `{'short', i, available, ...}` (1-based line numbers).
+/// (qty, location) per line, then the placer (actor) and how many live holds it may have.
+/// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}`,
+/// `{'short', i, available, ...}` (1-based line numbers) or `{'capped', live}`.
 const HOLD: &str = r#"
 local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
 local status = ARGV[7]
+local actor_key, actor, live_max = KEYS[#KEYS], ARGV[#ARGV - 1], tonumber(ARGV[#ARGV])
 if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
 end
-local lines = (#KEYS - 2) / 3
+local lines = (#KEYS - 3) / 3
 local missing = {'missing'}
 local bases = {}
 for i = 1, lines do
@@ -90,6 +94,9 @@ for i = 1, lines do
 end
 if #missing > 1 then return missing end
 local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', actor_key, '-inf', now)
+local live = redis.call('ZCARD', actor_key)
+if live >= live_max then return {'capped', live} end
 local short = {'short'}
 for i = 1, lines do
   local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
@@ -113,8 +120,10 @@ for i = 1, lines do
   keep(held_key, total_key)
 end
 redis.call('HSET', KEYS[1], 'status', status, 'expires_ms', expires, 'lines', ARGV[4],
-  'fingerprint', fingerprint, 'client_id', ARGV[3])
+  'fingerprint', fingerprint, 'client_id', ARGV[3], 'placed_by', actor, 'created_ms', now)
 redis.call('PEXPIRE', KEYS[1], ttl + retention)
+redis.call('ZADD', actor_key, expires, id)
+if redis.call('PTTL', actor_key) < ttl then redis.call('PEXPIRE', actor_key, ttl) end
 if ARGV[3] ~= '' then
   redis.call('SET', KEYS[2], id .. ':' .. fingerprint, 'PX', ttl + retention)
 end
@@ -122,20 +131,22 @@ return {'held', expires}
 "#;
 
 /// Moves a hold from one status to the next, exactly once.
-/// KEYS: record, client, then (held, total) per line.
+/// KEYS: record, client, then (held, total) per line, then the placer's live holds.
 /// ARGV: action (release | begin | finish | revert | extend), id, ttl ms (extend),
-/// confirm grace ms, retention ms, then `LOC|units` of each line.
+/// confirm grace ms, retention ms, then `LOC|units` of each line, then the longest a hold may
+/// live from its placement, however often extended (ms).
 /// Returns `{'ok', expires}` or `{'refused', status}` where status is what the hold is now
 /// (`missing` when there is no record).
 const TRANSITION: &str = r#"
 local action, id = ARGV[1], ARGV[2]
 local ttl, grace, retention = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local actor_key, lifetime = KEYS[#KEYS], tonumber(ARGV[#ARGV])
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'refused', 'missing'} end
 local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_ms'))
 local now = now_ms()
 local live = status == 'held' and expires > now
-local lines = (#KEYS - 2) / 2
+local lines = (#KEYS - 3) / 2
 local function each_line(f)
   for i = 1, lines do
     f(KEYS[2 * i + 1], KEYS[2 * i + 2], id .. '|' .. ARGV[5 + i])
@@ -144,6 +155,7 @@ end
 if action == 'release' and live then
   each_line(drop)
   redis.call('HSET', KEYS[1], 'status', 'released')
+  redis.call('ZREM', actor_key, id)
 elseif action == 'begin' and live then
   -- Keep the units counted while the ledger confirms, even past the hold's expiry.
   each_line(function(held, total, member)
@@ -154,6 +166,7 @@ elseif action == 'begin' and live then
 elseif action == 'finish' and status == 'confirming' then
   each_line(drop)
   redis.call('HSET', KEYS[1], 'status', 'confirmed')
+  redis.call('ZREM', actor_key, id)
 elseif action == 'revert' and status == 'confirming' then
   each_line(function(held, total, member)
     redis.call('ZADD', held, 'XX', expires, member)
@@ -161,7 +174,12 @@ elseif action == 'revert' and status == 'confirming' then
   end)
   redis.call('HSET', KEYS[1], 'status', 'held')
 elseif action == 'extend' and live then
-  expires = now + ttl
+  -- Never past the hold's lifetime, never earlier than it already runs.
+  local created = tonumber(redis.call('HGET', KEYS[1], 'created_ms') or now)
+  expires = math.max(expires, math.min(now + ttl, created + lifetime))
+  ttl = expires - now
+  redis.call('ZADD', actor_key, 'XX', expires, id)
+  if redis.call('PTTL', actor_key) < ttl then redis.call('PEXPIRE', actor_key, ttl) end
   each_line(function(held, total, member)
     redis.call('ZADD', held, 'XX', expires, member)
     keep(held, total)

@@ -130,6 +130,16 @@ impl Drop for OwnRedis {
 }
 
 pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
+    spawn_tuned(redis_url, |_| ()).await
+}
+
+/// Starts the service with settings of the test's own (limits it wants to reach quickly).
+pub async fn spawn_app_tuned(tune: impl FnOnce(&mut Settings)) -> TestApp {
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    spawn_tuned(&redis_url, tune).await
+}
+
+async fn spawn_tuned(redis_url: &str, tune: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         allot::telemetry::init();
     }
@@ -143,12 +153,10 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
         .await
         .expect("create the test database");
     let database_url = format!("{}/{database}", server_url());
-    start(
-        &database_url,
-        redis_url,
-        &format!("test-{}", Uuid::new_v4().simple()),
-    )
-    .await
+    let prefix = format!("test-{}", Uuid::new_v4().simple());
+    let mut settings = test_settings(&database_url, redis_url, &prefix, 8);
+    tune(&mut settings);
+    serve(settings).await
 }
 
 async fn start(database_url: &str, redis_url: &str, redis_prefix: &str) -> TestApp {
@@ -161,7 +169,16 @@ async fn start_with_pool(
     redis_prefix: &str,
     db_pool_size: usize,
 ) -> TestApp {
-    let settings = test_settings(database_url, redis_url, redis_prefix, db_pool_size);
+    serve(test_settings(
+        database_url,
+        redis_url,
+        redis_prefix,
+        db_pool_size,
+    ))
+    .await
+}
+
+async fn serve(settings: Settings) -> TestApp {
     let application = Application::build(&settings).await.expect("the app starts");
     let key = create_key(&settings, Role::Admin, &[]).await;
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -193,6 +210,10 @@ pub fn test_settings(
         stock_cache_rows: 100_000,
         metrics_access: allot::api::access::Exposure::Loopback,
         cors_origins: Vec::new(),
+        rate_per_s: std::num::NonZeroU32::new(100_000).expect("not zero"),
+        rate_burst: None,
+        live_holds_max: allot::domain::hold::LIVE_HOLDS_PER_CREDENTIAL_DEFAULT,
+        hold_lifetime_s: allot::domain::hold::HOLD_LIFETIME_S_DEFAULT,
         workers: Some(2),
     }
 }

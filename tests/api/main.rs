@@ -8,6 +8,7 @@ mod holds;
 mod import;
 mod input_errors;
 mod ledger;
+mod limits;
 mod operations;
 mod orders;
 mod plans;

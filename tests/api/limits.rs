@@ -1,0 +1,143 @@
+//! Abuse limits per credential: a rate on holds and orders, a cap on live holds, and a hold's
+//! lifetime however often it is extended.
+
+use crate::helpers::{spawn_app_tuned, TestApp};
+use allot::domain::access::Role;
+use awc::http::StatusCode;
+use serde_json::{json, Value};
+use std::num::NonZeroU32;
+
+async fn chain(app: &TestApp) {
+    app.store("S1", 25.03, 121.56).await;
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 100).await;
+}
+
+fn hold(qty: i64, ttl_s: i64) -> Value {
+    json!({"lines": [{"sku": "TEE", "location": "S1", "qty": qty}], "ttl_s": ttl_s})
+}
+
+#[actix_web::test]
+async fn holds_and_orders_beyond_a_credentials_rate_are_told_when_to_retry() {
+    let app = spawn_app_tuned(|settings| {
+        settings.rate_per_s = NonZeroU32::new(2).expect("not zero");
+    })
+    .await;
+    chain(&app).await;
+    let shop = app.as_role(Role::Eshop, &[]).await;
+    for _ in 0..2 {
+        assert_eq!(
+            shop.post("/v1/holds", &hold(1, 60)).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let third = shop.post("/v1/holds", &hold(1, 60)).await;
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        third.body
+    );
+    assert_eq!(third.body["code"], "rate_limited");
+    let retry_after: u64 = third
+        .headers
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0);
+    assert!(retry_after >= 1, "{retry_after}");
+    let order = json!({"id": "RATE-1", "lines": [{"sku": "TEE", "qty": 1}],
+                       "fulfilment": {"mode": "pickup", "store": "S1"}});
+    assert_eq!(
+        shop.post("/v1/orders", &order).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let other = app.as_role(Role::Eshop, &[]).await;
+    let placed = other.post("/v1/orders", &order).await;
+    assert_eq!(
+        placed.status,
+        StatusCode::CREATED,
+        "another key has its own rate: {:?}",
+        placed.body
+    );
+    assert_eq!(
+        app.balance("S1", "TEE").await["allocated"],
+        1,
+        "the refused order booked nothing"
+    );
+}
+
+#[actix_web::test]
+async fn a_credential_has_at_most_its_cap_of_live_holds() {
+    let app = spawn_app_tuned(|settings| settings.live_holds_max = 2).await;
+    chain(&app).await;
+    let shop = app.as_role(Role::Eshop, &[]).await;
+    let first = shop.post("/v1/holds", &hold(1, 60)).await;
+    assert_eq!(
+        first.body["placed_by"]
+            .as_str()
+            .map(|by| by.starts_with("key:")),
+        Some(true)
+    );
+    assert_eq!(
+        shop.post("/v1/holds", &hold(1, 60)).await.status,
+        StatusCode::CREATED
+    );
+    let capped = shop.post("/v1/holds", &hold(1, 60)).await;
+    assert_eq!(
+        capped.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        capped.body
+    );
+    assert_eq!(capped.body["code"], "too_many_holds");
+    assert_eq!(
+        app.balance("S1", "TEE").await["held"],
+        2,
+        "the refused hold holds nothing"
+    );
+    let other = app.as_role(Role::Eshop, &[]).await;
+    assert_eq!(
+        other.post("/v1/holds", &hold(1, 60)).await.status,
+        StatusCode::CREATED
+    );
+    let id = first.body["id"].as_str().unwrap_or_default();
+    let released = shop
+        .request("DELETE", &format!("/v1/holds/{id}"), None, &[])
+        .await;
+    assert_eq!(released.status, StatusCode::OK, "{:?}", released.body);
+    let again = shop.post("/v1/holds", &hold(1, 60)).await;
+    assert_eq!(
+        again.status,
+        StatusCode::CREATED,
+        "a released hold frees its place: {:?}",
+        again.body
+    );
+}
+
+#[actix_web::test]
+async fn extending_never_takes_a_hold_past_its_lifetime() {
+    let app = spawn_app_tuned(|settings| settings.hold_lifetime_s = 2).await;
+    chain(&app).await;
+    let placed = app.post("/v1/holds", &hold(3, 1)).await;
+    let id = placed.body["id"].as_str().unwrap_or_default().to_owned();
+    let created: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(placed.body["created_at"].clone()).expect("created_at");
+    let extended = app
+        .post(&format!("/v1/holds/{id}/extend"), &json!({"ttl_s": 3600}))
+        .await;
+    assert_eq!(extended.status, StatusCode::OK, "{:?}", extended.body);
+    let expires: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(extended.body["expires_at"].clone()).expect("expires_at");
+    assert_eq!(
+        (expires - created).num_milliseconds(),
+        2000,
+        "capped at the lifetime"
+    );
+    actix_rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        app.get(&format!("/v1/holds/{id}")).await.body["status"],
+        "expired"
+    );
+    assert_eq!(app.balance("S1", "TEE").await["held"], 0);
+}
