@@ -39,7 +39,7 @@ pub struct Settings {
     #[arg(long, env = "ALLOT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Holds and orders one credential may place per second (the rate refills at this pace).
-    #[arg(long, env = "ALLOT_RATE_PER_S", default_value = "500")]
+    #[arg(long, env = "ALLOT_RATE_PER_S", default_value = "1000")]
     pub rate_per_s: std::num::NonZeroU32,
     /// How many it may place at once before the rate applies (default: one second's worth).
     #[arg(long, env = "ALLOT_RATE_BURST")]

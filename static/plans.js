@@ -86,39 +86,7 @@ function chart() {
 }
 
 $('chart-sku').addEventListener('change', chart);
-$('kind').addEventListener('change', () => { current = null; $('plan').classList.add('hidden'); /// Shows the runs to a signed-in planner (or admin), the sign-in form to anyone else.
-function signedIn(me) {
-  $('sign-in').classList.toggle('hidden', Boolean(me));
-  $('runs').classList.toggle('hidden', !me);
-  $('signed-in').classList.toggle('hidden', !me);
-  $('who').textContent = me ? `${me.name || me.actor} · ${me.role}` : '';
-  if (!me) $('plan').classList.add('hidden');
-  if (me && !me.scopes.includes('read_plans')) say(`${me.role} may not read plans; sign in as a planner.`, 'error');
-  else if (me) return list();
-}
-
-$('sign-in-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    await signedIn(await signIn($('name').value.trim(), $('password').value));
-  } catch (error) {
-    say(error.status === 401 ? 'Wrong name or password.' : error.message, 'error');
-  } finally {
-    $('password').value = '';
-  }
-});
-
-$('sign-out').addEventListener('click', async () => {
-  try {
-    await signOut();
-    signedIn(null);
-    say('Signed out.', 'ok');
-  } catch (error) {
-    say(error.message, 'error');
-  }
-});
-
-currentSession().then(signedIn, (error) => say(error.message, 'error')); });
+$('kind').addEventListener('change', () => { current = null; $('plan').classList.add('hidden'); list(); });
 $('filter').addEventListener('click', () => current && open(current.id));
 
 $('dry-run').addEventListener('click', async () => {

@@ -110,19 +110,7 @@ async fn the_cart_hold_of_the_last_units_becomes_its_order_once() {
         .post(&format!("/v1/holds/{id}/confirm"), &json!(null))
         .await;
     assert_eq!(gone.status, StatusCode::GONE);
-    let fulfilled = app
-        .post(
-            "/v1/orders/WEB-1/fulfil",
-            &json!({"lines": [{"sku": "TEE", "source": "S1", "qty": 3}]}),
-        )
-        .await;
-    assert_eq!(fulfilled.status, StatusCode::OK, "{:?}", fulfilled.body);
-    let tee = app.balance("S1", "TEE").await;
-    assert_eq!(
-        (tee["on_hand"].as_i64(), tee["allocated"].as_i64()),
-        (Some(0), Some(0))
-    );
-    app.assert_ledger_consistent().await;
+    fulfil_the_last_units(&app, "WEB-1", 3).await;
 }
 
 #[actix_web::test]
@@ -235,10 +223,16 @@ async fn an_expired_hold_stops_counting_and_its_order_still_fulfils() {
         late.body["hold"]["outcome"], "expired",
         "routed as if it had none"
     );
+    fulfil_the_last_units(&app, "LATE", 2).await;
+}
+
+/// Ships `order`'s `qty` units of TEE from S1, which were all S1 had: nothing is left on hand
+/// or allocated, and the ledger agrees.
+async fn fulfil_the_last_units(app: &TestApp, order: &str, qty: i64) {
     let fulfilled = app
         .post(
-            "/v1/orders/LATE/fulfil",
-            &json!({"lines": [{"sku": "TEE", "source": "S1", "qty": 2}]}),
+            &format!("/v1/orders/{order}/fulfil"),
+            &json!({"lines": [{"sku": "TEE", "source": "S1", "qty": qty}]}),
         )
         .await;
     assert_eq!(fulfilled.status, StatusCode::OK, "{:?}", fulfilled.body);

@@ -30,4 +30,8 @@ await run(async (chrome, base) => {
   // Every line now names its transfer, and the page refuses a second commit.
   await page.waitForFunction(() => [...document.querySelectorAll('#lines tr td:last-child')].every((td) => td.textContent.startsWith('#')));
   check(await page.isDisabled('#commit'), 'a committed plan cannot be committed again from the page');
+
+  // The other kind of plan: none yet.
+  await page.selectOption('#kind', 'replenishment');
+  await page.waitForFunction(() => document.querySelector('#message').textContent.includes('No replenishment plan yet'));
 });
