@@ -80,6 +80,7 @@ pub const RULES: &[(&str, &str, Rule)] = {
         ("POST", "/v1/movements", Needs(WriteInventory)),
         ("GET", "/v1/movements", Needs(ReadMovements)),
         ("GET", "/v1/discrepancies", Needs(ReadMovements)),
+        ("GET", "/v1/events", Needs(ReadEvents)),
         ("POST", "/v1/holds", Needs(WriteHolds)),
         ("GET", "/v1/holds/{id}", Needs(ReadHolds)),
         ("POST", "/v1/holds/{id}/extend", Needs(WriteHolds)),

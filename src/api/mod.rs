@@ -6,6 +6,7 @@ pub mod access;
 pub mod credentials;
 pub mod discrepancies;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod holds;
 pub mod locations;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(skus::configure)
         .configure(movements::configure)
         .configure(discrepancies::configure)
+        .configure(events::configure)
         .configure(orders::configure)
         .configure(transfers::configure)
         .configure(plans::configure)

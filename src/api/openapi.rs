@@ -2,8 +2,8 @@
 
 use super::access;
 use super::{
-    credentials, discrepancies, error, holds, locations, movements, ops, orders, plans, skus,
-    stock, transfers,
+    credentials, discrepancies, error, events, holds, locations, movements, ops, orders, plans,
+    skus, stock, transfers,
 };
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::path::{Operation, PathItem};
@@ -40,6 +40,7 @@ use utoipa::{Modify, OpenApi};
         skus::get_sku,
         movements::post_movements,
         movements::list_movements,
+        events::feed,
         stock::stock_of_sku,
         discrepancies::list_discrepancies,
         holds::place,

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod catalog;
 pub mod error;
+pub mod events;
 pub mod holds;
 pub mod movements;
 pub mod orders;

@@ -345,6 +345,17 @@ pub enum Step<'a> {
     Return(&'a [(SkuCode, LocationCode, Qty)]),
 }
 
+impl Step<'_> {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancel",
+            Self::Fulfil(_) => "fulfil",
+            Self::PickUp(_) => "pickup",
+            Self::Return(_) => "return",
+        }
+    }
+}
+
 /// Runs one step of order `id`, once per idempotency key.
 pub async fn step(
     app: &App,
@@ -359,6 +370,8 @@ pub async fn step(
     let run = orders::Step {
         actor: &by.actor,
         key,
+        order: id.as_str(),
+        step: step.name(),
     };
     let (reply, balances) = match step {
         Step::Cancel => orders::cancel(pool, run, order_id).await?,

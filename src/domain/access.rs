@@ -84,6 +84,7 @@ impl Role {
             Self::Admin => &ADMIN_GRANTS,
             Self::Eshop => &[
                 (ReadInventory, E),
+                (ReadEvents, E),
                 (ReadHolds, E),
                 (WriteHolds, E),
                 (ReadOrders, E),
@@ -111,13 +112,14 @@ impl Role {
                 (ReadPlans, E),
                 (WritePlans, E),
                 (ReadReports, E),
+                (ReadEvents, E),
             ],
         }
     }
 }
 
-const ADMIN_GRANTS: [(Scope, Reach); 17] = {
-    let mut grants = [(Scope::ReadInventory, Reach::Everywhere); 17];
+const ADMIN_GRANTS: [(Scope, Reach); Scope::ALL.len()] = {
+    let mut grants = [(Scope::ReadInventory, Reach::Everywhere); Scope::ALL.len()];
     let mut index = 0;
     while index < Scope::ALL.len() {
         grants[index].0 = Scope::ALL[index];
@@ -164,10 +166,12 @@ pub enum Scope {
     ManageAccess,
     /// `/metrics` and `/openapi.json` when they are not open.
     ReadMetrics,
+    /// The stock events feed.
+    ReadEvents,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 18] = [
         Scope::ReadInventory,
         Scope::WriteInventory,
         Scope::ReadMovements,
@@ -185,6 +189,7 @@ impl Scope {
         Scope::WriteCatalog,
         Scope::ManageAccess,
         Scope::ReadMetrics,
+        Scope::ReadEvents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +211,7 @@ impl Scope {
             Self::WriteCatalog => "write_catalog",
             Self::ManageAccess => "manage_access",
             Self::ReadMetrics => "read_metrics",
+            Self::ReadEvents => "read_events",
         }
     }
 }

@@ -138,6 +138,25 @@ pub enum Movement {
     },
 }
 
+impl Movement {
+    /// The kind of ledger entry it is recorded as.
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            Self::Receipt(_) => EntryKind::Receipt,
+            Self::Sale(_) => EntryKind::Sale,
+            Self::Return(_) => EntryKind::Return,
+            Self::Adjustment { .. } => EntryKind::Adjustment,
+            Self::Count { .. } => EntryKind::Count,
+            Self::Allocate(_) | Self::AllocateArrived(_) => EntryKind::Allocation,
+            Self::Deallocate(_) => EntryKind::Deallocation,
+            Self::Fulfil(_) => EntryKind::Fulfilment,
+            Self::TransferOut(_) => EntryKind::TransferOut,
+            Self::InTransit(_) => EntryKind::InTransit,
+            Self::TransferIn { .. } => EntryKind::TransferIn,
+        }
+    }
+}
+
 /// One row of the ledger. `qty` is what the movement said (units received, sold, counted, or
 /// the size of an adjustment); the deltas are what it did to the balance.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! keeps a balance change and its movements in one transaction.
 
 pub mod access;
+pub mod events;
 pub mod idempotency;
 pub mod locations;
 pub mod movements;
@@ -91,13 +92,14 @@ impl Error {
 pub async fn in_transaction<T>(
     pool: &Pool,
     actor: &Actor,
+    cause: &Cause<'_>,
     work: impl AsyncFn(&deadpool_postgres::Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
     let mut attempt = 1;
     loop {
         let mut client = pool.get().await?;
         let transaction = client.transaction().await?;
-        let done = match act_as(&transaction, actor).await {
+        let done = match act_as(&transaction, actor, cause).await {
             Ok(()) => work(&transaction).await,
             Err(error) => Err(error),
         };
@@ -116,13 +118,55 @@ pub async fn in_transaction<T>(
     }
 }
 
-/// Names who makes the transaction's changes: the `actor`, `placed_by`, `requested_by`… columns
-/// take it from here, and refuse a write (NOT NULL) whose transaction did not name one.
-pub async fn act_as(transaction: &impl GenericClient, actor: &Actor) -> Result<()> {
+/// Why a write changes stock, as its stock events say (`cause`), beside who made it.
+#[derive(Debug, Clone, Copy)]
+pub enum Cause<'a> {
+    /// A batch of movements, with their kinds and the request's idempotency key.
+    Movements {
+        kinds: &'a [&'static str],
+        key: Option<&'a str>,
+    },
+    /// An order placed, and the cart hold it consumed.
+    Order { id: &'a str, hold: Option<&'a str> },
+    /// A step of an order: cancel, fulfil, pickup, return.
+    OrderStep { id: &'a str, step: &'static str },
+    /// Transfers requested (by a clerk, or for an order).
+    Transfers,
+    /// A step of a transfer: ship, receive, cancel.
+    TransferStep { id: i64, step: &'static str },
+    /// A plan's lines committed as transfers.
+    Plan { id: i64 },
+    /// A test or a tool writing directly.
+    Other(&'static str),
+}
+
+impl Cause<'_> {
+    pub fn to_json(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Self::Movements { kinds, key } => json!({"movements": kinds, "idempotency_key": key}),
+            Self::Order { id, hold } => json!({"order": id, "hold": hold}),
+            Self::OrderStep { id, step } => json!({"order": id, "step": step}),
+            Self::Transfers => json!({"transfers": "requested"}),
+            Self::TransferStep { id, step } => json!({"transfer": id, "step": step}),
+            Self::Plan { id } => json!({"plan": id}),
+            Self::Other(what) => json!({"other": what}),
+        }
+    }
+}
+
+/// Names who makes the transaction's changes and why, in one round trip: the `actor`,
+/// `placed_by`, `requested_by`… columns take the actor from here and refuse a write (NOT NULL)
+/// whose transaction did not name one; the stock events take both.
+pub async fn act_as(
+    transaction: &impl GenericClient,
+    actor: &Actor,
+    cause: &Cause<'_>,
+) -> Result<()> {
     transaction
         .cached_query(
-            "SELECT set_config('allot.actor', $1, true)",
-            &[&actor.to_string()],
+            "SELECT set_config('allot.actor', $1, true), set_config('allot.cause', $2, true)",
+            &[&actor.to_string(), &cause.to_json().to_string()],
         )
         .await?;
     Ok(())

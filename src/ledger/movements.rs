@@ -86,7 +86,14 @@ pub async fn record(
     lines_field: &str,
     lines: &[Line],
 ) -> Result<Reply<Recorded>> {
-    in_transaction(pool, actor, async |transaction| {
+    let mut kinds: Vec<&'static str> = lines.iter().map(|l| l.movement.kind().as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let cause = super::Cause::Movements {
+        kinds: &kinds,
+        key: key.map(Key::key),
+    };
+    in_transaction(pool, actor, &cause, async |transaction| {
         if let Some(key) = key {
             if let Some(response) = idempotency::claim(transaction, key).await? {
                 return Ok(Reply::Replayed(response));

@@ -119,7 +119,11 @@ pub async fn place(
     actor: &Actor,
     order: &NewOrder,
 ) -> Result<(Reply<OrderView>, Vec<TouchedBalance>)> {
-    in_transaction(pool, actor, async |transaction| {
+    let cause = super::Cause::Order {
+        id: &order.client_order_id,
+        hold: order.hold.as_ref().map(|hold| hold.id.as_str()),
+    };
+    in_transaction(pool, actor, &cause, async |transaction| {
         place_in(transaction, order).await
     })
     .await
@@ -634,7 +638,11 @@ where
     F: AsyncFn(&deadpool_postgres::Transaction<'_>) -> Result<Vec<TouchedBalance>>,
 {
     let key = by.key;
-    in_transaction(pool, by.actor, async |transaction| {
+    let cause = super::Cause::OrderStep {
+        id: by.order,
+        step: by.step,
+    };
+    in_transaction(pool, by.actor, &cause, async |transaction| {
         if let Some(key) = key {
             if let Some(response) = idempotency::claim(transaction, key).await? {
                 return Ok((Reply::Replayed(response), Vec::new()));
@@ -675,6 +683,9 @@ async fn complete_if_done(transaction: &impl GenericClient, order_id: i64) -> Re
 pub struct Step<'a> {
     pub actor: &'a Actor,
     pub key: Option<&'a Key>,
+    /// The client order id and the step's name, for the stock events' cause.
+    pub order: &'a str,
+    pub step: &'static str,
 }
 
 /// An order step's answer, and the balances it changed.

@@ -493,7 +493,7 @@ pub async fn commit_batch(
 ) -> Result<Committed> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
-    super::act_as(&transaction, actor).await?;
+    super::act_as(&transaction, actor, &super::Cause::Plan { id }).await?;
     let lines = lock_uncommitted(&transaction, id, limit).await?;
     if lines.is_empty() {
         return Ok(Committed::default());

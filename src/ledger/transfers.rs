@@ -4,7 +4,7 @@
 
 use super::idempotency::{self, Key};
 use super::movements::{record_in, Line, Recorded, Reply, TouchedBalance};
-use super::{in_transaction, Cached, Error, Result};
+use super::{in_transaction, Cached, Cause, Error, Result};
 use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::ledger::Movement;
@@ -270,7 +270,8 @@ fn codes(transfer: &TransferView) -> Result<(SkuCode, LocationCode, LocationCode
 
 /// The units leave the source and are in transit to the destination.
 pub async fn ship(pool: &Pool, actor: &Actor, id: i64) -> Result<(TransferView, Recorded)> {
-    in_transaction(pool, actor, async |transaction| {
+    let cause = Cause::TransferStep { id, step: "ship" };
+    in_transaction(pool, actor, &cause, async |transaction| {
         let transfer = lock(transaction, id, TransferStatus::Planned, "shipped").await?;
         let (sku, from, to, qty) = codes(&transfer)?;
         let now = Utc::now();
@@ -310,7 +311,11 @@ pub async fn receive(
     id: i64,
     received: Option<Counted>,
 ) -> Result<(TransferView, Recorded)> {
-    in_transaction(pool, actor, async |transaction| {
+    let cause = Cause::TransferStep {
+        id,
+        step: "receive",
+    };
+    in_transaction(pool, actor, &cause, async |transaction| {
         // The order first (cancel locks order, lines, then transfer): a cancel racing this receipt
         // either finishes first (then the units arrive as the store's own) or waits for it.
         let order_status = lock_order_of(transaction, id).await?;
@@ -399,7 +404,8 @@ pub async fn cancel_in(
 
 /// Cancels a planned transfer that serves no order (an order's transfers go with the order).
 pub async fn cancel(pool: &Pool, actor: &Actor, id: i64) -> Result<(TransferView, Recorded)> {
-    in_transaction(pool, actor, async |transaction| {
+    let cause = Cause::TransferStep { id, step: "cancel" };
+    in_transaction(pool, actor, &cause, async |transaction| {
         let transfer = get(transaction, id).await?;
         if let Some(order) = &transfer.order {
             return Err(Error::Conflict(format!(
@@ -430,7 +436,7 @@ pub async fn create(
     transfers: &[NewTransfer],
     cost: Option<serde_json::Value>,
 ) -> Result<(Reply<Created>, Vec<TouchedBalance>)> {
-    in_transaction(pool, actor, async |transaction| {
+    in_transaction(pool, actor, &Cause::Transfers, async |transaction| {
         if let Some(key) = key {
             if let Some(stored) = idempotency::claim(transaction, key).await? {
                 return Ok((Reply::Replayed(stored), Vec::new()));

@@ -307,24 +307,26 @@ async fn a_write_that_loses_a_deadlock_runs_again_instead_of_failing() {
         transaction.commit().await.unwrap();
     });
     let attempts = AtomicUsize::new(0);
-    let won = allot::ledger::in_transaction(&pool, &Actor::System("test"), async |transaction| {
-        let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-        transaction
-            .batch_execute(
-                "SET LOCAL deadlock_timeout = '100ms';
+    let cause = allot::ledger::Cause::Other("test");
+    let won =
+        allot::ledger::in_transaction(&pool, &Actor::System("test"), &cause, async |transaction| {
+            let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+            transaction
+                .batch_execute(
+                    "SET LOCAL deadlock_timeout = '100ms';
                  SELECT 1 FROM race WHERE id = 1 FOR UPDATE",
-            )
-            .await?;
-        if attempt == 1 {
-            row_one_taken.notify_one();
-            wait_for_a_lock_waiter(&pool).await;
-        }
-        transaction
-            .batch_execute("SELECT 1 FROM race WHERE id = 2 FOR UPDATE")
-            .await?;
-        Ok(attempt)
-    })
-    .await;
+                )
+                .await?;
+            if attempt == 1 {
+                row_one_taken.notify_one();
+                wait_for_a_lock_waiter(&pool).await;
+            }
+            transaction
+                .batch_execute("SELECT 1 FROM race WHERE id = 2 FOR UPDATE")
+                .await?;
+            Ok(attempt)
+        })
+        .await;
     other.await.unwrap();
     assert_eq!(
         won.map_err(|error| error.to_string()),

@@ -2,6 +2,7 @@
 //! key prefix per test, so tests run in parallel.
 
 mod access;
+mod events;
 mod expected_failures;
 mod helpers;
 mod holds;

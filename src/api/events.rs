@@ -1,0 +1,60 @@
+//! `GET /v1/events`: the stock events feed, for consumers that keep their own cursor.
+
+use super::error::ApiError;
+use super::State;
+use crate::app::events::{self, EventView, EVENTS_PAGE_MAX, WAIT_S_MAX};
+use crate::domain::access::Principal;
+use crate::domain::Invalid;
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(feed);
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// The last position seen (0, or absent, for the start).
+    pub after: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+    /// Wait up to this many seconds (0 to 30) for the next event instead of an empty page.
+    pub wait_s: Option<u64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FeedPage {
+    pub events: Vec<EventView>,
+    /// The cursor to ask with next: the last event's position, or `after` when none came.
+    pub next: i64,
+}
+
+/// Stock events in order: every committed change of a (location, SKU)'s figures, with its
+/// cause, and the out-of-stock / back-in-stock crossings. At least once, in order per
+/// (location, SKU) (`sequence` only grows); a consumer drops repeats by `id`.
+#[utoipa::path(tag = "events", params(FeedQuery), responses(
+    (status = 200, body = FeedPage), (status = 422, body = ApiError)))]
+#[get("/v1/events")]
+pub async fn feed(
+    state: web::Data<State>,
+    by: Principal,
+    query: web::Query<FeedQuery>,
+) -> Result<web::Json<FeedPage>, ApiError> {
+    let after = match query.after.unwrap_or(0) {
+        after @ 0.. => after,
+        _ => return Err(Invalid::new("after", "must be 0 or more").into()),
+    };
+    let limit = match query.limit.unwrap_or(100) {
+        limit @ 1..=EVENTS_PAGE_MAX => limit,
+        _ => return Err(Invalid::new("limit", format!("must be 1 to {EVENTS_PAGE_MAX}")).into()),
+    };
+    let wait_s = match query.wait_s.unwrap_or(0) {
+        wait_s @ 0..=WAIT_S_MAX => wait_s,
+        _ => return Err(Invalid::new("wait_s", format!("must be 0 to {WAIT_S_MAX}")).into()),
+    };
+    let page = events::after(&state, &by, after, limit, Duration::from_secs(wait_s)).await?;
+    let next = page.last().map_or(after, |event| event.position);
+    Ok(web::Json(FeedPage { events: page, next }))
+}

@@ -1,0 +1,56 @@
+//! Stock events for the channels: numbering them as they commit (the relay), and the pull
+//! feed consumers follow with their own cursor.
+
+use super::{App, Result};
+use crate::domain::access::{Principal, Scope};
+use crate::ledger::events;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use crate::ledger::events::{EventView, Figures};
+
+/// Most events one page of the feed returns.
+pub const EVENTS_PAGE_MAX: i64 = 1000;
+/// Longest a feed request waits for the next event (long poll).
+pub const WAIT_S_MAX: u64 = 30;
+/// How often a waiting feed request looks again.
+const FEED_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the relay numbers newly committed events, and how many at most per round.
+const NUMBERING_INTERVAL: Duration = Duration::from_millis(100);
+const NUMBERING_BATCH: i64 = 10_000;
+
+/// Events after `position`, at most `limit`; with `wait`, waits up to that long for the first
+/// one instead of answering an empty page.
+pub async fn after(
+    app: &App,
+    by: &Principal,
+    position: i64,
+    limit: i64,
+    wait: Duration,
+) -> Result<Vec<EventView>> {
+    by.require(Scope::ReadEvents)?;
+    let deadline = Instant::now() + wait.min(Duration::from_secs(WAIT_S_MAX));
+    loop {
+        let page = events::after(&app.client().await?, position, limit).await?;
+        if !page.is_empty() || Instant::now() >= deadline {
+            return Ok(page);
+        }
+        tokio::time::sleep(FEED_POLL_INTERVAL).await;
+    }
+}
+
+/// Numbers events as they commit, for the life of the process. Safe on every instance at once:
+/// one numbers at a time (an advisory lock), the others skip the round.
+pub async fn relay(app: Arc<App>) {
+    let span = tracing::info_span!("relay");
+    let _entered = span.enter();
+    loop {
+        match events::number(&app.pool, NUMBERING_BATCH).await {
+            // A full batch: more are waiting, go on at once.
+            Ok(numbered) if numbered == NUMBERING_BATCH as u64 => continue,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "numbering stock events failed; retrying"),
+        }
+        tokio::time::sleep(NUMBERING_INTERVAL).await;
+    }
+}

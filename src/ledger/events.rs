@@ -1,0 +1,115 @@
+//! The stock events the balances trigger writes (sql/V8), numbered for consumers.
+
+use super::{Cached, Result};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Pool};
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::Row;
+
+/// The advisory lock under which one relay at a time numbers events.
+const NUMBERING_LOCK: i64 = 7_261_017;
+
+/// Numbers committed events that have no position yet (at most `limit`), after the highest
+/// position given so far, in (SKU, location, sequence) order; says how many. Another relay
+/// numbering at the moment: nothing, this round.
+pub async fn number(pool: &Pool, limit: i64) -> Result<u64> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let locked: bool = transaction
+        .cached_query_one("SELECT pg_try_advisory_xact_lock($1)", &[&NUMBERING_LOCK])
+        .await?
+        .get(0);
+    if !locked {
+        return Ok(0);
+    }
+    let numbered = transaction
+        .cached_execute(
+            "WITH top AS (SELECT coalesce(max(position), 0) AS position FROM stock_events),
+                  batch AS (
+                      SELECT id, row_number() OVER (ORDER BY sku_id, location_id, sequence, kind) AS n
+                      FROM (SELECT id, sku_id, location_id, sequence, kind FROM stock_events
+                            WHERE position IS NULL
+                            ORDER BY sku_id, location_id, sequence, kind LIMIT $1) unnumbered)
+             UPDATE stock_events e SET position = top.position + batch.n
+             FROM batch, top WHERE e.id = batch.id",
+            &[&limit],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(numbered)
+}
+
+/// A (location, SKU)'s figures before or after a change.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub on_hand: i64,
+    pub allocated: i64,
+    pub in_transit: i64,
+    /// On hand − allocated − safety stock (at least 0), before holds.
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub id: uuid::Uuid,
+    /// The global order; a consumer keeps the last one it saw and asks for what follows.
+    pub position: i64,
+    /// The (location, SKU)'s balance version after the change: per (location, SKU) it only
+    /// grows.
+    pub sequence: i64,
+    /// `availability_changed`, `out_of_stock` or `back_in_stock`.
+    pub kind: String,
+    pub sku: String,
+    pub location: String,
+    pub before: Figures,
+    pub after: Figures,
+    /// What changed it: movements and their kinds, an order (and the hold it consumed), an
+    /// order or transfer step, a plan; and the actor.
+    #[schema(value_type = Object)]
+    pub cause: Value,
+    pub at: DateTime<Utc>,
+}
+
+fn event(row: &Row) -> EventView {
+    let figures = |first: usize| Figures {
+        on_hand: row.get(first),
+        allocated: row.get(first + 1),
+        in_transit: row.get(first + 2),
+        available: row.get(first + 3),
+    };
+    EventView {
+        id: row.get(0),
+        position: row.get(1),
+        sequence: row.get(2),
+        kind: row.get(3),
+        sku: row.get(4),
+        location: row.get(5),
+        before: figures(6),
+        after: figures(10),
+        cause: row.get(14),
+        at: row.get(15),
+    }
+}
+
+/// Numbered events after `position`, in order, at most `limit`.
+pub async fn after(
+    client: &impl GenericClient,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<EventView>> {
+    let rows = client
+        .cached_query(
+            "SELECT e.id, e.position, e.sequence, e.kind, s.code, l.code,
+                    e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
+                    e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
+                    e.cause, e.at
+             FROM stock_events e
+             JOIN skus s ON s.id = e.sku_id
+             JOIN locations l ON l.id = e.location_id
+             WHERE e.position > $1 ORDER BY e.position LIMIT $2",
+            &[&position, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(event).collect())
+}

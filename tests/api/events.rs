@@ -1,0 +1,225 @@
+//! Stock events: every committed change of a (location, SKU) is an event, with its cause, in
+//! order per (location, SKU); nothing refused becomes one; a consumer that follows the feed
+//! with its own cursor ends with the ledger's figures.
+
+use crate::helpers::{spawn_app, TestApp};
+use awc::http::StatusCode;
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+async fn chain(app: &TestApp) {
+    app.store("S1", 25.03, 121.56).await;
+    app.store("S2", 25.05, 121.52).await;
+    app.sku("TEE").await;
+    app.sku("CAP").await;
+}
+
+/// Every event after `cursor`, page by page, until the feed has had nothing new for a while
+/// (the relay numbers committed events within a fraction of a second).
+async fn follow(app: &TestApp, mut cursor: i64, quiet: Duration) -> (Vec<Value>, i64) {
+    let mut seen = Vec::new();
+    let mut last_news = Instant::now();
+    while last_news.elapsed() < quiet {
+        let page = app.get(&format!("/v1/events?after={cursor}&limit=7")).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let events = page.body["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            actix_rt::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        last_news = Instant::now();
+        cursor = page.body["next"].as_i64().unwrap_or(cursor);
+        seen.extend(events);
+    }
+    (seen, cursor)
+}
+
+fn key(event: &Value) -> (String, String) {
+    (
+        event["location"].as_str().unwrap_or_default().into(),
+        event["sku"].as_str().unwrap_or_default().into(),
+    )
+}
+
+#[actix_web::test]
+async fn every_committed_change_is_an_event_with_its_cause_in_order() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("S1", "TEE", 3).await;
+    app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 3}]))
+        .await;
+    app.receive("S1", "TEE", 2).await;
+    let order = json!({"id": "EV-1", "lines": [{"sku": "TEE", "qty": 2}],
+                       "fulfilment": {"mode": "pickup", "store": "S1"}});
+    assert_eq!(
+        app.post("/v1/orders", &order).await.status,
+        StatusCode::CREATED
+    );
+    let cancelled = app.post("/v1/orders/EV-1/cancel", &json!(null)).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
+    let refused = app
+        .post(
+            "/v1/movements",
+            &json!({"movements": [
+            {"kind": "receipt", "location": "S1", "sku": "TEE", "qty": 1},
+            {"kind": "receipt", "location": "S1", "sku": "NOPE", "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a refused batch"
+    );
+
+    let (events, _) = follow(&app, 0, Duration::from_millis(600)).await;
+    let summary: Vec<(String, i64, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or_default().to_owned(),
+                e["before"]["available"].as_i64().unwrap_or(-1),
+                e["after"]["available"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    let expected = [
+        ("availability_changed", 0, 3),
+        ("back_in_stock", 0, 3),
+        ("availability_changed", 3, 0),
+        ("out_of_stock", 3, 0),
+        ("availability_changed", 0, 2),
+        ("back_in_stock", 0, 2),
+        ("availability_changed", 2, 0),
+        ("out_of_stock", 2, 0),
+        ("availability_changed", 0, 2),
+        ("back_in_stock", 0, 2),
+    ];
+    let expected: Vec<(String, i64, i64)> = expected
+        .iter()
+        .map(|(k, b, a)| ((*k).to_owned(), *b, *a))
+        .collect();
+    assert_eq!(
+        summary, expected,
+        "nothing from the refused batch, everything else once"
+    );
+    assert_eq!(events[0]["cause"]["movements"], json!(["receipt"]));
+    assert!(events[0]["cause"]["actor"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("key:")));
+    assert_eq!(events[6]["cause"]["order"], "EV-1");
+    assert_eq!(
+        (
+            events[8]["cause"]["order"].as_str(),
+            events[8]["cause"]["step"].as_str()
+        ),
+        (Some("EV-1"), Some("cancel"))
+    );
+    let positions: Vec<i64> = events
+        .iter()
+        .filter_map(|e| e["position"].as_i64())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let sequences: Vec<i64> = events
+        .iter()
+        .step_by(2)
+        .filter_map(|e| e["sequence"].as_i64())
+        .collect();
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+}
+
+#[actix_web::test]
+async fn a_consumer_following_the_feed_during_concurrent_writes_ends_with_the_ledger() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    let writers = (0..6).map(|writer| {
+        let app = app.clone();
+        actix_rt::spawn(async move {
+            for round in 0..10 {
+                let location = if (writer + round) % 2 == 0 {
+                    "S1"
+                } else {
+                    "S2"
+                };
+                let sku = if writer % 3 == 0 { "CAP" } else { "TEE" };
+                app.movements(
+                    json!([{"kind": "receipt", "location": location, "sku": sku, "qty": 2}]),
+                )
+                .await;
+                app.post(
+                    "/v1/movements",
+                    &json!({"movements": [
+                    {"kind": "sale", "location": location, "sku": sku, "qty": 1}]}),
+                )
+                .await;
+            }
+        })
+    });
+    let consumer = {
+        let app = app.clone();
+        actix_rt::spawn(async move { follow(&app, 0, Duration::from_millis(1500)).await })
+    };
+    for writer in writers {
+        writer.await.expect("a writer finished");
+    }
+    let (events, _) = consumer.await.expect("the consumer finished");
+    let ids: HashSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids.len(), events.len(), "each event once");
+    let database = app.database().await;
+    let stored: i64 = database
+        .query_one("SELECT count(*) FROM stock_events", &[])
+        .await
+        .expect("a count")
+        .get(0);
+    assert_eq!(events.len() as i64, stored, "the consumer saw every event");
+    let mut last: HashMap<(String, String), (i64, Value)> = HashMap::new();
+    for event in events
+        .iter()
+        .filter(|e| e["kind"] == "availability_changed")
+    {
+        let sequence = event["sequence"].as_i64().unwrap_or_default();
+        if let Some((previous, figures)) = last.get(&key(event)) {
+            assert!(
+                sequence > *previous,
+                "per (location, SKU) in order: {event}"
+            );
+            assert_eq!(
+                &event["before"], figures,
+                "each change starts where the last ended"
+            );
+        }
+        last.insert(key(event), (sequence, event["after"].clone()));
+    }
+    for ((location, sku), (_, figures)) in &last {
+        let balance = app.balance(location, sku).await;
+        assert_eq!(figures["on_hand"], balance["on_hand"], "{location} {sku}");
+    }
+    assert_eq!(last.len(), 4, "two SKUs at two stores");
+}
+
+#[actix_web::test]
+async fn a_waiting_consumer_gets_the_next_event_as_it_commits() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    let waiting = {
+        let app = app.clone();
+        actix_rt::spawn(async move {
+            let started = Instant::now();
+            let page = app.get("/v1/events?after=0&wait_s=10").await;
+            (page, started.elapsed())
+        })
+    };
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    app.receive("S2", "CAP", 4).await;
+    let (page, waited) = waiting.await.expect("the consumer answered");
+    assert_eq!(page.body["events"][0]["location"], "S2", "{:?}", page.body);
+    assert!(
+        waited < Duration::from_secs(5),
+        "answered when the event came: {waited:?}"
+    );
+    let bad = app.get("/v1/events?wait_s=31").await;
+    assert_eq!(
+        (bad.status, bad.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("wait_s"))
+    );
+}
