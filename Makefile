@@ -1,5 +1,5 @@
 # Two commands do all set-up: `make run` and `make test`. Each installs what is missing and
-# starts PostgreSQL and Redis when they are not running.
+# starts PostgreSQL, Redis and NATS (with JetStream) when they are not running.
 
 SHELL := /bin/bash
 PG_URL ?= postgres://postgres@127.0.0.1:5432
@@ -38,6 +38,7 @@ deps:
 	ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing="$$missing libclang-dev clang"; \
 	command -v pg_ctlcluster >/dev/null || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v nats-server >/dev/null || missing="$$missing nats-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
@@ -57,6 +58,10 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+	@(exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null || { mkdir -p /var/lib/nats-server; \
+		start-stop-daemon --start --oknodo --background --exec "$$(command -v nats-server)" -- \
+			-a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server; }
+	@for i in $$(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.2; done
 
 database:
 	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = 'allot'" | grep -q 1 || \

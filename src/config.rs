@@ -52,6 +52,15 @@ pub struct Settings {
     #[arg(long, env = "ALLOT_HOLD_LIFETIME_S", value_parser = clap::value_parser!(i64).range(1..),
           default_value_t = crate::domain::hold::HOLD_LIFETIME_S_DEFAULT)]
     pub hold_lifetime_s: i64,
+    /// The NATS server stock events are published to (JetStream); empty: not published.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// First token of every subject Allot publishes (`allot.stock.<sku>.<location>`).
+    #[arg(long, env = "ALLOT_NATS_PREFIX", default_value = "allot")]
+    pub nats_prefix: String,
+    /// The JetStream stream that stores them (created when missing).
+    #[arg(long, env = "ALLOT_NATS_STREAM", default_value = "ALLOT_STOCK")]
+    pub nats_stream: String,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

@@ -3,6 +3,7 @@
 //! - [`domain`]: pure types and rules; no I/O.
 //! - [`ledger`]: PostgreSQL, the only place with SQL.
 //! - [`holds`]: Redis holds.
+//! - [`broker`]: NATS JetStream, where stock events are published.
 //! - [`lookup`]: clerk lookups from copies of the ledger's figures that Redis keeps honest.
 //! - [`app`]: the application layer: one function per use case, the one place writes run.
 //! - [`api`]: HTTP only: parse, call `app`, shape the answer.
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod app;
+pub mod broker;
 pub mod commands;
 pub mod config;
 pub mod domain;

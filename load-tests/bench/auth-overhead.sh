@@ -2,7 +2,7 @@
 # Usage: build the release binaries (allot, allot-load-tests) of the build before access control
 # into bin-old/ and of this one into bin-new/, then run from the folder holding them:
 #   load-tests/bench/auth-overhead.sh
-# Lookups and holds without auth (old) and with an e-shop key (new), alternating ABAB, each
+# Lookups, holds and POS ingest without auth (old) and with a key (new), alternating, each
 # build over its own copy of one seeded chain, with the raw ceilings (one SQL lookup statement,
 # the hold script in redis-benchmark) measured between them. Output in ${RESULTS:-results}/.
 set -u
@@ -43,6 +43,8 @@ run() { # label bin-dir db prefix [key]
   measured "$1 lookups c16" stock "$2" "${5:-}" lookups --duration 15s --concurrency 16
   ALLOT_KEY=${5:-} "$2/allot-load-tests" holds --duration 5s --warmup 2s --concurrency 64 > /dev/null 2>&1
   measured "$1 holds c64" hold "$2" "${5:-}" holds --duration 15s --concurrency 64
+  # POS ingest: the new build also writes a stock event per changed balance (issue 17).
+  measured "$1 ingest c4" ingest "$2" "${5:-}" ingest --batches 200 --batch-size 1000 --concurrency 4 --duration 20s
   stop
 }
 raw() { # label
@@ -69,11 +71,12 @@ $B-old/allot-load-tests seed --stores 200 --skus 10000 --carry-percent 30 >> $R/
 stop
 psql -qX $PG/allot_bench_old -c "VACUUM ANALYZE"
 psql -qX $PG/postgres -c "CREATE DATABASE allot_bench_new TEMPLATE allot_bench_old"
-KEY=$(DATABASE_URL=$PG/allot_bench_new $B-new/allot keys create --role eshop --label bench 2>/dev/null | tail -n 1)
+# An admin key: the same check as any other, and ingest needs write_inventory everywhere.
+KEY=$(DATABASE_URL=$PG/allot_bench_new $B-new/allot keys create --role admin --label bench 2>/dev/null | tail -n 1)
 raw before
 for round in 1 2 3; do
   run "old (no auth) round $round" $B-old allot_bench_old auth-old
-  run "new (e-shop key) round $round" $B-new allot_bench_new auth-new "$KEY"
+  run "new (with a key) round $round" $B-new allot_bench_new auth-new "$KEY"
 done
 raw after
 raw_hold old $B-old/allot-load-tests 5 "${KEYS5[@]}" h__rand_int__ 60000 "" "$LINE" fp 0 held 1 S1

@@ -2,6 +2,7 @@
 //! feed consumers follow with their own cursor.
 
 use super::{App, Result};
+use crate::broker::Message;
 use crate::domain::access::{Principal, Scope};
 use crate::ledger::events;
 use std::sync::Arc;
@@ -39,18 +40,61 @@ pub async fn after(
     }
 }
 
-/// Numbers events as they commit, for the life of the process. Safe on every instance at once:
-/// one numbers at a time (an advisory lock), the others skip the round.
+/// Events one NATS delivery round publishes at most.
+const PUBLISH_BATCH: i64 = 1000;
+/// The sink cursor NATS deliveries move.
+const NATS_SINK: &str = "nats";
+
+/// Numbers events as they commit and publishes them to NATS, for the life of the process. Safe
+/// on every instance at once: one numbers at a time (an advisory lock), one publishes at a time
+/// (the sink's row lock), the others skip the round.
 pub async fn relay(app: Arc<App>) {
     let span = tracing::info_span!("relay");
     let _entered = span.enter();
     loop {
-        match events::number(&app.pool, NUMBERING_BATCH).await {
-            // A full batch: more are waiting, go on at once.
-            Ok(numbered) if numbered == NUMBERING_BATCH as u64 => continue,
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "numbering stock events failed; retrying"),
+        let numbered = match events::number(&app.pool, NUMBERING_BATCH).await {
+            Ok(numbered) => numbered,
+            Err(error) => {
+                tracing::warn!(%error, "numbering stock events failed; retrying");
+                0
+            }
+        };
+        let published = publish(&app).await;
+        // A full batch: more are waiting, go on at once.
+        if numbered < NUMBERING_BATCH as u64 && published < PUBLISH_BATCH as usize {
+            tokio::time::sleep(NUMBERING_INTERVAL).await;
         }
-        tokio::time::sleep(NUMBERING_INTERVAL).await;
+    }
+}
+
+/// One round of NATS deliveries; how many events it published.
+async fn publish(app: &App) -> usize {
+    let Some(broker) = &app.broker else {
+        return 0;
+    };
+    let delivered = events::deliver(&app.pool, NATS_SINK, PUBLISH_BATCH, async |page| {
+        let messages: Vec<Message<'_, EventView>> = page
+            .iter()
+            .map(|event| Message {
+                sku: &event.sku,
+                location: &event.location,
+                kind: &event.kind,
+                id: event.id.to_string(),
+                body: event,
+            })
+            .collect();
+        broker.publish(&messages).await
+    })
+    .await;
+    match delivered {
+        Ok(Ok(published)) => published,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "publishing stock events failed; they go again");
+            0
+        }
+        Err(error) => {
+            tracing::warn!(%error, "reading stock events to publish failed; retrying");
+            0
+        }
     }
 }

@@ -21,6 +21,7 @@ pub use crate::domain::idempotency::Key;
 pub use crate::ledger::movements::{Line, Recorded, Reply};
 pub use error::{Dependency, Error, Result};
 
+use crate::broker::Broker;
 use crate::domain::access::{Actor, Principal};
 use crate::holds::{lifecycle, Base, HoldLimits, Redis};
 use crate::ledger::{self, movements::TouchedBalance};
@@ -36,16 +37,25 @@ pub struct App {
     pub(crate) credentials: access::Credentials,
     /// Holds and orders each credential may place, per second and in a burst.
     rate: governor::DefaultKeyedRateLimiter<String>,
+    /// Where stock events are published; `None` when NATS_URL is empty.
+    pub broker: Option<Broker>,
 }
 
 impl App {
-    pub fn new(pool: Pool, redis: Arc<Redis>, stock: StockCache, rate: governor::Quota) -> Self {
+    pub fn new(
+        pool: Pool,
+        redis: Arc<Redis>,
+        stock: StockCache,
+        rate: governor::Quota,
+        broker: Option<Broker>,
+    ) -> Self {
         Self {
             pool,
             redis,
             stock,
             credentials: access::Credentials::default(),
             rate: governor::RateLimiter::keyed(rate),
+            broker,
         }
     }
 
@@ -121,6 +131,13 @@ impl App {
             )?),
             StockCache::new(settings.stock_cache_rows),
             rate,
+            (!settings.nats_url.is_empty()).then(|| {
+                Broker::new(
+                    &settings.nats_url,
+                    &settings.nats_prefix,
+                    &settings.nats_stream,
+                )
+            }),
         ))
     }
 }

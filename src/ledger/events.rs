@@ -113,3 +113,46 @@ pub async fn after(
         .await?;
     Ok(rows.iter().map(event).collect())
 }
+
+/// Hands the numbered events after `sink`'s position (at most `limit`) to `deliver`, and moves
+/// the position past them once it succeeded; says how many it delivered. The sink's row is
+/// locked meanwhile: an instance that finds it locked delivers nothing this round.
+pub async fn deliver<E>(
+    pool: &Pool,
+    sink: &str,
+    limit: i64,
+    deliver: impl AsyncFnOnce(&[EventView]) -> std::result::Result<(), E>,
+) -> Result<std::result::Result<usize, E>> {
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    transaction
+        .cached_execute(
+            "INSERT INTO event_sinks (name) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&sink],
+        )
+        .await?;
+    let row = transaction
+        .cached_query_opt(
+            "SELECT position FROM event_sinks WHERE name = $1 FOR UPDATE SKIP LOCKED",
+            &[&sink],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(Ok(0));
+    };
+    let events = after(&transaction, row.get(0), limit).await?;
+    let Some(last) = events.last().map(|event| event.position) else {
+        return Ok(Ok(0));
+    };
+    if let Err(error) = deliver(&events).await {
+        return Ok(Err(error));
+    }
+    transaction
+        .cached_execute(
+            "UPDATE event_sinks SET position = $2 WHERE name = $1",
+            &[&sink, &last],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(Ok(events.len()))
+}

@@ -214,6 +214,10 @@ pub fn test_settings(
         rate_burst: None,
         live_holds_max: allot::domain::hold::LIVE_HOLDS_PER_CREDENTIAL_DEFAULT,
         hold_lifetime_s: allot::domain::hold::HOLD_LIFETIME_S_DEFAULT,
+        // Tests that publish to NATS name their own subjects and stream.
+        nats_url: String::new(),
+        nats_prefix: redis_prefix.to_owned(),
+        nats_stream: redis_prefix.to_uppercase(),
         workers: Some(2),
     }
 }

@@ -10,6 +10,7 @@ mod import;
 mod input_errors;
 mod ledger;
 mod limits;
+mod nats;
 mod operations;
 mod orders;
 mod plans;

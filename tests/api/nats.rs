@@ -1,0 +1,140 @@
+//! Stock events on a real NATS JetStream (the nats-server `make test` starts): each event once
+//! in the stream, in order, with its id as `Nats-Msg-Id`; a republish is dropped by the
+//! stream; with NATS unreachable, nothing else stops.
+
+use crate::helpers::{spawn_app_tuned, TestApp};
+use async_nats::jetstream;
+use awc::http::StatusCode;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const NATS_URL: &str = "nats://127.0.0.1:4222";
+
+async fn chain(app: &TestApp) {
+    app.store("S1", 25.03, 121.56).await;
+    app.sku("TEE.BLK").await;
+}
+
+/// Every numbered event, once the relay has numbered `count` of them.
+async fn feed(app: &TestApp, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = app.get("/v1/events?limit=1000").await.body["events"].clone();
+        let events = page.as_array().cloned().unwrap_or_default();
+        if events.len() >= count || Instant::now() > deadline {
+            return events;
+        }
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sink_position(app: &TestApp) -> i64 {
+    app.database()
+        .await
+        .query_opt("SELECT position FROM event_sinks WHERE name = 'nats'", &[])
+        .await
+        .expect("the sink reads")
+        .map_or(0, |row| row.get(0))
+}
+
+#[actix_web::test]
+async fn events_reach_the_stream_once_each_in_order_and_a_republish_is_dropped() {
+    let app = spawn_app_tuned(|settings| settings.nats_url = NATS_URL.into()).await;
+    let client = async_nats::connect(NATS_URL)
+        .await
+        .expect("nats-server runs on 127.0.0.1:4222 (make test starts it)");
+    let mut messages = client
+        .subscribe(format!("{}.>", app.redis_prefix))
+        .await
+        .expect("a subscription");
+    chain(&app).await;
+    app.receive("S1", "TEE.BLK", 2).await;
+    app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE.BLK", "qty": 2}]))
+        .await;
+    let events = feed(&app, 4).await;
+    assert_eq!(
+        events.len(),
+        4,
+        "receipt and sale, each with its crossing: {events:?}"
+    );
+
+    let mut received = Vec::new();
+    while received.len() < events.len() {
+        let message = tokio::time::timeout(Duration::from_secs(5), messages.next())
+            .await
+            .expect("each event reaches NATS")
+            .expect("the subscription is open");
+        received.push(message);
+    }
+    for (event, message) in events.iter().zip(&received) {
+        let body: Value = serde_json::from_slice(&message.payload).expect("a JSON body");
+        assert_eq!(body["id"], event["id"], "in the feed's order");
+        let id = message
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get("Nats-Msg-Id"))
+            .map(|value| value.as_str().to_owned());
+        assert_eq!(
+            id.as_deref(),
+            event["id"].as_str(),
+            "the event id deduplicates"
+        );
+    }
+    let prefix = &app.redis_prefix;
+    let subjects: Vec<&str> = received.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(
+        subjects[0],
+        format!("{prefix}.stock.TEE%2EBLK.S1"),
+        "one token per code"
+    );
+    assert_eq!(subjects[1], format!("{prefix}.alerts.back_in_stock"));
+    assert_eq!(subjects[3], format!("{prefix}.alerts.out_of_stock"));
+
+    let jetstream = jetstream::new(client);
+    let stream_name = app.redis_prefix.to_uppercase();
+    let stored = |jetstream: jetstream::Context| {
+        let name = stream_name.clone();
+        async move {
+            let mut stream = jetstream
+                .get_stream(&name)
+                .await
+                .expect("the stream exists");
+            stream.info().await.expect("stream info").state.messages
+        }
+    };
+    assert_eq!(stored(jetstream.clone()).await, 4);
+    let top = sink_position(&app).await;
+    app.database()
+        .await
+        .execute(
+            "UPDATE event_sinks SET position = 0 WHERE name = 'nats'",
+            &[],
+        )
+        .await
+        .expect("the sink rewinds");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sink_position(&app).await < top && Instant::now() < deadline {
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sink_position(&app).await, top, "published again");
+    assert_eq!(
+        stored(jetstream.clone()).await,
+        4,
+        "the stream dropped every republished event"
+    );
+    jetstream
+        .delete_stream(&stream_name)
+        .await
+        .expect("the test's stream goes");
+}
+
+#[actix_web::test]
+async fn with_nats_unreachable_writes_and_the_feed_go_on() {
+    let app = spawn_app_tuned(|settings| settings.nats_url = "nats://127.0.0.1:9".into()).await;
+    chain(&app).await;
+    app.receive("S1", "TEE.BLK", 1).await;
+    assert_eq!(feed(&app, 2).await.len(), 2);
+    assert_eq!(sink_position(&app).await, 0, "nothing counted as published");
+    assert_eq!(app.get("/ready").await.status, StatusCode::OK);
+}
