@@ -52,7 +52,8 @@ pub struct Figures {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
-    pub id: uuid::Uuid,
+    /// Stable: the same event has the same id however often it is delivered.
+    pub id: i64,
     /// The global order; a consumer keeps the last one it saw and asks for what follows.
     pub position: i64,
     /// The (location, SKU)'s balance version after the change: per (location, SKU) it only

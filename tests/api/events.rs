@@ -163,7 +163,7 @@ async fn a_consumer_following_the_feed_during_concurrent_writes_ends_with_the_le
         writer.await.expect("a writer finished");
     }
     let (events, _) = consumer.await.expect("the consumer finished");
-    let ids: HashSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    let ids: HashSet<i64> = events.iter().filter_map(|e| e["id"].as_i64()).collect();
     assert_eq!(ids.len(), events.len(), "each event once");
     let database = app.database().await;
     let stored: i64 = database
