@@ -1,7 +1,7 @@
 #![warn(clippy::too_many_lines)]
 
 use allot::commands::plan::Which;
-use allot::commands::{access, demo, import, plan};
+use allot::commands::{access, demo, events, import, plan};
 use allot::config::Settings;
 use allot::planning::{RebalanceParams, ReplenishParams};
 use allot::startup::Application;
@@ -43,6 +43,11 @@ enum Command {
     Users {
         #[command(subcommand)]
         command: access::Users,
+    },
+    /// Stock events on NATS: `events tail` prints them as they are published.
+    Events {
+        #[command(subcommand)]
+        command: events::Events,
     },
     /// Bulk-import locations or SKUs from CSV or NDJSON.
     Import {
@@ -87,6 +92,9 @@ async fn main() -> ExitCode {
             Command::SeedDemo => demo::seed(&cli.settings).await?,
             Command::Keys { command } => access::keys(&cli.settings, command).await?,
             Command::Users { command } => access::users(&cli.settings, command).await?,
+            Command::Events {
+                command: events::Events::Tail { subject, count },
+            } => events::tail(&cli.settings, &subject, count, &mut std::io::stdout()).await?,
             Command::Import { what, file } => import::run(&cli.settings, what, &file).await?,
             Command::Rebalance { params, report } => {
                 plan::run(&cli.settings, Which::Rebalance(params), &report).await?

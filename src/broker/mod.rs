@@ -95,6 +95,20 @@ impl Broker {
         }
     }
 
+    /// Every message from now on whose subject is `PREFIX.<filter>` (`stock.>`, `alerts.>`,
+    /// `stock.TSHIRT-BLK-M.>`, `>` for all).
+    pub async fn subscribe(&self, filter: &str) -> Result<async_nats::Subscriber, Unavailable> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(NATS_TIMEOUT)
+            .connect(self.url.as_str())
+            .await
+            .map_err(|error| Unavailable(error.to_string()))?;
+        client
+            .subscribe(format!("{}.{filter}", self.prefix))
+            .await
+            .map_err(|error| Unavailable(error.to_string()))
+    }
+
     /// Publishes `messages` in order and waits until the stream has stored each (a duplicate
     /// counts as stored). All or an error: the caller publishes them again.
     pub async fn publish<T: Serialize>(

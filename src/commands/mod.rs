@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod demo;
+pub mod events;
 pub mod import;
 pub mod plan;
 

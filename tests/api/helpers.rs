@@ -129,6 +129,74 @@ impl Drop for OwnRedis {
     }
 }
 
+/// A NATS server (with JetStream, its store in a folder of its own) the test may stop and
+/// start again; what JetStream stored survives a restart.
+pub struct OwnNats {
+    pub port: u16,
+    store: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl OwnNats {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let store = std::env::temp_dir().join(format!("allot-nats-{}", Uuid::new_v4().simple()));
+        let mut nats = Self {
+            port,
+            store,
+            child: None,
+        };
+        nats.restart();
+        nats
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn restart(&mut self) {
+        let child = std::process::Command::new("nats-server")
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(&self.store)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server is installed (make test installs it)");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("nats-server did not start on port {}", self.port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
 pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
     spawn_tuned(redis_url, |_| ()).await
 }
@@ -267,6 +335,14 @@ impl TestApp {
     /// with several instances.
     pub async fn another_instance(&self) -> TestApp {
         start(&self.database_url, &self.redis_url, &self.redis_prefix).await
+    }
+
+    /// Another instance with settings of the test's own (its NATS, say).
+    pub async fn another_instance_tuned(&self, tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings =
+            test_settings(&self.database_url, &self.redis_url, &self.redis_prefix, 8);
+        tune(&mut settings);
+        serve(settings).await
     }
 
     /// Another instance whose pool has `size` connections: with one, a request that needs a

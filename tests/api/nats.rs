@@ -2,7 +2,7 @@
 //! in the stream, in order, with its id as `Nats-Msg-Id`; a republish is dropped by the
 //! stream; with NATS unreachable, nothing else stops.
 
-use crate::helpers::{spawn_app_tuned, TestApp};
+use crate::helpers::{spawn_app_tuned, OwnNats, TestApp};
 use async_nats::jetstream;
 use awc::http::StatusCode;
 use futures_util::StreamExt;
@@ -137,4 +137,116 @@ async fn with_nats_unreachable_writes_and_the_feed_go_on() {
     assert_eq!(feed(&app, 2).await.len(), 2);
     assert_eq!(sink_position(&app).await, 0, "nothing counted as published");
     assert_eq!(app.get("/ready").await.status, StatusCode::OK);
+}
+
+/// Receipts of one unit at S1, one request each.
+async fn receipts(app: &TestApp, count: usize) {
+    for _ in 0..count {
+        app.receive("S1", "TEE.BLK", 1).await;
+    }
+}
+
+/// The number of messages the stream stored, once it stops growing (or after 10 s).
+async fn settled_count(url: &str, stream: &str, want: u64) -> u64 {
+    let client = async_nats::connect(url).await.expect("NATS is up");
+    let jetstream = jetstream::new(client);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let stored = match jetstream.get_stream(stream).await {
+            Ok(mut stream) => stream.info().await.map_or(0, |info| info.state.messages),
+            Err(_) => 0,
+        };
+        if stored >= want || Instant::now() > deadline {
+            return stored;
+        }
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_broker_that_stops_and_starts_again_misses_nothing_and_doubles_nothing() {
+    let mut nats = OwnNats::start();
+    let url = nats.url();
+    let app = spawn_app_tuned(|settings| settings.nats_url = url.clone()).await;
+    chain(&app).await;
+    receipts(&app, 3).await;
+    let stream = app.redis_prefix.to_uppercase();
+    // The first receipt crosses from zero: four events.
+    assert_eq!(settled_count(&url, &stream, 4).await, 4);
+    nats.stop();
+    receipts(&app, 3).await;
+    assert_eq!(
+        feed(&app, 7).await.len(),
+        7,
+        "the ledger and the feed go on without NATS"
+    );
+    nats.restart();
+    assert_eq!(
+        settled_count(&url, &stream, 7).await,
+        7,
+        "each event once, none lost"
+    );
+    let top = feed(&app, 7)
+        .await
+        .last()
+        .and_then(|e| e["position"].as_i64());
+    assert_eq!(Some(sink_position(&app).await), top, "the cursor caught up");
+}
+
+#[actix_web::test]
+async fn two_instances_relay_at_once_and_the_stream_holds_each_event_once() {
+    let nats = OwnNats::start();
+    let url = nats.url();
+    let first = spawn_app_tuned(|settings| settings.nats_url = url.clone()).await;
+    let second = first
+        .another_instance_tuned(|settings| settings.nats_url = url.clone())
+        .await;
+    chain(&first).await;
+    let (a, b) = (first.clone(), second.clone());
+    let writes = [
+        actix_rt::spawn(async move { receipts(&a, 10).await }),
+        actix_rt::spawn(async move { receipts(&b, 10).await }),
+    ];
+    for write in writes {
+        write.await.expect("the writes finished");
+    }
+    let events = feed(&first, 21).await;
+    assert_eq!(events.len(), 21, "20 receipts and the first crossing");
+    let stream = first.redis_prefix.to_uppercase();
+    assert_eq!(settled_count(&url, &stream, 21).await, 21);
+    actix_rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(settled_count(&url, &stream, 21).await, 21, "and no more");
+}
+
+#[actix_web::test]
+async fn events_tail_prints_each_event_as_it_is_published() {
+    let nats = OwnNats::start();
+    let url = nats.url();
+    let app = spawn_app_tuned(|settings| settings.nats_url = url.clone()).await;
+    chain(&app).await;
+    let mut settings =
+        crate::helpers::test_settings(&app.database_url, &app.redis_url, &app.redis_prefix, 1);
+    settings.nats_url = url.clone();
+    let tail = actix_rt::spawn(async move {
+        let mut out = Vec::new();
+        allot::commands::events::tail(&settings, "stock.>", Some(2), &mut out)
+            .await
+            .expect("the tail runs");
+        String::from_utf8(out).expect("text")
+    });
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    receipts(&app, 2).await;
+    let printed = tokio::time::timeout(Duration::from_secs(10), tail)
+        .await
+        .expect("two events came")
+        .expect("the tail finished");
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    let prefix = format!("{}.stock.TEE%2EBLK.S1 ", app.redis_prefix);
+    assert!(
+        lines.iter().all(|line| line.starts_with(&prefix)),
+        "{printed}"
+    );
+    let first: Value = serde_json::from_str(&lines[0][prefix.len()..]).expect("JSON");
+    assert_eq!(first["after"]["on_hand"], 1);
 }
