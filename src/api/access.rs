@@ -81,6 +81,7 @@ pub const RULES: &[(&str, &str, Rule)] = {
         ("GET", "/v1/movements", Needs(ReadMovements)),
         ("GET", "/v1/discrepancies", Needs(ReadMovements)),
         ("GET", "/v1/events", Needs(ReadEvents)),
+        ("GET", "/v1/availability/export", Needs(ReadEvents)),
         ("POST", "/v1/holds", Needs(WriteHolds)),
         ("GET", "/v1/holds/{id}", Needs(ReadHolds)),
         ("POST", "/v1/holds/{id}/extend", Needs(WriteHolds)),

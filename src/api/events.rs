@@ -5,12 +5,29 @@ use super::State;
 use crate::app::events::{self, EventView, EVENTS_PAGE_MAX, WAIT_S_MAX};
 use crate::domain::access::Principal;
 use crate::domain::Invalid;
-use actix_web::{get, web};
+use actix_web::{get, web, HttpResponse};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(feed);
+    cfg.service(feed).service(export);
+}
+
+/// Every (location, SKU)'s current figures as NDJSON: a first line `{"position": P, "at"}`,
+/// then one line per balance (`sku`, `location`, figures, `sequence`). Start from it, then follow
+/// `GET /v1/events?after=P`, dropping an event whose `sequence` is not above its row's: no gap,
+/// nothing counted twice.
+#[utoipa::path(tag = "events", responses(
+    (status = 200, description = "NDJSON lines", content_type = "application/x-ndjson", body = String)))]
+#[get("/v1/availability/export")]
+pub async fn export(state: web::Data<State>, by: Principal) -> Result<HttpResponse, ApiError> {
+    let lines = events::export(&state, &by).await?;
+    let lines =
+        lines.map(|line| line.map_err(|error| actix_web::Error::from(ApiError::from(error))));
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(lines))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -41,6 +41,7 @@ use utoipa::{Modify, OpenApi};
         movements::post_movements,
         movements::list_movements,
         events::feed,
+        events::export,
         stock::stock_of_sku,
         discrepancies::list_discrepancies,
         holds::place,

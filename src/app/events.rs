@@ -40,6 +40,28 @@ pub async fn after(
     }
 }
 
+/// A snapshot of every (location, SKU) as NDJSON lines: first `{"position": P}`, then one
+/// row per balance. A consumer loads it, then follows the feed from `after=P`, dropping events
+/// whose sequence is not above their row's.
+pub async fn export(
+    app: &App,
+    by: &Principal,
+) -> Result<impl futures_util::Stream<Item = Result<bytes::Bytes>>> {
+    use futures_util::StreamExt;
+    by.require(Scope::ReadEvents)?;
+    let (position, rows) = events::export(&app.pool).await?;
+    let head = serde_json::json!({"position": position, "at": chrono::Utc::now()});
+    let first = futures_util::stream::once(async move { Ok(line(&head)) });
+    let rest = rows.map(|row| Ok(line(&row?)));
+    Ok(first.chain(rest))
+}
+
+fn line(value: &impl serde::Serialize) -> bytes::Bytes {
+    let mut text = serde_json::to_vec(value).unwrap_or_default();
+    text.push(b'\n');
+    text.into()
+}
+
 /// Events one NATS delivery round publishes at most.
 const PUBLISH_BATCH: i64 = 1000;
 /// The sink cursor NATS deliveries move.

@@ -157,3 +157,66 @@ pub async fn deliver<E>(
     transaction.commit().await?;
     Ok(Ok(events.len()))
 }
+
+/// One (location, SKU)'s figures in an export, with the sequence its events continue from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportRow {
+    pub sku: String,
+    pub location: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Events of this (location, SKU) with a higher sequence came after this row.
+    pub sequence: i64,
+}
+
+/// Every balance, read in one snapshot with the highest position numbered in it: every event
+/// up to that position is reflected in the rows, and a later event of a row has a higher
+/// sequence than the row. The connection leaves the pool and closes with the stream, so an
+/// export cut short leaves no open transaction behind.
+pub async fn export(
+    pool: &Pool,
+) -> Result<(i64, impl futures_util::Stream<Item = Result<ExportRow>>)> {
+    use futures_util::StreamExt;
+    let client = deadpool_postgres::Object::take(pool.get().await?);
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let position: i64 = client
+        .query_one("SELECT coalesce(max(position), 0) FROM stock_events", &[])
+        .await?
+        .get(0);
+    let rows = client
+        .query_raw(
+            "SELECT s.code, l.code, b.on_hand, b.allocated, b.in_transit,
+                    greatest(b.on_hand - b.allocated - l.safety_stock, 0), b.version
+             FROM balances b
+             JOIN skus s ON s.id = b.sku_id
+             JOIN locations l ON l.id = b.location_id
+             ORDER BY b.sku_id, b.location_id",
+            std::iter::empty::<i64>(),
+        )
+        .await?;
+    let stream =
+        futures_util::stream::unfold((client, Box::pin(rows)), |(client, mut rows)| async {
+            let row = rows.next().await?;
+            Some((
+                row.map(|row| export_row(&row)).map_err(Into::into),
+                (client, rows),
+            ))
+        });
+    Ok((position, stream))
+}
+
+fn export_row(row: &Row) -> ExportRow {
+    ExportRow {
+        sku: row.get(0),
+        location: row.get(1),
+        figures: Figures {
+            on_hand: row.get(2),
+            allocated: row.get(3),
+            in_transit: row.get(4),
+            available: row.get(5),
+        },
+        sequence: row.get(6),
+    }
+}

@@ -223,3 +223,57 @@ async fn a_waiting_consumer_gets_the_next_event_as_it_commits() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("wait_s"))
     );
 }
+
+#[actix_web::test]
+async fn an_export_taken_during_writes_then_the_feed_from_its_position_gives_the_ledger() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("S1", "TEE", 5).await;
+    let writer = {
+        let app = app.clone();
+        actix_rt::spawn(async move {
+            for round in 0..20 {
+                let sku = if round % 2 == 0 { "TEE" } else { "CAP" };
+                app.receive("S2", sku, 3).await;
+                app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 1}]))
+                    .await;
+                app.receive("S1", "TEE", 1).await;
+            }
+        })
+    };
+    actix_rt::time::sleep(Duration::from_millis(150)).await;
+    let export = app.get("/v1/availability/export").await;
+    assert_eq!(export.status, StatusCode::OK);
+    let text = export.body.as_str().unwrap_or_default().to_owned();
+    let mut lines = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("NDJSON"));
+    let position = lines
+        .next()
+        .and_then(|head| head["position"].as_i64())
+        .expect("a position");
+    let mut view: HashMap<(String, String), (i64, Value)> = lines
+        .map(|row| (key(&row), (row["sequence"].as_i64().unwrap_or(0), row)))
+        .collect();
+    writer.await.expect("the writer finished");
+    let (events, _) = follow(&app, position, Duration::from_millis(600)).await;
+    for event in events
+        .iter()
+        .filter(|e| e["kind"] == "availability_changed")
+    {
+        let sequence = event["sequence"].as_i64().unwrap_or(0);
+        let known = view.get(&key(event)).map_or(0, |(seen, _)| *seen);
+        if sequence > known {
+            view.insert(key(event), (sequence, event["after"].clone()));
+        }
+    }
+    for ((location, sku), (_, figures)) in &view {
+        let balance = app.balance(location, sku).await;
+        assert_eq!(figures["on_hand"], balance["on_hand"], "{location} {sku}");
+        assert_eq!(
+            figures["available"], balance["available"],
+            "{location} {sku}"
+        );
+    }
+    assert_eq!(view.len(), 3, "TEE at S1 and S2, CAP at S2");
+}

@@ -83,6 +83,7 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/users", "get"),
         ("/v1/users/{name}", "delete"),
         ("/v1/events", "get"),
+        ("/v1/availability/export", "get"),
     ];
     for (path, method) in expected {
         assert!(
