@@ -250,3 +250,64 @@ async fn events_tail_prints_each_event_as_it_is_published() {
     let first: Value = serde_json::from_str(&lines[0][prefix.len()..]).expect("JSON");
     assert_eq!(first["after"]["on_hand"], 1);
 }
+
+/// `allot serve` as its own process over `app`'s database and Redis keys, publishing to
+/// `nats_url`; answers once it is up.
+async fn serve_process(app: &TestApp, nats_url: &str) -> (std::process::Child, TestApp) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_allot"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.database_url)
+        .env("REDIS_URL", &app.redis_url)
+        .env("ALLOT_REDIS_PREFIX", &app.redis_prefix)
+        .env("ALLOT_BIND", format!("127.0.0.1:{port}"))
+        .env("NATS_URL", nats_url)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the allot binary runs");
+    let process = TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        ..app.clone()
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (child, process);
+        }
+        actix_rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("allot serve did not start");
+}
+
+#[actix_web::test]
+async fn a_service_killed_between_commit_and_publish_loses_no_event() {
+    let nats = OwnNats::start();
+    let app = spawn_app_tuned(|_| ()).await;
+    chain(&app).await;
+    // This process commits events but cannot publish them (its NATS is not there) …
+    let (mut child, process) = serve_process(&app, "nats://127.0.0.1:9").await;
+    receipts(&process, 4).await;
+    // … and dies with them unpublished.
+    child.kill().expect("kill -9");
+    child.wait().expect("it is gone");
+    let url = nats.url();
+    let restarted = app
+        .another_instance_tuned(|settings| settings.nats_url = url.clone())
+        .await;
+    let events = feed(&restarted, 5).await;
+    assert_eq!(
+        events.len(),
+        5,
+        "four receipts and the first crossing were committed"
+    );
+    let stream = app.redis_prefix.to_uppercase();
+    assert_eq!(
+        settled_count(&url, &stream, 5).await,
+        5,
+        "all reach NATS after the restart"
+    );
+}
