@@ -258,7 +258,7 @@ async fn serve_process(app: &TestApp, nats_url: &str) -> (std::process::Child, T
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_allot"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_allot"))
         .arg("serve")
         .env("DATABASE_URL", &app.database_url)
         .env("REDIS_URL", &app.redis_url)
@@ -280,6 +280,8 @@ async fn serve_process(app: &TestApp, nats_url: &str) -> (std::process::Child, T
         }
         actix_rt::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("allot serve did not start");
 }
 
