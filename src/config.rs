@@ -61,6 +61,11 @@ pub struct Settings {
     /// The JetStream stream that stores them (created when missing).
     #[arg(long, env = "ALLOT_NATS_STREAM", default_value = "ALLOT_STOCK")]
     pub nats_stream: String,
+    /// How long stock events are kept once every sink delivered them (seconds); a feed
+    /// consumer further behind starts again from `GET /v1/availability/export`.
+    #[arg(long, env = "ALLOT_EVENTS_RETENTION_S", value_parser = clap::value_parser!(i64).range(1..),
+          default_value_t = 7 * 24 * 3600)]
+    pub events_retention_s: i64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

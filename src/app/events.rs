@@ -82,10 +82,31 @@ pub async fn relay(app: Arc<App>) {
             }
         };
         let published = publish(&app).await;
+        purge(&app).await;
         // A full batch: more are waiting, go on at once.
         if numbered < NUMBERING_BATCH as u64 && published < PUBLISH_BATCH as usize {
             tokio::time::sleep(NUMBERING_INTERVAL).await;
         }
+    }
+}
+
+/// Events one purge round deletes at most.
+const PURGE_BATCH: i64 = 10_000;
+
+/// Deletes events past their retention that every sink has delivered. Consumers of the pull
+/// feed further behind than the retention start again from an export.
+async fn purge(app: &App) {
+    let before = chrono::Utc::now() - app.events_retention;
+    let sinks: &[&str] = match app.broker {
+        Some(_) => &[NATS_SINK],
+        None => &[],
+    };
+    let purged = match app.client().await {
+        Ok(client) => events::purge(&client, before, sinks, PURGE_BATCH).await,
+        Err(_) => return,
+    };
+    if let Err(error) = purged {
+        tracing::warn!(%error, "purging old stock events failed; retrying");
     }
 }
 

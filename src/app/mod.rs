@@ -39,6 +39,8 @@ pub struct App {
     rate: governor::DefaultKeyedRateLimiter<String>,
     /// Where stock events are published; `None` when NATS_URL is empty.
     pub broker: Option<Broker>,
+    /// How long stock events are kept once delivered.
+    pub events_retention: chrono::Duration,
 }
 
 impl App {
@@ -56,6 +58,7 @@ impl App {
             credentials: access::Credentials::default(),
             rate: governor::RateLimiter::keyed(rate),
             broker,
+            events_retention: chrono::Duration::days(7),
         }
     }
 
@@ -122,7 +125,7 @@ impl App {
         };
         let rate = governor::Quota::per_second(settings.rate_per_s)
             .allow_burst(settings.rate_burst.unwrap_or(settings.rate_per_s));
-        Ok(Self::new(
+        let mut app = Self::new(
             ledger::pool(&settings.database_url, pool_size)?,
             Arc::new(Redis::new(
                 &settings.redis_url,
@@ -138,6 +141,8 @@ impl App {
                     &settings.nats_stream,
                 )
             }),
-        ))
+        );
+        app.events_retention = chrono::Duration::seconds(settings.events_retention_s);
+        Ok(app)
     }
 }

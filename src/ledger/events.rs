@@ -220,3 +220,26 @@ fn export_row(row: &Row) -> ExportRow {
         sequence: row.get(6),
     }
 }
+
+/// Deletes the oldest numbered events recorded before `before` (at most `limit`), but none a
+/// sink in `sinks` has not delivered yet; says how many.
+pub async fn purge(
+    client: &impl GenericClient,
+    before: DateTime<Utc>,
+    sinks: &[&str],
+    limit: i64,
+) -> Result<u64> {
+    client
+        .cached_execute(
+            "DELETE FROM stock_events WHERE position IN (
+                 SELECT position FROM stock_events
+                 WHERE position IS NOT NULL AND at < $1
+                   AND position <= coalesce(
+                       (SELECT min(coalesce(s.position, 0)) FROM unnest($2::text[]) AS n(name)
+                        LEFT JOIN event_sinks s ON s.name = n.name),
+                       'infinity'::numeric)
+                 ORDER BY position LIMIT $3)",
+            &[&before, &sinks, &limit],
+        )
+        .await
+}

@@ -277,3 +277,46 @@ async fn an_export_taken_during_writes_then_the_feed_from_its_position_gives_the
     }
     assert_eq!(view.len(), 3, "TEE at S1 and S2, CAP at S2");
 }
+
+async fn stored_events(app: &TestApp) -> i64 {
+    app.database()
+        .await
+        .query_one("SELECT count(*) FROM stock_events", &[])
+        .await
+        .expect("a count")
+        .get(0)
+}
+
+#[actix_web::test]
+async fn delivered_events_past_their_retention_are_purged_and_undelivered_ones_kept() {
+    let kept = crate::helpers::spawn_app_tuned(|settings| {
+        settings.events_retention_s = 1;
+        settings.nats_url = "nats://127.0.0.1:9".into();
+    })
+    .await;
+    let purged = crate::helpers::spawn_app_tuned(|settings| settings.events_retention_s = 1).await;
+    for app in [&kept, &purged] {
+        chain(app).await;
+        app.receive("S1", "TEE", 1).await;
+    }
+    assert_eq!(stored_events(&purged).await, 2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stored_events(&purged).await > 0 && Instant::now() < deadline {
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stored_events(&purged).await,
+        0,
+        "numbered, older than a second: gone"
+    );
+    assert_eq!(
+        stored_events(&kept).await,
+        2,
+        "NATS has not had them yet: kept"
+    );
+    assert_eq!(
+        purged.balance("S1", "TEE").await["on_hand"],
+        1,
+        "the ledger is untouched"
+    );
+}

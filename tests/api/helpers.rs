@@ -286,6 +286,7 @@ pub fn test_settings(
         nats_url: String::new(),
         nats_prefix: redis_prefix.to_owned(),
         nats_stream: redis_prefix.to_uppercase(),
+        events_retention_s: 7 * 24 * 3600,
         workers: Some(2),
     }
 }
