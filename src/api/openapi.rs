@@ -102,6 +102,7 @@ impl Modify for Access {
                     .find(|(m, p, _)| *m == method && p == path)
                     .map(|(_, _, rule)| *rule);
                 document_rule(operation, rule);
+                document_edge(operation, method, path);
             }
         }
     }
@@ -120,17 +121,6 @@ fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
 }
 
 fn document_rule(operation: &mut Operation, rule: Option<access::Rule>) {
-    let refusal = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ApiError")))
-                    .build(),
-            )
-            .build()
-    };
     let responses = &mut operation.responses.responses;
     match rule {
         Some(access::Rule::Public | access::Rule::Exposed) => {
@@ -147,6 +137,32 @@ fn document_rule(operation: &mut Operation, rule: Option<access::Rule>) {
         // A documented route without a rule is refused; the access tests name it.
         None => {}
     }
+}
+
+/// What the edge answers before a handler runs: 415 for a change that is not declared JSON
+/// (every POST and PUT), 429 where a credential's rate or live-hold cap applies.
+fn document_edge(operation: &mut Operation, method: &str, path: &str) {
+    let responses = &mut operation.responses.responses;
+    if matches!(method, "POST" | "PUT") {
+        let refusal = refusal("The body is not declared `Content-Type: application/json`");
+        responses.insert("415".into(), refusal.into());
+    }
+    if method == "POST" && matches!(path, "/v1/holds" | "/v1/orders") {
+        let refusal = refusal("The credential's rate (see `Retry-After`) or live holds are spent");
+        responses.insert("429".into(), refusal.into());
+    }
+}
+
+fn refusal(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ApiError")))
+                .build(),
+        )
+        .build()
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -485,3 +485,36 @@ async fn metrics_are_open_on_loopback_and_cross_site_preflights_get_no_cors() {
         preflight.headers
     );
 }
+
+#[actix_web::test]
+async fn the_document_states_what_the_edge_answers_before_any_handler() {
+    let app = spawn_app().await;
+    let document = app.get("/openapi.json").await.body;
+    for (method, pattern, rule) in RULES.iter().filter(|(_, p, _)| p.starts_with("/v1")) {
+        let responses = &document["paths"][pattern][method.to_lowercase()]["responses"];
+        if matches!(rule, Rule::Needs(_)) {
+            for status in ["401", "403"] {
+                assert!(
+                    responses.get(status).is_some(),
+                    "{method} {pattern} lacks {status}"
+                );
+            }
+        }
+        if matches!(*method, "POST" | "PUT") {
+            assert!(
+                responses.get("415").is_some(),
+                "{method} {pattern} lacks 415"
+            );
+        }
+    }
+    for path in ["/v1/holds", "/v1/orders"] {
+        assert!(
+            document["paths"][path]["post"]["responses"]
+                .get("429")
+                .is_some(),
+            "{path}"
+        );
+    }
+    let public = &document["paths"]["/health"]["get"]["security"];
+    assert_eq!(public, &json!([{}]), "open routes need no credential");
+}
