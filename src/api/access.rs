@@ -246,7 +246,20 @@ async fn authenticate(state: &State, request: &HttpRequest) -> Result<Option<Pri
     if !is_safe(request.method()) {
         check_same_origin(request, &signed_in.csrf_token)?;
     }
+    // Who-am-I answers the page with its CSRF token and expiry without verifying it again.
+    request.extensions_mut().insert(Session {
+        csrf_token: signed_in.csrf_token,
+        expires_at: signed_in.expires_at,
+    });
     Ok(Some(signed_in.principal))
+}
+
+/// The verified cookie session's CSRF token and expiry, for the handler that tells a page who
+/// is signed in.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub csrf_token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -283,13 +296,7 @@ fn check_media_type(request: &HttpRequest) -> Result<(), ApiError> {
     if is_safe(request.method()) || *request.method() == Method::DELETE {
         return Ok(());
     }
-    let json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-    if json {
+    if super::extract::declares_json(request) == Some(true) {
         Ok(())
     } else {
         Err(ApiError::new(

@@ -1,6 +1,6 @@
 //! API keys and users (the admin's), and signing in and out (everyone's).
 
-use super::access::SESSION_COOKIE;
+use super::access::{Session, SESSION_COOKIE};
 use super::error::ApiError;
 use super::extract::Json;
 use super::State;
@@ -9,7 +9,7 @@ use crate::domain::access::{Principal, Role, Scope};
 use crate::domain::codes::LocationCode;
 use crate::domain::Invalid;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -205,7 +205,7 @@ pub struct Caller {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-fn caller(principal: &Principal, session: Option<&access::SignedIn>) -> Caller {
+fn caller(principal: &Principal, session: Option<&Session>) -> Caller {
     let scopes = principal
         .role
         .grants()
@@ -263,30 +263,24 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, ApiError> {
     let session = access::sign_in(&state, &body.value.name, &body.value.password).await?;
     let max_age_s = access::SESSION_TTL_HOURS * 3600;
+    let signed_in = session.signed_in;
+    let page = Session {
+        csrf_token: signed_in.csrf_token,
+        expires_at: signed_in.expires_at,
+    };
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&request, session.token, max_age_s))
-        .json(caller(
-            &session.signed_in.principal,
-            Some(&session.signed_in),
-        )))
+        .json(caller(&signed_in.principal, Some(&page))))
 }
 
 /// Who is calling, with the session's CSRF token for a signed-in page.
 #[utoipa::path(tag = "access", responses(
     (status = 200, body = Caller), (status = 401, body = ApiError)))]
 #[get("/v1/session")]
-pub async fn whoami(
-    state: web::Data<State>,
-    request: HttpRequest,
-    principal: Principal,
-) -> Result<HttpResponse, ApiError> {
-    let session = match request.cookie(SESSION_COOKIE) {
-        Some(cookie) if request.headers().get("Authorization").is_none() => {
-            Some(access::by_session(&state, cookie.value()).await?)
-        }
-        _ => None,
-    };
-    Ok(HttpResponse::Ok().json(caller(&principal, session.as_ref())))
+pub async fn whoami(request: HttpRequest, principal: Principal) -> HttpResponse {
+    // The middleware left the session it verified (none for a bearer key).
+    let session = request.extensions().get::<Session>().cloned();
+    HttpResponse::Ok().json(caller(&principal, session.as_ref()))
 }
 
 /// Sign out: ends the session and clears its cookie.

@@ -74,14 +74,7 @@ fn read(
     request: &HttpRequest,
     payload: &mut Payload,
 ) -> impl Future<Output = Result<(bool, Vec<u8>), ApiError>> {
-    // The media type before any parameters (`; charset=utf-8`), in any case.
-    let declared = request.headers().get(header::CONTENT_TYPE).map(|value| {
-        value
-            .to_str()
-            .ok()
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
-    });
+    let declared = declares_json(request);
     let declared_length = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -106,6 +99,18 @@ fn read(
         }
         Ok((declared == Some(true), body))
     }
+}
+
+/// Whether the request declares a JSON body: `None` without a Content-Type, else whether its
+/// media type (before any `; charset=…`, in any case) is `application/json`.
+pub fn declares_json(request: &HttpRequest) -> Option<bool> {
+    request.headers().get(header::CONTENT_TYPE).map(|value| {
+        value
+            .to_str()
+            .ok()
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    })
 }
 
 fn is_empty(body: &[u8]) -> bool {

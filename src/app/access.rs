@@ -250,6 +250,11 @@ pub struct Session {
 /// Signs a person in. A wrong name and a wrong password are the same refusal, and cost the
 /// same time (an unknown name is checked against a dummy hash).
 pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<Session> {
+    // No name or password that could never have been set is hashed: an oversized one costs
+    // argon2 time for nothing.
+    if parse_user_name("name", name).is_err() || check_password("password", password).is_err() {
+        return Err(Error::Unauthenticated("wrong name or password".into()));
+    }
     let client = app.client().await?;
     let record = store::sign_in_record(&client, name).await?;
     let (user_id, hash) = match record {
@@ -286,9 +291,18 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// Argon2id with the crate's default cost, off the async workers (it takes tens of ms).
+/// Runs argon2 work off the async workers: it takes tens of milliseconds.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(Error::fault)?
+}
+
+/// Argon2id with the crate's default cost.
 async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -296,18 +310,16 @@ async fn hash_password(password: String) -> Result<String> {
             .map_err(|error| Error::fault(error.to_string()))
     })
     .await
-    .map_err(Error::fault)?
 }
 
 async fn verify_password(password: String, hash: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|error| Error::fault(error.to_string()))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
     .await
-    .map_err(Error::fault)?
 }
 
 impl From<access::Denied> for Error {

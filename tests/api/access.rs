@@ -518,3 +518,81 @@ async fn the_document_states_what_the_edge_answers_before_any_handler() {
     let public = &document["paths"]["/health"]["get"]["security"];
     assert_eq!(public, &json!([{}]), "open routes need no credential");
 }
+
+#[actix_web::test]
+async fn metrics_can_be_kept_for_credentials_with_read_metrics() {
+    let app = crate::helpers::spawn_app_tuned(|settings| {
+        settings.metrics_access = allot::api::access::Exposure::Credential;
+    })
+    .await;
+    let anonymous = app.with_key(None).get("/metrics").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let planner = app.as_role(Role::Planner, &[]).await;
+    assert_eq!(planner.get("/metrics").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/metrics").await.status,
+        StatusCode::OK,
+        "the admin reads them"
+    );
+}
+
+/// Runs the `allot` binary against `app`'s database; its stdout.
+fn allot(app: &TestApp, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_allot"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("REDIS_URL", &app.redis_url)
+        .env("ALLOT_REDIS_PREFIX", &app.redis_prefix)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the allot binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[actix_web::test]
+async fn the_cli_creates_a_key_alone_on_its_last_line_lists_and_revokes_it() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    let created = allot(
+        &app,
+        &["keys", "create", "--role", "pos", "--location", "S1"],
+    );
+    let key = created.lines().last().unwrap_or_default().to_owned();
+    let pos = app.with_key(Some(key.clone()));
+    let sale = json!({"movements": [{"kind": "sale", "location": "S1", "sku": "TEE", "qty": 1}]});
+    assert_eq!(
+        pos.post("/v1/movements", &sale).await.status,
+        StatusCode::CREATED
+    );
+    let id = key_id(&key);
+    let listed = allot(&app, &["keys", "list"]);
+    assert!(
+        listed.contains(&id) && !listed.contains(&key),
+        "listed, never in clear: {listed}"
+    );
+    allot(&app, &["keys", "revoke", &id]);
+    // Another process revoked it: this one stops trusting its cached check within the TTL.
+    let bound = allot::app::access::CREDENTIAL_CACHE_TTL + std::time::Duration::from_secs(2);
+    let revoked_at = std::time::Instant::now();
+    loop {
+        let answer = pos.post("/v1/movements", &sale).await.status;
+        if answer == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(
+            answer,
+            StatusCode::CREATED,
+            "until then the key still works"
+        );
+        assert!(
+            revoked_at.elapsed() < bound,
+            "still accepted after {bound:?}"
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}

@@ -248,6 +248,16 @@ async fn a_clerk_requests_stock_and_a_short_arrival_is_flagged() {
         )
         .await;
     assert_eq!(received.status, StatusCode::OK, "{:?}", received.body);
+    let by_key = |field: &str| {
+        received.body[field]
+            .as_str()
+            .is_some_and(|actor| actor.starts_with("key:"))
+    };
+    assert!(
+        by_key("requested_by") && by_key("shipped_by") && by_key("received_by"),
+        "each step records who took it: {:?}",
+        received.body
+    );
     let tee = app.balance("P", "TEE").await;
     assert_eq!(
         (tee["on_hand"].as_i64(), tee["in_transit"].as_i64()),

@@ -130,6 +130,13 @@ async fn a_dry_run_proposes_and_a_commit_moves_stock_where_it_sells() {
         .await;
     assert_eq!(committed.status, StatusCode::OK, "{:?}", committed.body);
     assert_eq!(committed.body["status"], "committed");
+    assert!(
+        committed.body["committed_by"]
+            .as_str()
+            .is_some_and(|actor| actor.starts_with("key:")),
+        "the commit records who asked for it: {:?}",
+        committed.body["committed_by"]
+    );
     assert_eq!(committed.body["totals"]["committed"], 2);
     let made = transfers(&app, "rebalance").await;
     assert_eq!(made.len(), 2);
