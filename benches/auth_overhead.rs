@@ -47,6 +47,9 @@ async fn seed(app: &App) {
             pickup: true,
             ship: true,
             safety_stock: 0,
+            handling_per_unit: None,
+            pick_capacity_per_day: None,
+            transfers_out: true,
         };
         catalog::put_location(app, &by, &location)
             .await

@@ -7,6 +7,7 @@
 //! the same opening stock (orders are independent), so the comparison is per decision.
 
 use allot::domain::codes::{LocationCode, SkuCode};
+use allot::domain::costs::CostModel;
 use allot::domain::geo::Point;
 use allot::domain::location::{Location, LocationKind};
 use allot::domain::quantity::Qty;
@@ -43,6 +44,9 @@ fn location(code: String, kind: LocationKind, point: Point) -> Location {
         pickup: kind == LocationKind::Store,
         ship: true,
         safety_stock: 0,
+        handling_per_unit: None,
+        pick_capacity_per_day: None,
+        transfers_out: true,
     }
 }
 
@@ -94,6 +98,8 @@ fn main() {
                     location: location.clone(),
                     sku: code.clone(),
                     available: units,
+                    sold_per_day: 0.0,
+                    capacity_left: None,
                 });
             }
         }
@@ -147,7 +153,13 @@ fn main() {
             .iter()
             .flat_map(|(sku, _)| stock.get(sku.as_str()).cloned().unwrap_or_default())
             .collect();
-        let sourcing = problem(&request, pickup.then_some(store), &rows, &HashMap::new());
+        let sourcing = problem(
+            &request,
+            pickup.then_some(store),
+            &rows,
+            &HashMap::new(),
+            &CostModel::default(),
+        );
 
         let started = Instant::now();
         let best = solve_sourcing(&sourcing).expect("a valid problem");

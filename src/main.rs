@@ -1,7 +1,7 @@
 #![warn(clippy::too_many_lines)]
 
 use allot::commands::plan::Which;
-use allot::commands::{access, demo, events, import, plan};
+use allot::commands::{access, costs, demo, events, import, plan};
 use allot::config::Settings;
 use allot::planning::{RebalanceParams, ReplenishParams};
 use allot::startup::Application;
@@ -43,6 +43,11 @@ enum Command {
     Users {
         #[command(subcommand)]
         command: access::Users,
+    },
+    /// The chain's cost model: `costs show`, `costs set FILE.json`.
+    Costs {
+        #[command(subcommand)]
+        command: costs::Costs,
     },
     /// Stock events on NATS: `events tail` prints them as they are published.
     Events {
@@ -92,6 +97,7 @@ async fn main() -> ExitCode {
             Command::SeedDemo => demo::seed(&cli.settings).await?,
             Command::Keys { command } => access::keys(&cli.settings, command).await?,
             Command::Users { command } => access::users(&cli.settings, command).await?,
+            Command::Costs { command } => costs::run(&cli.settings, command).await?,
             Command::Events {
                 command: events::Events::Tail { subject, count },
             } => events::tail(&cli.settings, &subject, count, &mut std::io::stdout()).await?,

@@ -36,6 +36,8 @@ impl Application {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        crate::telemetry::register(&prometheus.registry)
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
         let registry = web::Data::new(prometheus.registry.clone());
         let policy = web::Data::new(access::Policy {
             exposure: settings.metrics_access,

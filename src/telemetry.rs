@@ -1,6 +1,39 @@
-//! Structured logs: human-readable on a terminal, JSON lines when `ALLOT_LOG_FORMAT=json`.
+//! Structured logs (human-readable on a terminal, JSON lines when `ALLOT_LOG_FORMAT=json`) and
+//! the service's own Prometheus metrics beside the HTTP ones.
 
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use std::sync::LazyLock;
+use std::time::Duration;
 use tracing_subscriber::{fmt, EnvFilter};
+
+/// Sourcing solves by how they ended (`optimal`, `fallback`, `infeasible`, `unsolved`).
+static SOLVES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    let opts = Opts::new("allot_sourcing_solves_total", "Sourcing solves by status");
+    IntCounterVec::new(opts, &["status"]).expect("valid metric")
+});
+
+/// Time of each sourcing solve (with its runner-up), by status.
+static SOLVE_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    let opts =
+        HistogramOpts::new("allot_sourcing_solve_seconds", "Sourcing solve time").buckets(vec![
+            0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0,
+        ]);
+    HistogramVec::new(opts, &["status"]).expect("valid metric")
+});
+
+/// Counts and times one sourcing solve.
+pub fn solved(status: &str, elapsed: Duration) {
+    SOLVES.with_label_values(&[status]).inc();
+    SOLVE_SECONDS
+        .with_label_values(&[status])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// Adds the service's metrics to `registry` (the one `/metrics` renders).
+pub fn register(registry: &Registry) -> prometheus::Result<()> {
+    registry.register(Box::new(SOLVES.clone()))?;
+    registry.register(Box::new(SOLVE_SECONDS.clone()))
+}
 
 pub fn init() {
     let filter = EnvFilter::try_from_default_env()

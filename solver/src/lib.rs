@@ -51,8 +51,10 @@
 //!     }],
 //!     costs: SourcingCosts {
 //!         shipment_fixed: 6.0,
+//!         shipping_per_unit: 0.0,
 //!         shipping_per_unit_km: 0.02,
 //!         split_penalty: 10.0,
+//!         wait_per_hour: 0.0,
 //!         protection_per_unit: 0.0,
 //!         unfulfilled_per_unit: 0.0,
 //!     },
@@ -85,9 +87,10 @@ pub use geo::{haversine_km, Coordinates};
 pub use ids::{LocationId, Sku};
 pub use problem::{solve, Plan, Problem};
 pub use sourcing::{
-    solve_sourcing, solve_sourcing_greedy, Candidate, CostBreakdown, Fulfilment, Lane, LinePlan,
-    LineSource, LocationKind, OrderLine, PickupBatch, Route, Shipment, SourcingCosts, SourcingPlan,
-    SourcingProblem, StockLevel, Transfer, LINE_QTY_MAX, ORDER_LINES_MAX,
+    plan_sources, solve_sourcing, solve_sourcing_greedy, Candidate, CostBreakdown, Fulfilment,
+    Lane, LinePlan, LineSource, LocationKind, OrderLine, PickupBatch, Route, RunnerUp, Shipment,
+    SourcingCosts, SourcingPlan, SourcingProblem, StockLevel, Transfer, LEAD_TIME_HOURS_MAX,
+    LINE_QTY_MAX, ORDER_LINES_MAX,
 };
 pub use status::{Method, SolveStatus};
 

@@ -52,6 +52,8 @@ fn costs(split_penalty: f64) -> SourcingCosts {
         split_penalty,
         protection_per_unit: 0.0,
         unfulfilled_per_unit: 0.0,
+        shipping_per_unit: 0.0,
+        wait_per_hour: 0.0,
     }
 }
 

@@ -74,6 +74,8 @@ pub const RULES: &[(&str, &str, Rule)] = {
         ("GET", "/v1/locations/{code}", Needs(ReadInventory)),
         ("PUT", "/v1/locations/{code}", Needs(WriteCatalog)),
         ("GET", "/v1/locations/{code}/stock", Needs(ReadInventory)),
+        ("GET", "/v1/settings/costs", Needs(ReadPlans)),
+        ("PUT", "/v1/settings/costs", Needs(ManageCosts)),
         ("GET", "/v1/skus", Needs(ReadInventory)),
         ("GET", "/v1/skus/{code}", Needs(ReadInventory)),
         ("PUT", "/v1/skus/{code}", Needs(WriteCatalog)),

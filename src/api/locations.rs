@@ -26,6 +26,12 @@ pub struct LocationView {
     pub pickup: bool,
     pub ship: bool,
     pub safety_stock: i64,
+    /// Handling cost per unit here, overriding the cost model's.
+    pub handling_per_unit: Option<f64>,
+    /// Units it can pick per day for online orders (absent: no limit).
+    pub pick_capacity_per_day: Option<i64>,
+    /// Whether it may send transfers to other stores.
+    pub transfers_out: bool,
 }
 
 impl From<Location> for LocationView {
@@ -39,6 +45,9 @@ impl From<Location> for LocationView {
             pickup: location.pickup,
             ship: location.ship,
             safety_stock: location.safety_stock,
+            handling_per_unit: location.handling_per_unit,
+            pick_capacity_per_day: location.pick_capacity_per_day,
+            transfers_out: location.transfers_out,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! PostgreSQL, Redis or the solver.
 
 pub mod access;
+pub mod costs;
 pub mod credentials;
 pub mod discrepancies;
 pub mod error;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(openapi::configure)
         .configure(locations::configure)
         .configure(skus::configure)
+        .configure(costs::configure)
         .configure(movements::configure)
         .configure(discrepancies::configure)
         .configure(events::configure)

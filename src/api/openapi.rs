@@ -2,8 +2,8 @@
 
 use super::access;
 use super::{
-    credentials, discrepancies, error, events, holds, locations, movements, ops, orders, plans,
-    skus, stock, transfers,
+    costs, credentials, discrepancies, error, events, holds, locations, movements, ops, orders,
+    plans, skus, stock, transfers,
 };
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::path::{Operation, PathItem};
@@ -25,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         credentials::sign_in,
         credentials::whoami,
         credentials::sign_out,
+        costs::get_costs,
+        costs::put_costs,
         credentials::create_key,
         credentials::list_keys,
         credentials::revoke_key,

@@ -9,6 +9,7 @@ use crate::app::queries::{self, AttributionRow, OrderView};
 use crate::app::{Key, Reply};
 use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::decision::Decision;
 use crate::domain::geo::Point;
 use crate::domain::idempotency::fingerprint;
 use crate::domain::limits::ORDER_LINES_MAX;
@@ -118,6 +119,8 @@ pub struct Promise {
     pub ready_at: Option<DateTime<Utc>>,
     #[schema(value_type = Object)]
     pub cost: Value,
+    /// How it was decided: solve status, cost-model version, cost by component, runner-up.
+    pub decision: Option<Decision>,
 }
 
 /// What can be promised for a cart, from where and by when, holding nothing.
@@ -151,6 +154,7 @@ pub async fn promise(
         lines,
         ready_at,
         cost: promised.cost,
+        decision: promised.decision,
     }))
 }
 

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod catalog;
+pub mod costs;
 pub mod error;
 pub mod events;
 pub mod holds;

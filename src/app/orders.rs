@@ -5,6 +5,7 @@
 use super::{App, Error, Key, Reply, Result};
 use crate::domain::access::{Denied, Principal, Scope};
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::decision::Decision;
 use crate::domain::hold::{HoldLine, HoldOutcome, HoldRequest, HoldStatus, HoldUse, HoldView};
 use crate::domain::quantity::Qty;
 use crate::holds::lifecycle;
@@ -59,16 +60,20 @@ pub struct Promised {
     pub complete: bool,
     pub lines: Vec<RoutedLine>,
     pub cost: serde_json::Value,
+    /// How it was decided; `None` when nothing could serve the cart.
+    pub decision: Option<Decision>,
 }
 
 /// Routes a cart without holding anything.
 pub async fn promise(app: &App, request: &Routing) -> Result<Promised> {
-    let routed = routing::route(&app.stock, &app.pool, &app.redis, request).await?;
+    let costs = super::costs::current(app).await?;
+    let routed = routing::route(&app.stock, &app.pool, &app.redis, request, &costs).await?;
     let lines = routed.lines(Utc::now())?;
     Ok(Promised {
         complete: routed.is_feasible() && lines.iter().all(|l| l.promisable == l.qty),
         lines,
         cost: routed.cost(),
+        decision: routed.decision(),
     })
 }
 
@@ -185,8 +190,9 @@ async fn place_routed(
     hold: Option<HoldUse>,
 ) -> Result<Reply<OrderView>> {
     let request = &order.routing;
+    let costs = super::costs::current(app).await?;
     for attempt in 1..=ROUTING_ATTEMPTS_MAX {
-        let routed = routing::route(&app.stock, &app.pool, &app.redis, request).await?;
+        let routed = routing::route(&app.stock, &app.pool, &app.redis, request, &costs).await?;
         if !routed.is_feasible() {
             return Err(short(None, routed.shortage()));
         }
@@ -248,6 +254,9 @@ fn new_order(
         Fulfilment::Pickup(store) => orders::Destination::Pickup(store.clone()),
     };
     let now = Utc::now();
+    let decision = routed
+        .decision()
+        .ok_or_else(|| short(None, routed.shortage()))?;
     Ok(orders::NewOrder {
         client_order_id: order.id.to_string(),
         request_hash: order.request_hash.clone(),
@@ -256,6 +265,7 @@ fn new_order(
         referrer: order.referral.as_ref().map(|referral| referral.credit(now)),
         lines,
         cost: routed.cost(),
+        decision,
         hold,
         placed_by: by.actor.to_string(),
     })

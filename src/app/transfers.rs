@@ -4,8 +4,8 @@
 use super::{App, Error, Key, Reply, Result};
 use crate::domain::access::{Principal, Scope};
 use crate::domain::codes::{LocationCode, SkuCode};
-use crate::domain::costs;
 use crate::domain::quantity::{Counted, Qty};
+use crate::ledger::costs::Versioned;
 use crate::ledger::{idempotency, transfers};
 use crate::routing::{self, Fulfilment};
 
@@ -54,20 +54,20 @@ async fn plan(
             })
     };
     let destination = known("to", &request.to).await?;
+    let costs = super::costs::current(app).await?;
     let (planned, cost) = match &request.from {
         Some(from) => {
             let source = known("from", from).await?;
             let distance_km = source.point.distance_km(destination.point);
-            let (_, _, lead_time_hours) = costs::lane(source.kind, distance_km);
             let only = routing::RoutedTransfer {
                 from: from.clone(),
                 qty: request.qty,
-                lead_time_hours,
+                lead_time_hours: costs.model.lane(source.kind, distance_km).lead_time_hours,
             };
             (vec![only], None)
         }
         None => {
-            let (planned, cost) = routed(app, request).await?;
+            let (planned, cost) = routed(app, request, &costs).await?;
             (planned, Some(cost))
         }
     };
@@ -81,6 +81,7 @@ async fn plan(
             reason: Reason::Clerk,
             order_id: None,
             lead_time_hours: planned.lead_time_hours,
+            cost_version: Some(costs.version),
         })
         .collect();
     Ok((new, cost))
@@ -90,6 +91,7 @@ async fn plan(
 async fn routed(
     app: &App,
     request: &TransferRequest,
+    costs: &Versioned,
 ) -> Result<(Vec<routing::RoutedTransfer>, serde_json::Value)> {
     let routing_request = routing::Request {
         lines: vec![(request.sku.clone(), request.qty)],
@@ -99,7 +101,7 @@ async fn routed(
         restock: true,
         own_held: Vec::new(),
     };
-    let routed = routing::route(&app.stock, &app.pool, &app.redis, &routing_request).await?;
+    let routed = routing::route(&app.stock, &app.pool, &app.redis, &routing_request, costs).await?;
     if !routed.is_feasible() {
         return Err(Error::Short {
             field: Some("qty".into()),

@@ -53,6 +53,9 @@ pub fn locations() -> Vec<Location> {
         pickup: false,
         ship: true,
         safety_stock: 0,
+        handling_per_unit: None,
+        pick_capacity_per_day: None,
+        transfers_out: true,
     }];
     const DISTRICTS: [&str; 10] = [
         "Xinyi",
@@ -86,6 +89,9 @@ pub fn locations() -> Vec<Location> {
             pickup: true,
             ship: index % 3 == 0,
             safety_stock: 1,
+            handling_per_unit: None,
+            pick_capacity_per_day: None,
+            transfers_out: true,
         });
     }
     locations

@@ -54,6 +54,12 @@ struct LocationRow {
     pickup: bool,
     ship: bool,
     safety_stock: Option<i64>,
+    #[serde(default)]
+    handling_per_unit: Option<f64>,
+    #[serde(default)]
+    pick_capacity_per_day: Option<i64>,
+    #[serde(default)]
+    transfers_out: Option<bool>,
 }
 
 impl LocationRow {
@@ -67,6 +73,9 @@ impl LocationRow {
             pickup: self.pickup,
             ship: self.ship,
             safety_stock: self.safety_stock,
+            handling_per_unit: self.handling_per_unit,
+            pick_capacity_per_day: self.pick_capacity_per_day,
+            transfers_out: self.transfers_out,
         }
         .parse(code)
     }

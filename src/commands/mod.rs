@@ -1,6 +1,7 @@
 //! Batch work run from the CLI: bulk import, demo data, planning runs.
 
 pub mod access;
+pub mod costs;
 pub mod demo;
 pub mod events;
 pub mod import;

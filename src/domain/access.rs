@@ -168,10 +168,12 @@ pub enum Scope {
     ReadMetrics,
     /// The stock events feed.
     ReadEvents,
+    /// The chain's cost model (admins only).
+    ManageCosts,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 18] = [
+    pub const ALL: [Scope; 19] = [
         Scope::ReadInventory,
         Scope::WriteInventory,
         Scope::ReadMovements,
@@ -190,6 +192,7 @@ impl Scope {
         Scope::ManageAccess,
         Scope::ReadMetrics,
         Scope::ReadEvents,
+        Scope::ManageCosts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -212,6 +215,7 @@ impl Scope {
             Self::ManageAccess => "manage_access",
             Self::ReadMetrics => "read_metrics",
             Self::ReadEvents => "read_events",
+            Self::ManageCosts => "manage_costs",
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Stores and warehouses.
 
 use super::codes::LocationCode;
+use super::costs::MONEY_MAX;
 use super::geo::Point;
+use super::limits::STOCK_UNITS_MAX;
 use super::quantity::QTY_MAX;
 use super::{parse_text, Invalid};
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,12 @@ pub struct Location {
     pub ship: bool,
     /// Units of each SKU kept back from online selling.
     pub safety_stock: i64,
+    /// Overrides the cost model's handling cost per unit for this location.
+    pub handling_per_unit: Option<f64>,
+    /// Units this location can pick per day for online orders; `None` means no limit.
+    pub pick_capacity_per_day: Option<i64>,
+    /// May send transfers to other stores (for pickup orders and clerks' requests).
+    pub transfers_out: bool,
 }
 
 /// Wire form of `PUT /v1/locations/{code}`.
@@ -59,6 +67,15 @@ pub struct LocationBody {
     pub ship: bool,
     #[serde(default)]
     pub safety_stock: Option<i64>,
+    /// Handling cost per unit here, instead of the cost model's for the location's kind.
+    #[serde(default)]
+    pub handling_per_unit: Option<f64>,
+    /// Units this location can pick per day for online orders (absent: no limit).
+    #[serde(default)]
+    pub pick_capacity_per_day: Option<i64>,
+    /// Whether it may send transfers to other stores (default true).
+    #[serde(default)]
+    pub transfers_out: Option<bool>,
 }
 
 impl LocationBody {
@@ -78,6 +95,31 @@ impl LocationBody {
             pickup: self.pickup,
             ship: self.ship,
             safety_stock,
+            handling_per_unit: self.handling_per_unit.map(handling).transpose()?,
+            pick_capacity_per_day: self.pick_capacity_per_day.map(capacity).transpose()?,
+            transfers_out: self.transfers_out.unwrap_or(true),
         })
+    }
+}
+
+fn handling(per_unit: f64) -> Result<f64, Invalid> {
+    if per_unit.is_finite() && (0.0..=MONEY_MAX).contains(&per_unit) {
+        Ok(per_unit)
+    } else {
+        Err(Invalid::new(
+            "handling_per_unit",
+            format!("must be a number from 0 to {MONEY_MAX}"),
+        ))
+    }
+}
+
+fn capacity(units: i64) -> Result<i64, Invalid> {
+    if (0..=STOCK_UNITS_MAX).contains(&units) {
+        Ok(units)
+    } else {
+        Err(Invalid::new(
+            "pick_capacity_per_day",
+            format!("must be a whole number from 0 to {STOCK_UNITS_MAX}"),
+        ))
     }
 }

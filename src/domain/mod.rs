@@ -4,6 +4,7 @@
 pub mod access;
 pub mod codes;
 pub mod costs;
+pub mod decision;
 pub mod geo;
 pub mod hold;
 pub mod idempotency;

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::domain::access::Actor;
 use crate::domain::plan::PlanStatus;
 use crate::domain::Invalid;
+use crate::ledger::costs;
 use crate::ledger::plans::{self, PlanSummary, Start};
 use crate::ledger::transfers::Reason;
 use crate::ledger::Error as LedgerError;
@@ -259,16 +260,18 @@ async fn compute(
     };
     match ask.kind {
         Kind::Rebalance => {
-            let settings = serde_json::from_value::<RebalanceParams>(params)
+            let mut settings = serde_json::from_value::<RebalanceParams>(params)
                 .map_err(|e| Invalid::new("params", e.to_string()))?
                 .validated()?;
+            settings.lane = costs::of_plan(client, id).await?.transfer.from_store;
             compute_rebalance(pool, id, cursor, &settings, ask.as_of, progress).await?;
             Ok(plans::finish_compute(client, id).await?)
         }
         Kind::Replenishment => {
-            let settings = serde_json::from_value::<ReplenishParams>(params)
+            let mut settings = serde_json::from_value::<ReplenishParams>(params)
                 .map_err(|e| Invalid::new("params", e.to_string()))?
                 .validated()?;
+            settings.lane = costs::of_plan(client, id).await?.transfer.from_warehouse;
             compute_replenishment(pool, id, &settings, ask.as_of, progress).await
         }
     }
@@ -370,6 +373,7 @@ async fn compute_rebalance(
     let mut upcoming = chunks.next_with_stock(as_of, settings.demand).await?;
     let mut saving: Option<tokio::task::JoinHandle<Result<()>>> = None;
     while let Some((Chunk { skus, cursor }, rows)) = upcoming {
+        record_sales(&chunks.client, &rows, settings.demand).await?;
         let (stores, chunk_settings, count) = (stores.clone(), settings.clone(), skus.len());
         let solving = tokio::task::spawn_blocking(move || {
             plan_chunk(&stores, &skus, &rows, &chunk_settings, None)
@@ -413,12 +417,34 @@ async fn compute_replenishment(
     while let Some(chunk) = chunks.next().await? {
         let ids: Vec<i64> = chunk.skus.iter().map(|sku| sku.id).collect();
         let store_rows = plans::store_stock(&chunks.client, &ids, as_of, settings.demand).await?;
+        record_sales(&chunks.client, &store_rows, settings.demand).await?;
         let warehouse_rows = plans::location_stock(&chunks.client, warehouse_id, &ids).await?;
         collector.add(&chunk.skus, &store_rows, &warehouse_rows);
         chunks.done(chunk.skus.len(), chunk.cursor.1);
     }
     let plan = tokio::task::spawn_blocking(move || collector.solve()).await??;
     Ok(plans::save_whole(pool, id, &plan.lines, &plan.skipped, plan.counts).await?)
+}
+
+/// Keeps each store's measured sales per day, for routing's protection of fast sellers.
+async fn record_sales(
+    client: &deadpool_postgres::Client,
+    rows: &[StockRow],
+    demand: Demand,
+) -> Result<()> {
+    let mut measured: Vec<i64> = rows.iter().map(|row| row.sku_id).collect();
+    measured.dedup();
+    // Only sellers are kept: a chain has far more (store, SKU) pairs than it sells each week.
+    let (mut skus, mut locations, mut per_day) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        let sold = row.position(demand).demand_per_day;
+        if sold > 0.0 {
+            skus.push(row.sku_id);
+            locations.push(row.location_id);
+            per_day.push(sold);
+        }
+    }
+    Ok(costs::record_sold_per_day(client, &measured, &skus, &locations, &per_day).await?)
 }
 
 async fn commit_lines(

@@ -13,13 +13,17 @@ pub enum Upserted {
 }
 
 const UPSERT: &str = "
-    INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship, safety_stock)
+    INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship, safety_stock,
+                           handling_per_unit, pick_capacity_per_day, transfers_out)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[],
-                         $6::bool[], $7::bool[], $8::int8[])
+                         $6::bool[], $7::bool[], $8::int8[], $9::float8[], $10::int8[],
+                         $11::bool[])
     ON CONFLICT (code) DO UPDATE SET
         name = excluded.name, kind = excluded.kind, latitude = excluded.latitude,
         longitude = excluded.longitude, pickup = excluded.pickup, ship = excluded.ship,
-        safety_stock = excluded.safety_stock, updated_at = now()
+        safety_stock = excluded.safety_stock, handling_per_unit = excluded.handling_per_unit,
+        pick_capacity_per_day = excluded.pick_capacity_per_day,
+        transfers_out = excluded.transfers_out, updated_at = now()
     RETURNING (xmax = 0) AS created";
 
 /// Creates or updates locations by code, in one statement.
@@ -36,6 +40,9 @@ pub async fn upsert_many(
     let pickups: Vec<bool> = locations.iter().map(|l| l.pickup).collect();
     let ships: Vec<bool> = locations.iter().map(|l| l.ship).collect();
     let safety: Vec<i64> = locations.iter().map(|l| l.safety_stock).collect();
+    let handling: Vec<Option<f64>> = locations.iter().map(|l| l.handling_per_unit).collect();
+    let capacity: Vec<Option<i64>> = locations.iter().map(|l| l.pick_capacity_per_day).collect();
+    let transfers_out: Vec<bool> = locations.iter().map(|l| l.transfers_out).collect();
     let rows = client
         .cached_query(
             UPSERT,
@@ -48,6 +55,9 @@ pub async fn upsert_many(
                 &pickups,
                 &ships,
                 &safety,
+                &handling,
+                &capacity,
+                &transfers_out,
             ],
         )
         .await?;
@@ -67,8 +77,8 @@ pub(crate) fn upserted(rows: &[Row]) -> Vec<Upserted> {
         .collect()
 }
 
-pub const COLUMNS: &str =
-    "l.code, l.name, l.kind, l.latitude, l.longitude, l.pickup, l.ship, l.safety_stock";
+pub const COLUMNS: &str = "l.code, l.name, l.kind, l.latitude, l.longitude, l.pickup, l.ship,
+    l.safety_stock, l.handling_per_unit, l.pick_capacity_per_day, l.transfers_out";
 
 /// Reads a location from a row that starts with [`COLUMNS`] at `offset`.
 pub fn from_row(row: &Row, offset: usize) -> Location {
@@ -85,6 +95,9 @@ pub fn from_row(row: &Row, offset: usize) -> Location {
         pickup: row.get(offset + 5),
         ship: row.get(offset + 6),
         safety_stock: row.get(offset + 7),
+        handling_per_unit: row.get(offset + 8),
+        pick_capacity_per_day: row.get(offset + 9),
+        transfers_out: row.get(offset + 10),
     }
 }
 

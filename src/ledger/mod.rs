@@ -2,6 +2,7 @@
 //! keeps a balance change and its movements in one transaction.
 
 pub mod access;
+pub mod costs;
 pub mod events;
 pub mod idempotency;
 pub mod locations;
@@ -263,6 +264,7 @@ pub async fn migrate(database_url: &str) -> std::result::Result<usize, SetupErro
     let report = embedded::migrations::runner()
         .run_async(&mut client)
         .await?;
+    costs::seed(&client).await.map_err(SetupError::Connect)?;
     drop(client);
     let _ = driver.await;
     Ok(report.applied_migrations().len())

@@ -8,6 +8,8 @@ use super::transfers::{self, NewTransfer, Reason, TransferView};
 use super::{in_transaction, Cached, Error, Result};
 use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::costs::CostVersion;
+use crate::domain::decision::Decision;
 use crate::domain::geo::Point;
 use crate::domain::hold::{HoldOutcome, HoldUse};
 use crate::domain::ledger::Movement;
@@ -57,6 +59,8 @@ pub struct NewOrder {
     pub referrer: Option<Referrer>,
     pub lines: Vec<PlannedLine>,
     pub cost: Value,
+    /// How the optimiser decided, with the cost model's version.
+    pub decision: Decision,
     /// The cart hold it was placed with; its id is unique among orders.
     pub hold: Option<HoldUse>,
     /// The actor placing it, as recorded.
@@ -106,6 +110,8 @@ pub struct OrderView {
     /// The cost the optimiser weighed, by component.
     #[schema(value_type = Object)]
     pub cost: Value,
+    /// How the optimiser decided (absent on orders from before costs were data).
+    pub decision: Option<Decision>,
     /// The cart hold the order was placed with, and what became of it.
     pub hold: Option<HoldUse>,
     /// Who placed it: `key:<id>`, `user:<name>`, `system:<job>`.
@@ -194,14 +200,16 @@ async fn insert_order(
     };
     let referrer = order.referrer.as_ref();
     let hold = order.hold.as_ref();
+    let decision = serde_json::to_value(&order.decision).expect("a decision serialises");
     let inserted = transaction
         .cached_query_opt(
             "INSERT INTO orders (client_order_id, request_hash, mode, pickup_location_id, latitude,
                  longitude, allow_split, referrer_location_id, referrer_clerk, referrer_credited, cost,
-                 status, response, created_at, hold_id, hold_outcome, placed_by)
+                 status, response, created_at, hold_id, hold_outcome, placed_by, cost_version,
+                 decision)
              VALUES ($1, $2, $3, (SELECT id FROM locations WHERE code = $4), $5, $6, $7,
                  (SELECT id FROM locations WHERE code = $8), $9, $10, $11, $12, $13, $14,
-                 $15::text::uuid, $16, $17)
+                 $15::text::uuid, $16, $17, $18, $19)
              ON CONFLICT (client_order_id) DO NOTHING
              RETURNING id",
             &[
@@ -222,6 +230,8 @@ async fn insert_order(
                 &hold.map(|hold| hold.id.as_str()),
                 &hold.map(|hold| hold.outcome.as_str()),
                 &order.placed_by,
+                &order.decision.cost_model_version,
+                &decision,
             ],
         )
         .await?;
@@ -250,6 +260,7 @@ async fn place_with_transfers(
                 reason: Reason::Order,
                 order_id: Some(order_id),
                 lead_time_hours: line.lead_time_hours,
+                cost_version: Some(CostVersion(order.decision.cost_model_version)),
             })
             .collect(),
         Destination::Ship(_) => Vec::new(),
@@ -354,6 +365,7 @@ fn planned_view(order: &NewOrder, created_at: DateTime<Utc>) -> OrderView {
         ),
     };
     OrderView {
+        decision: Some(order.decision.clone()),
         id: order.client_order_id.clone(),
         status: OrderStatus::Open,
         fulfilment,
@@ -463,7 +475,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         client.cached_query_one(
             "SELECT o.client_order_id, o.status, o.mode, p.code, o.latitude, o.longitude,
                     o.allow_split, r.code, o.referrer_clerk, o.referrer_credited, o.cost, o.created_at,
-                    o.hold_id::text, o.hold_outcome, o.placed_by
+                    o.hold_id::text, o.hold_outcome, o.placed_by, o.decision
              FROM orders o
              LEFT JOIN locations p ON p.id = o.pickup_location_id
              LEFT JOIN locations r ON r.id = o.referrer_location_id
@@ -484,20 +496,7 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         ),
         transfers::list(client, &filter),
     )?;
-    let allocations: Vec<AllocationView> = lines
-        .iter()
-        .map(|row| AllocationView {
-            sku: row.get(0),
-            qty: row.get(1),
-            source: row.get(2),
-            route: row.get(3),
-            ready_at: row.get(4),
-            fulfilled: row.get(5),
-            cancelled: row.get(6),
-            returned: row.get(7),
-            transfer: row.get(8),
-        })
-        .collect();
+    let allocations: Vec<AllocationView> = lines.iter().map(allocation).collect();
     let mode: String = order.get(2);
     let pickup_batches = match mode.as_str() {
         "pickup" => pickup_batches(&allocations, lines.iter().map(transfer_status)),
@@ -521,8 +520,25 @@ pub async fn view(client: &impl GenericClient, order_id: i64) -> Result<OrderVie
         cost: order.get(10),
         hold: hold_use(order.get(12), order.get(13)),
         placed_by: order.get(14),
+        decision: order
+            .get::<_, Option<Value>>(15)
+            .and_then(|decision| serde_json::from_value(decision).ok()),
         created_at: order.get(11),
     })
+}
+
+fn allocation(row: &tokio_postgres::Row) -> AllocationView {
+    AllocationView {
+        sku: row.get(0),
+        qty: row.get(1),
+        source: row.get(2),
+        route: row.get(3),
+        ready_at: row.get(4),
+        fulfilled: row.get(5),
+        cancelled: row.get(6),
+        returned: row.get(7),
+        transfer: row.get(8),
+    }
 }
 
 fn hold_use(id: Option<String>, outcome: Option<&str>) -> Option<HoldUse> {

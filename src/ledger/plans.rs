@@ -7,6 +7,7 @@ use super::transfers::{create_in, NewTransfer, Reason};
 use super::{Cached, Error, Result};
 use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::costs::CostVersion;
 use crate::domain::plan::PlanStatus;
 use crate::domain::plan::{
     ChunkCounts, Demand, Kind, NewLine, SkipReason, SkuRow, Spread, StockRow,
@@ -107,8 +108,8 @@ pub async fn open(
     }
     let row = client
         .cached_query_one(
-            "INSERT INTO plans (kind, run_date, commit_requested, params, committed_by)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO plans (kind, run_date, commit_requested, params, committed_by, cost_version)
+             VALUES ($1, $2, $3, $4, $5, (SELECT max(version) FROM cost_models)) RETURNING id",
             &[&kind.as_str(), &date, &commit, params, &committer],
         )
         .await?;
@@ -529,6 +530,7 @@ struct Uncommitted {
     to: String,
     qty: i64,
     lead_time_hours: f64,
+    cost_version: Option<i64>,
 }
 
 /// Up to `limit` of the plan's uncommitted lines, in key order, locked.
@@ -540,7 +542,8 @@ async fn lock_uncommitted(
     let rows = transaction
         .cached_query(
             "SELECT pl.sku_id, pl.from_location_id, pl.to_location_id, s.code AS sku,
-                    f.code AS from_code, t.code AS to_code, pl.qty, pl.lead_time_hours
+                    f.code AS from_code, t.code AS to_code, pl.qty, pl.lead_time_hours,
+                    (SELECT p.cost_version FROM plans p WHERE p.id = pl.plan_id) AS cost_version
              FROM plan_lines pl
              JOIN skus s ON s.id = pl.sku_id
              JOIN locations f ON f.id = pl.from_location_id
@@ -564,6 +567,7 @@ async fn lock_uncommitted(
             to: row.get("to_code"),
             qty: row.get("qty"),
             lead_time_hours: row.get("lead_time_hours"),
+            cost_version: row.get("cost_version"),
         })
         .collect())
 }
@@ -627,6 +631,7 @@ fn serve(
             reason,
             order_id: None,
             lead_time_hours: line.lead_time_hours,
+            cost_version: line.cost_version.map(CostVersion),
         });
         served.made.push(line.key);
     }

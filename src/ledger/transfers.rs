@@ -7,6 +7,7 @@ use super::movements::{record_in, Line, Recorded, Reply, TouchedBalance};
 use super::{in_transaction, Cached, Cause, Error, Result};
 use crate::domain::access::Actor;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::costs::CostVersion;
 use crate::domain::ledger::Movement;
 use crate::domain::order::{OrderStatus, TransferStatus};
 use crate::domain::quantity::{Counted, Qty};
@@ -58,6 +59,8 @@ pub struct NewTransfer {
     pub reason: Reason,
     pub order_id: Option<i64>,
     pub lead_time_hours: f64,
+    /// The cost model it was decided with (`None`: a clerk named the source).
+    pub cost_version: Option<CostVersion>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -111,19 +114,24 @@ pub async fn create_in(
     let quantities: Vec<i64> = transfers.iter().map(|t| t.qty.get()).collect();
     let orders: Vec<Option<i64>> = transfers.iter().map(|t| t.order_id).collect();
     let lead_times: Vec<f64> = transfers.iter().map(|t| t.lead_time_hours).collect();
+    let versions: Vec<Option<i64>> = transfers
+        .iter()
+        .map(|t| t.cost_version.map(|v| v.0))
+        .collect();
     // One statement for every transfer (a plan commits hundreds per batch); ids come from the
     // identity sequence in insertion order, so sorted they follow `transfers`.
     let mut ids: Vec<i64> = transaction
         .cached_query(
             "INSERT INTO transfers (sku_id, from_location_id, to_location_id, qty, reason,
-                 order_id, lead_time_hours)
+                 order_id, lead_time_hours, cost_version)
              SELECT (SELECT id FROM skus WHERE code = u.sku),
                     (SELECT id FROM locations WHERE code = u.source),
                     (SELECT id FROM locations WHERE code = u.destination),
-                    u.qty, u.reason, u.order_id, u.lead_time_hours
+                    u.qty, u.reason, u.order_id, u.lead_time_hours, u.cost_version
              FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[],
-                         $7::float8[]) WITH ORDINALITY
-                  AS u(sku, source, destination, qty, reason, order_id, lead_time_hours, n)
+                         $7::float8[], $8::int8[]) WITH ORDINALITY
+                  AS u(sku, source, destination, qty, reason, order_id, lead_time_hours,
+                       cost_version, n)
              ORDER BY u.n
              RETURNING id",
             &[
@@ -134,6 +142,7 @@ pub async fn create_in(
                 &column(|t| t.reason.as_str()),
                 &orders,
                 &lead_times,
+                &versions,
             ],
         )
         .await?

@@ -1,6 +1,7 @@
 //! What a planning run may be told, from the CLI (flags) or the API (a JSON body): one struct
 //! for both, every field optional, validated into settings with the chain's defaults.
 
+use crate::domain::costs::CostModel;
 pub use crate::domain::plan::{Demand, Kind};
 use crate::domain::Invalid;
 use allot_solver::rebalancing::RebalancingCosts;
@@ -146,6 +147,8 @@ pub struct Rebalance {
     pub min_transfer_qty: i64,
     pub chunk_skus: i64,
     pub commit_batch: i64,
+    /// Store-to-store transfers as the run's cost model prices them (their lead times).
+    pub lane: crate::domain::costs::Lane,
 }
 
 impl RebalanceParams {
@@ -187,6 +190,7 @@ impl RebalanceParams {
             min_transfer_qty: whole("min_transfer_qty", self.min_transfer_qty, 2, 1, 1_000_000)?,
             chunk_skus: whole("chunk_skus", self.chunk_skus, 1_000, 1, 100_000)?,
             commit_batch: whole("commit_batch", self.commit_batch, 500, 1, 10_000)?,
+            lane: CostModel::default().transfer.from_store,
         })
     }
 }
@@ -262,6 +266,8 @@ pub struct Replenish {
     pub handling_per_unit: f64,
     pub below_min_per_unit: f64,
     pub to_target_per_unit: f64,
+    /// Warehouse-to-store transfers as the run's cost model prices them (their lead times).
+    pub lane: crate::domain::costs::Lane,
 }
 
 impl ReplenishParams {
@@ -328,6 +334,7 @@ impl ReplenishParams {
             handling_per_unit: number("handling_per_unit", self.handling_per_unit, 6.0, 0.0, 1e6)?,
             below_min_per_unit,
             to_target_per_unit,
+            lane: CostModel::default().transfer.from_warehouse,
         })
     }
 }

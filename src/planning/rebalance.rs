@@ -5,8 +5,6 @@
 use super::demand::{imbalance, Position};
 use super::params::Rebalance;
 use super::{ChunkPlan, NewLine, SkipReason, SkuRow, StockRow};
-use crate::domain::costs;
-use crate::domain::location::LocationKind;
 use allot_solver::rebalancing::{
     solve_rebalancing, solve_rebalancing_greedy, RebalancingProblem, SkuBalance, StoreBalance,
     StorePosition, StoreTransfer, REBALANCING_SKU_TIME_MS_DEFAULT,
@@ -211,7 +209,7 @@ fn line(
         to_id: stores.ids[to],
         qty,
         distance_km: transfer.distance_km,
-        lead_time_hours: costs::lane(LocationKind::Store, transfer.distance_km).2,
+        lead_time_hours: settings.lane.lead_time_hours(transfer.distance_km),
         gain,
         cost,
         from_position: source.net(),

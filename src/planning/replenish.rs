@@ -5,8 +5,6 @@
 use super::demand::{replenishment_target, Position};
 use super::params::Replenish;
 use super::{ChunkPlan, NewLine, SkipReason, SkuRow, StockRow};
-use crate::domain::costs;
-use crate::domain::location::LocationKind;
 use allot_solver::replenishment::{
     solve_replenishment, solve_replenishment_greedy, ReplenishmentProblem, ReplenishmentStore,
     ReplenishmentValues, StockTarget, StoreNeed, StoreShipment, WarehouseStock,
@@ -219,7 +217,7 @@ impl Collector {
                     to_id: store.id,
                     qty,
                     distance_km,
-                    lead_time_hours: costs::lane(LocationKind::Warehouse, distance_km).2,
+                    lead_time_hours: s.lane.lead_time_hours(distance_km),
                     gain,
                     cost,
                     from_position: self.stock.get(&sku_id).copied().unwrap_or(0),

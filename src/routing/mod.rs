@@ -3,7 +3,8 @@
 //! the shell around it.
 
 use crate::domain::codes::{LocationCode, SkuCode};
-use crate::domain::costs;
+use crate::domain::costs::{CostModel, CostVersion};
+use crate::domain::decision::{CostParts, Decision, RunnerUp, SolveOutcome};
 use crate::domain::geo::Point;
 use crate::domain::hold::HoldLine;
 use crate::domain::limits::STOCK_UNITS_MAX;
@@ -13,6 +14,7 @@ use crate::domain::quantity::Qty;
 use crate::domain::Invalid;
 use crate::holds::Redis;
 use crate::ledger;
+use crate::ledger::costs::Versioned;
 use crate::lookup::StockCache;
 use allot_solver::{
     Candidate, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind, OrderLine,
@@ -91,6 +93,7 @@ pub struct RoutedTransfer {
 /// The optimiser's plan for a request. Callers read it through domain types only.
 pub struct Routed {
     plan: SourcingPlan,
+    version: CostVersion,
 }
 
 impl Routed {
@@ -189,6 +192,36 @@ impl Routed {
         serde_json::to_value(self.plan.cost).unwrap_or_default()
     }
 
+    pub fn cost_version(&self) -> CostVersion {
+        self.version
+    }
+
+    /// How the plan was decided; `None` for a request nothing could serve.
+    pub fn decision(&self) -> Option<Decision> {
+        let status = match self.plan.status {
+            SolveStatus::Optimal => SolveOutcome::Optimal,
+            SolveStatus::FallbackGreedy { .. } => SolveOutcome::Fallback,
+            SolveStatus::Infeasible { .. } | SolveStatus::Unsolved { .. } => return None,
+        };
+        let codes = |ids: &[allot_solver::LocationId]| ids.iter().map(|id| id.0.clone()).collect();
+        let runner_up = self.plan.runner_up.as_ref().map(|other| {
+            RunnerUp::new(
+                other.without.0.clone(),
+                codes(&other.sources),
+                parts(&other.cost),
+                other.extra_cost,
+            )
+        });
+        Some(Decision {
+            status,
+            method: format!("{:?}", self.plan.method).to_lowercase(),
+            cost_model_version: self.version.0,
+            sources: codes(&allot_solver::plan_sources(&self.plan)),
+            cost: parts(&self.plan.cost),
+            runner_up,
+        })
+    }
+
     /// Why the request cannot be served in full: each short line with what is available.
     pub fn shortage(&self) -> String {
         if let SolveStatus::Infeasible { reason } = &self.plan.status {
@@ -202,6 +235,19 @@ impl Routed {
             .map(|line| line.sku.0.as_str())
             .collect();
         format!("not enough stock to promise: {}", short.join(", "))
+    }
+}
+
+fn parts(cost: &allot_solver::CostBreakdown) -> CostParts {
+    CostParts {
+        shipping: cost.shipping,
+        handling: cost.handling,
+        transfer: cost.transfer,
+        split_penalty: cost.split_penalty,
+        wait: cost.wait,
+        protection_penalty: cost.protection_penalty,
+        unfulfilled_penalty: cost.unfulfilled_penalty,
+        total: cost.total,
     }
 }
 
@@ -219,16 +265,43 @@ pub struct CandidateRow {
     pub location: Location,
     pub sku: String,
     pub available: i64,
+    /// The location's recent walk-in sales of the SKU, per day: a store keeps that many days of
+    /// them back from online orders.
+    pub sold_per_day: f64,
+    /// Units the location can still pick today, when it has a daily capacity.
+    pub capacity_left: Option<i64>,
 }
 
 /// Routes a request over the ledger's figures as clerk lookups see them (this process's copies,
-/// current while Redis's stamps say so) minus live holds.
+/// current while Redis's stamps say so) minus live holds, under the cost model `costs`.
 pub async fn route(
     stock: &StockCache,
     pool: &Pool,
     redis: &Redis,
     request: &Request,
+    costs: &Versioned,
 ) -> Result<Routed, Error> {
+    let (mut rows, held) = candidate_rows(stock, pool, redis, request).await?;
+    let pickup_store = pickup_store(stock, pool, request).await?;
+    demand_and_capacity(pool, request, &mut rows).await?;
+    let problem = problem(request, pickup_store.as_ref(), &rows, &held, &costs.model);
+    let started = std::time::Instant::now();
+    let plan =
+        tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
+    crate::telemetry::solved(solve_label(&plan.status), started.elapsed());
+    Ok(Routed {
+        plan,
+        version: costs.version,
+    })
+}
+
+/// Every location with units of the request's SKUs, and the units live holds keep from each.
+async fn candidate_rows(
+    stock: &StockCache,
+    pool: &Pool,
+    redis: &Redis,
+    request: &Request,
+) -> Result<(Vec<CandidateRow>, HashMap<(String, String), i64>), Error> {
     // One SKU after the other: a SKU not in this process's copies is read from PostgreSQL, and
     // a request must never hold more than one pooled connection (a 100-line order read all at
     // once took 100, and concurrent orders would starve the pool waiting for each other).
@@ -266,32 +339,79 @@ pub async fn route(
                 location: Location::clone(&row.location),
                 sku: sku.to_string(),
                 available,
+                sold_per_day: 0.0,
+                capacity_left: None,
             });
         }
     }
-    let pickup_store = match &request.fulfilment {
-        Fulfilment::Pickup(code) => match stock.location(pool, code).await? {
-            None => {
-                return Err(ledger::Error::UnknownLocation {
-                    field: "fulfilment.store".into(),
-                    code: code.to_string(),
-                }
-                .into())
-            }
-            Some(store) if !store.pickup && !request.restock => {
-                return Err(Error::Refused {
-                    field: "fulfilment.store".into(),
-                    message: format!("{code} does not offer pickup"),
-                })
-            }
-            Some(store) => Some(Location::clone(&store)),
-        },
-        Fulfilment::Ship(_) => None,
+    Ok((rows, held))
+}
+
+async fn pickup_store(
+    stock: &StockCache,
+    pool: &Pool,
+    request: &Request,
+) -> Result<Option<Location>, Error> {
+    let Fulfilment::Pickup(code) = &request.fulfilment else {
+        return Ok(None);
     };
-    let problem = problem(request, pickup_store.as_ref(), &rows, &held);
-    let plan =
-        tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
-    Ok(Routed { plan })
+    match stock.location(pool, code).await? {
+        None => Err(ledger::Error::UnknownLocation {
+            field: "fulfilment.store".into(),
+            code: code.to_string(),
+        }
+        .into()),
+        Some(store) if !store.pickup && !request.restock => Err(Error::Refused {
+            field: "fulfilment.store".into(),
+            message: format!("{code} does not offer pickup"),
+        }),
+        Some(store) => Ok(Some(Location::clone(&store))),
+    }
+}
+
+/// Fills in each row's walk-in sales and, for locations with a daily pick capacity, what of it
+/// is left today.
+async fn demand_and_capacity(
+    pool: &Pool,
+    request: &Request,
+    rows: &mut [CandidateRow],
+) -> Result<(), Error> {
+    let client = pool.get().await.map_err(ledger::Error::from)?;
+    let skus: Vec<String> = request
+        .lines
+        .iter()
+        .map(|(sku, _)| sku.to_string())
+        .collect();
+    let sold = ledger::costs::sold_per_day(&client, &skus).await?;
+    let mut capped: Vec<String> = rows
+        .iter()
+        .filter(|row| row.location.pick_capacity_per_day.is_some())
+        .map(|row| row.location.code.to_string())
+        .collect();
+    capped.dedup();
+    let picked = match capped.is_empty() {
+        true => HashMap::new(),
+        false => ledger::costs::picked_today(&client, &capped).await?,
+    };
+    for row in rows {
+        let code = row.location.code.to_string();
+        let key = (row.sku.clone(), code);
+        row.sold_per_day = sold.get(&key).copied().unwrap_or(0.0);
+        row.capacity_left = row
+            .location
+            .pick_capacity_per_day
+            .map(|capacity| capacity - picked.get(&key.1).copied().unwrap_or(0));
+    }
+    Ok(())
+}
+
+fn solve_label(status: &SolveStatus) -> &'static str {
+    match status {
+        SolveStatus::Optimal => "optimal",
+        SolveStatus::FallbackGreedy { .. } => "fallback",
+        SolveStatus::Infeasible { .. } => "infeasible",
+        SolveStatus::Unsolved { .. } => "unsolved",
+    }
 }
 
 fn solver_kind(kind: LocationKind) -> SolverKind {
@@ -307,8 +427,9 @@ pub fn problem(
     pickup_store: Option<&Location>,
     rows: &[CandidateRow],
     held: &HashMap<(String, String), i64>,
+    costs: &CostModel,
 ) -> SourcingProblem {
-    let (mut candidates, sources) = candidates(request, rows, held);
+    let (mut candidates, sources) = candidates(request, rows, held, costs);
     let (fulfilment, lanes) = match (&request.fulfilment, pickup_store) {
         (Fulfilment::Ship(point), _) => {
             let destination = (*point).into();
@@ -319,8 +440,8 @@ pub fn problem(
                 Some(store) => {
                     candidates
                         .entry(code.to_string())
-                        .or_insert_with(|| candidate(store));
-                    lanes_into(store, sources.values().copied())
+                        .or_insert_with(|| candidate(store, None, costs));
+                    lanes_into(store, sources.values().copied(), costs)
                 }
                 None => Vec::new(),
             };
@@ -340,7 +461,7 @@ pub fn problem(
         fulfilment,
         candidates: candidates.into_values().collect(),
         lanes,
-        costs: sourcing_costs(request),
+        costs: sourcing_costs(request, costs),
         allow_partial: request.allow_partial,
         time_limit_ms: SOLVE_TIME_MS_MAX,
     }
@@ -352,6 +473,7 @@ fn candidates<'a>(
     request: &Request,
     rows: &'a [CandidateRow],
     held: &HashMap<(String, String), i64>,
+    costs: &CostModel,
 ) -> (BTreeMap<String, Candidate>, BTreeMap<String, &'a Location>) {
     let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
     let mut locations = BTreeMap::new();
@@ -359,7 +481,8 @@ fn candidates<'a>(
         let code = row.location.code.to_string();
         let usable = match &request.fulfilment {
             Fulfilment::Ship(_) => row.location.ship,
-            Fulfilment::Pickup(store) => !(request.restock && store == &row.location.code),
+            Fulfilment::Pickup(store) if store == &row.location.code => !request.restock,
+            Fulfilment::Pickup(_) => row.location.transfers_out,
         };
         let held = held.get(&(row.sku.clone(), code.clone())).copied();
         let available = row.available - held.unwrap_or(0);
@@ -372,12 +495,12 @@ fn candidates<'a>(
         locations.insert(code.clone(), &row.location);
         let candidate = candidates
             .entry(code)
-            .or_insert_with(|| candidate(&row.location));
+            .or_insert_with(|| candidate(&row.location, row.capacity_left, costs));
         candidate.stock.push(StockLevel {
             sku: row.sku.as_str().into(),
             available,
             protected: match row.location.kind {
-                LocationKind::Store => costs::STORE_PROTECTED_UNITS.min(available),
+                LocationKind::Store => costs.protection.units_for(row.sold_per_day).min(available),
                 LocationKind::Warehouse => 0,
             },
         });
@@ -386,49 +509,54 @@ fn candidates<'a>(
 }
 
 /// A lane into the pickup store from every other source, priced by the cost model.
-fn lanes_into<'a>(store: &Location, sources: impl Iterator<Item = &'a Location>) -> Vec<Lane> {
+fn lanes_into<'a>(
+    store: &Location,
+    sources: impl Iterator<Item = &'a Location>,
+    costs: &CostModel,
+) -> Vec<Lane> {
     sources
         .filter(|source| source.code != store.code)
         .map(|source| {
-            let distance_km = store.point.distance_km(source.point);
-            let (cost_fixed, cost_per_unit, lead_time_hours) =
-                costs::lane(source.kind, distance_km);
+            let lane = costs.lane(source.kind, store.point.distance_km(source.point));
             Lane {
                 from: source.code.as_str().into(),
                 to: store.code.as_str().into(),
-                cost_fixed,
-                cost_per_unit,
-                lead_time_hours,
+                cost_fixed: lane.fixed,
+                cost_per_unit: lane.per_unit,
+                lead_time_hours: lane.lead_time_hours,
             }
         })
         .collect()
 }
 
-fn sourcing_costs(request: &Request) -> SourcingCosts {
+fn sourcing_costs(request: &Request, costs: &CostModel) -> SourcingCosts {
     SourcingCosts {
-        shipment_fixed: costs::SHIPMENT_FIXED,
-        shipping_per_unit_km: costs::SHIPPING_PER_UNIT_KM,
+        shipment_fixed: costs.parcel.fixed,
+        shipping_per_unit: costs.parcel.per_unit,
+        shipping_per_unit_km: costs.parcel.per_unit_km,
         split_penalty: match request.allow_split {
-            true => costs::SPLIT_PENALTY,
+            true => costs.split_penalty,
             false => NO_SPLIT_PENALTY,
         },
-        protection_per_unit: costs::PROTECTION_PER_UNIT,
+        wait_per_hour: costs.wait_per_hour,
+        protection_per_unit: costs.protection.per_unit,
         unfulfilled_per_unit: match request.allow_partial {
-            true => costs::UNFULFILLED_PER_UNIT,
+            true => costs.unfulfilled_per_unit,
             false => 0.0,
         },
     }
 }
 
-fn candidate(location: &Location) -> Candidate {
+fn candidate(location: &Location, capacity_left: Option<i64>, costs: &CostModel) -> Candidate {
+    let pick = costs.pick(location.kind);
     Candidate {
         location: location.code.as_str().into(),
         kind: solver_kind(location.kind),
         position: location.point.into(),
         stock: Vec::new(),
-        handling_per_unit: costs::handling_per_unit(location.kind),
-        handling_hours: costs::handling_hours(location.kind),
-        capacity_units: None,
+        handling_per_unit: location.handling_per_unit.unwrap_or(pick.per_unit),
+        handling_hours: pick.hours,
+        capacity_units: capacity_left.map(|units| units.clamp(0, STOCK_UNITS_MAX)),
     }
 }
 
@@ -445,6 +573,9 @@ mod tests {
             pickup: kind == LocationKind::Store,
             ship,
             safety_stock: 0,
+            handling_per_unit: None,
+            pick_capacity_per_day: None,
+            transfers_out: true,
         }
     }
 
@@ -453,6 +584,8 @@ mod tests {
             location: location.clone(),
             sku: "TEE".into(),
             available,
+            sold_per_day: 0.0,
+            capacity_left: None,
         }
     }
 
@@ -481,7 +614,13 @@ mod tests {
             (("TEE".to_owned(), "S1".to_owned()), 1),
         ]);
         let point = Point::parse("", 25.0, 121.5).unwrap();
-        let problem = problem(&request(Fulfilment::Ship(point), false), None, &rows, &held);
+        let problem = problem(
+            &request(Fulfilment::Ship(point), false),
+            None,
+            &rows,
+            &held,
+            &CostModel::default(),
+        );
         let codes: Vec<&str> = problem
             .candidates
             .iter()
@@ -491,7 +630,7 @@ mod tests {
         assert_eq!(problem.candidates[0].stock[0].available, 2);
         assert_eq!(
             problem.candidates[0].stock[0].protected,
-            costs::STORE_PROTECTED_UNITS
+            CostModel::default().protection.units
         );
         assert!(problem.lanes.is_empty());
     }
@@ -508,11 +647,18 @@ mod tests {
             Some(&store),
             &rows,
             &HashMap::new(),
+            &CostModel::default(),
         );
         assert_eq!(customer.candidates.len(), 3);
         assert_eq!(customer.lanes.len(), 2);
         assert!(customer.lanes.iter().all(|lane| lane.to.0 == "P"));
-        let restock = problem(&request(pickup, true), Some(&store), &rows, &HashMap::new());
+        let restock = problem(
+            &request(pickup, true),
+            Some(&store),
+            &rows,
+            &HashMap::new(),
+            &CostModel::default(),
+        );
         let shelf = restock
             .candidates
             .iter()
@@ -541,7 +687,7 @@ mod tests {
             assert!(plan.lines[0].sources.is_empty(), "nothing is sourced");
         };
         let ship = request(Fulfilment::Ship(point), false);
-        let nowhere = problem(&ship, None, &[], &HashMap::new());
+        let nowhere = problem(&ship, None, &[], &HashMap::new(), &CostModel::default());
         infeasible(&nowhere, "sku TEE: 2 units asked, 0 available");
         // A pickup store is a candidate even with nothing on its shelf.
         let pickup = Fulfilment::Pickup(store.code.clone());
@@ -550,15 +696,28 @@ mod tests {
             Some(&store),
             &[],
             &HashMap::new(),
+            &CostModel::default(),
         );
         infeasible(&shelf, "sku TEE: 2 units asked, 0 available");
         // Short, but stocked: the solver says what is missing.
-        let stocked = problem(&ship, None, &[row(&store, 1)], &HashMap::new());
+        let stocked = problem(
+            &ship,
+            None,
+            &[row(&store, 1)],
+            &HashMap::new(),
+            &CostModel::default(),
+        );
         infeasible(&stocked, "sku TEE: 2 units asked, 1 available");
         // The customer accepting less: everything unfulfilled, nothing refused.
         let mut partial = request(pickup, false);
         partial.allow_partial = true;
-        let partial = problem(&partial, Some(&store), &[], &HashMap::new());
+        let partial = problem(
+            &partial,
+            Some(&store),
+            &[],
+            &HashMap::new(),
+            &CostModel::default(),
+        );
         let plan = allot_solver::solve_sourcing(&partial).unwrap();
         assert_eq!((plan.lines[0].qty, plan.lines[0].unfulfilled), (2, 2));
     }

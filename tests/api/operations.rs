@@ -67,6 +67,8 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/plans/rebalance", "post"),
         ("/v1/locations", "get"),
         ("/v1/skus", "get"),
+        ("/v1/settings/costs", "get"),
+        ("/v1/settings/costs", "put"),
         ("/v1/plans/replenishment", "post"),
         ("/v1/plans", "get"),
         ("/v1/plans/{id}", "get"),

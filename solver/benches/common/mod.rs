@@ -161,6 +161,8 @@ pub fn sourcing_order(seed: u64, lines: usize, candidates: usize) -> SourcingPro
             split_penalty: 8.0,
             protection_per_unit: 5.0,
             unfulfilled_per_unit: 0.0,
+            shipping_per_unit: 0.0,
+            wait_per_hour: 0.0,
         },
         allow_partial: false,
         time_limit_ms: 2_000,

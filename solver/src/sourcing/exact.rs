@@ -130,7 +130,7 @@ impl<'a> Search<'a> {
                     .filter(|(_, &available)| available > 0)
                     .map(|(&cheapest, _)| (source.unit_cost() - cheapest).max(0.0))
                     .fold(f64::INFINITY, f64::min);
-                source.fixed_cost + least_excess
+                source.fixed_cost() + least_excess
             })
             .collect();
         Self {
@@ -230,7 +230,10 @@ impl<'a> Search<'a> {
         let Some(units_cost) = network.solve(sourcing) else {
             return Ok(());
         };
-        let fixed: f64 = chosen.iter().map(|&i| sourcing.sources[i].fixed_cost).sum();
+        let fixed: f64 = chosen
+            .iter()
+            .map(|&i| sourcing.sources[i].fixed_cost())
+            .sum();
         let splits = sourcing.split_penalty * (chosen.len() - 1) as f64;
         let cost = fixed + splits + units_cost;
         if cost < self.best_cost {

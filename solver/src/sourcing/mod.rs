@@ -13,6 +13,9 @@
 //!   units are ready after the source's handling time plus the lane's lead time. Each source is
 //!   one pickup batch.
 //!
+//! Each source also costs the customer's wait for it: `wait_per_hour` times the hours until its
+//! parcel leaves or its pickup batch is ready; this is part of the source's fixed cost below.
+//!
 //! Every source beyond the first costs the split penalty (an extra parcel or pickup batch costs
 //! money and the customer's patience). Taking units from a location below its protected level
 //! for a SKU costs the protection penalty per unit. When partial fulfilment is allowed, each
@@ -177,10 +180,16 @@ pub struct Lane {
 pub struct SourcingCosts {
     /// Fixed cost of one parcel to the customer.
     pub shipment_fixed: f64,
+    /// Parcel cost per unit, whatever the distance.
+    #[serde(default)]
+    pub shipping_per_unit: f64,
     /// Parcel cost per unit per kilometre.
     pub shipping_per_unit_km: f64,
     /// Cost of each source beyond the first (extra parcel or pickup batch).
     pub split_penalty: f64,
+    /// The customer's wait: per hour until each parcel leaves or each pickup batch is ready.
+    #[serde(default)]
+    pub wait_per_hour: f64,
     /// Cost per unit taken below a location's protected level.
     #[serde(default)]
     pub protection_per_unit: f64,
@@ -216,6 +225,23 @@ pub struct SourcingPlan {
     /// Pickup mode: one batch per source, soonest first.
     pub pickup_batches: Vec<PickupBatch>,
     pub cost: CostBreakdown,
+    /// For an optimal plan: the cheapest plan that does without one of its sources, so a planner
+    /// sees what the choice saved. `None` when every alternative is infeasible, or the time
+    /// limit left no room to prove one.
+    #[serde(default)]
+    pub runner_up: Option<Box<RunnerUp>>,
+}
+
+/// The cheapest plan without `without`, one of the chosen plan's sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerUp {
+    pub without: LocationId,
+    /// Its sources, in the order its lines name them.
+    pub sources: Vec<LocationId>,
+    pub cost: CostBreakdown,
+    /// How much more it costs than the chosen plan (≥ 0).
+    pub extra_cost: f64,
 }
 
 /// How one order line is fulfilled.
@@ -276,17 +302,29 @@ pub struct CostBreakdown {
     pub handling: f64,
     pub transfer: f64,
     pub split_penalty: f64,
+    /// The customer's wait, priced per parcel or pickup batch.
+    #[serde(default)]
+    pub wait: f64,
     pub protection_penalty: f64,
     pub unfulfilled_penalty: f64,
     pub total: f64,
 }
 
-/// Finds the least-cost plan for one order, within `problem.time_limit_ms`.
+/// Finds the least-cost plan for one order, within `problem.time_limit_ms`, and for an optimal
+/// plan its runner-up.
 ///
 /// Errors only for invalid input; an order that cannot be covered is a plan with status
 /// `infeasible`.
 pub fn solve_sourcing(problem: &SourcingProblem) -> Result<SourcingPlan> {
     let started = Instant::now();
+    let mut plan = solve_once(problem, started)?;
+    if plan.status.is_optimal() {
+        plan.runner_up = runner_up(problem, &plan, started)?;
+    }
+    Ok(plan)
+}
+
+fn solve_once(problem: &SourcingProblem, started: Instant) -> Result<SourcingPlan> {
     let sourcing = Sourcing::parse(problem)?;
     let greedy = greedy::allocate(&sourcing);
     let budget = sourcing.time_limit();
@@ -306,6 +344,57 @@ pub fn solve_sourcing(problem: &SourcingProblem) -> Result<SourcingPlan> {
             }
         }
     }
+}
+
+/// The sources a plan uses, in the order its lines name them.
+pub fn plan_sources(plan: &SourcingPlan) -> Vec<LocationId> {
+    let mut sources: Vec<LocationId> = Vec::new();
+    for source in plan.lines.iter().flat_map(|line| &line.sources) {
+        if !sources.contains(&source.location) {
+            sources.push(source.location.clone());
+        }
+    }
+    sources
+}
+
+/// Re-solves without each chosen source in turn (its stock withdrawn) and keeps the cheapest
+/// proven plan: the cheapest plan whose set of sources differs by dropping one of the chosen.
+fn runner_up(
+    problem: &SourcingProblem,
+    plan: &SourcingPlan,
+    started: Instant,
+) -> Result<Option<Box<RunnerUp>>> {
+    let mut best: Option<Box<RunnerUp>> = None;
+    for without in plan_sources(plan) {
+        let mut alternative = problem.clone();
+        for candidate in &mut alternative.candidates {
+            if candidate.location == without {
+                candidate.stock.clear();
+            }
+        }
+        let other = solve_once(&alternative, started)?;
+        let covers = !matches!(
+            other.status,
+            SolveStatus::Infeasible { .. } | SolveStatus::Unsolved { .. }
+        );
+        if !other.status.is_optimal() && covers {
+            // Out of time: an unproven alternative would misstate what the choice saved.
+            return Ok(None);
+        }
+        if covers
+            && best
+                .as_ref()
+                .is_none_or(|b| other.cost.total < b.cost.total)
+        {
+            best = Some(Box::new(RunnerUp {
+                without,
+                sources: plan_sources(&other),
+                extra_cost: (other.cost.total - plan.cost.total).max(0.0),
+                cost: other.cost,
+            }));
+        }
+    }
+    Ok(best)
 }
 
 /// The greedy baseline alone: for each line, nearest source with stock first (in pickup mode

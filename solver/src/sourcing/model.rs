@@ -159,7 +159,7 @@ fn units_of_sku(sourcing: &Sourcing, source: &SourceVariables, sku: usize) -> Ex
 fn fixed_costs(sourcing: &Sourcing, chosen: &[SourceVariables]) -> Expression {
     chosen
         .iter()
-        .map(|s| sourcing.sources[s.source].fixed_cost * s.used)
+        .map(|s| sourcing.sources[s.source].fixed_cost() * s.used)
         .sum()
 }
 

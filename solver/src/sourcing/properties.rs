@@ -34,14 +34,22 @@ fn candidate_draw(stock_max: i64) -> impl Strategy<Value = CandidateDraw> {
 }
 
 /// Raw numbers for the order: lines, mode, partial, and costs (tenths).
-type OrderDraw = (Vec<(usize, i64)>, bool, bool, [u32; 5]);
+type OrderDraw = (Vec<(usize, i64)>, bool, bool, [u32; 7]);
 
 fn order_draw(lines_max: usize) -> impl Strategy<Value = OrderDraw> {
     (
         proptest::collection::vec((0..SKUS.len(), 1..=3i64), 1..=lines_max),
         any::<bool>(),
         any::<bool>(),
-        [0..=80u32, 0..=5u32, 0..=100u32, 0..=50u32, 10..=300u32],
+        [
+            0..=80u32,
+            0..=5u32,
+            0..=100u32,
+            0..=50u32,
+            10..=300u32,
+            0..=20u32,
+            0..=40u32,
+        ],
     )
 }
 
@@ -75,6 +83,8 @@ fn build(order: OrderDraw, candidates: Vec<CandidateDraw>) -> SourcingProblem {
             split_penalty: tenths(costs[2]),
             protection_per_unit: tenths(costs[3]),
             unfulfilled_per_unit: tenths(costs[4]),
+            shipping_per_unit: tenths(costs[5]),
+            wait_per_hour: tenths(costs[6]),
         },
         allow_partial,
         time_limit_ms: 10_000,
@@ -106,7 +116,8 @@ fn build(order: OrderDraw, candidates: Vec<CandidateDraw>) -> SourcingProblem {
                 },
             ],
             handling_per_unit: tenths(handling),
-            handling_hours: 1.0,
+            // Varied, so that the customer's wait tells sources apart.
+            handling_hours: (index % 4) as f64,
             capacity_units: capacity,
         });
         if let (Some((fixed, per_unit, hours)), true) = (lane, index > 0) {
@@ -203,6 +214,36 @@ proptest! {
                 prop_assert_eq!(&plan.status, &SolveStatus::Optimal);
                 prop_assert!(same_cost(plan.cost.total, best), "{} vs {}", plan.cost.total, best);
             }
+        }
+    }
+
+    /// The runner-up is the least-cost plan that does without one of the chosen sources.
+    #[test]
+    fn the_runner_up_is_the_best_plan_without_one_chosen_source(problem in small_problem()) {
+        let plan = solve_sourcing(&problem).unwrap();
+        prop_assume!(plan.status.is_optimal());
+        let mut best: Option<f64> = None;
+        for without in crate::plan_sources(&plan) {
+            let mut alternative = problem.clone();
+            for candidate in &mut alternative.candidates {
+                if candidate.location == without {
+                    candidate.stock.clear();
+                }
+            }
+            let cost = super::brute::least_cost(&Sourcing::parse(&alternative).unwrap());
+            best = match (best, cost) {
+                (Some(b), Some(c)) => Some(b.min(c)),
+                (b, c) => b.or(c),
+            };
+        }
+        match (&plan.runner_up, best) {
+            (None, None) => {}
+            (Some(runner_up), Some(best)) => {
+                prop_assert!(same_cost(runner_up.cost.total, best), "{} vs {}", runner_up.cost.total, best);
+                prop_assert!(runner_up.extra_cost >= 0.0);
+                prop_assert!(!runner_up.sources.contains(&runner_up.without));
+            }
+            (runner_up, best) => prop_assert!(false, "{runner_up:?} vs {best:?}"),
         }
     }
 

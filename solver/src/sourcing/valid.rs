@@ -30,7 +30,9 @@ pub(crate) struct Source {
     pub(crate) location: LocationId,
     pub(crate) route: Route,
     /// Paid once if the source is used: the parcel's or the transfer's fixed cost.
-    pub(crate) fixed_cost: f64,
+    pub(crate) carriage_fixed: f64,
+    /// Paid once if the source is used: the customer's wait for its units.
+    pub(crate) wait_cost: f64,
     pub(crate) handling_per_unit: f64,
     /// Parcel cost per unit (distance-based) or lane cost per unit.
     pub(crate) carriage_per_unit: f64,
@@ -47,6 +49,11 @@ pub(crate) struct Source {
 }
 
 impl Source {
+    /// Paid once if the source is used.
+    pub(crate) fn fixed_cost(&self) -> f64 {
+        self.carriage_fixed + self.wait_cost
+    }
+
     pub(crate) fn unit_cost(&self) -> f64 {
         self.handling_per_unit + self.carriage_per_unit
     }
@@ -102,8 +109,14 @@ impl Sourcing {
             || "costs.shipping_per_unit_km".to_string(),
             costs.shipping_per_unit_km,
         )?;
+        let shipping_per_unit = check::non_negative(
+            || "costs.shipping_per_unit".to_string(),
+            costs.shipping_per_unit,
+        )?;
         let split_penalty =
             check::non_negative(|| "costs.split_penalty".to_string(), costs.split_penalty)?;
+        let wait_per_hour =
+            check::non_negative(|| "costs.wait_per_hour".to_string(), costs.wait_per_hour)?;
         let protection_per_unit = check::non_negative(
             || "costs.protection_per_unit".to_string(),
             costs.protection_per_unit,
@@ -170,12 +183,14 @@ impl Sourcing {
                 for candidate in &problem.candidates {
                     let distance_km = haversine_km(candidate.position, destination);
                     let (available, unprotected) = stock_of(candidate);
+                    let wait_cost = wait_per_hour * candidate.handling_hours;
                     sources.push(Source {
                         location: candidate.location.clone(),
                         route: Route::ShipDirect,
-                        fixed_cost: shipment_fixed,
+                        carriage_fixed: shipment_fixed,
+                        wait_cost,
                         handling_per_unit: candidate.handling_per_unit,
-                        carriage_per_unit: shipping_per_unit_km * distance_km,
+                        carriage_per_unit: shipping_per_unit + shipping_per_unit_km * distance_km,
                         distance_km,
                         ready_in_hours: candidate.handling_hours,
                         lead_time_hours: 0.0,
@@ -209,14 +224,17 @@ impl Sourcing {
                         } else {
                             continue;
                         };
+                    let ready_in_hours = candidate.handling_hours + lead_time_hours;
+                    let wait_cost = wait_per_hour * ready_in_hours;
                     sources.push(Source {
                         location: candidate.location.clone(),
                         route,
-                        fixed_cost,
+                        carriage_fixed: fixed_cost,
+                        wait_cost,
                         handling_per_unit: candidate.handling_per_unit,
                         carriage_per_unit,
                         distance_km,
-                        ready_in_hours: candidate.handling_hours + lead_time_hours,
+                        ready_in_hours,
                         lead_time_hours,
                         available,
                         unprotected,
@@ -270,7 +288,8 @@ impl Sourcing {
                 continue;
             }
             sources_used += 1;
-            let carriage = source.fixed_cost + source.carriage_per_unit * f64::from(units);
+            cost.wait += source.wait_cost;
+            let carriage = source.carriage_fixed + source.carriage_per_unit * f64::from(units);
             match source.route {
                 Route::ShipDirect => cost.shipping += carriage,
                 Route::TransferThenPickup => cost.transfer += carriage,
@@ -294,6 +313,7 @@ impl Sourcing {
             + cost.handling
             + cost.transfer
             + cost.split_penalty
+            + cost.wait
             + cost.protection_penalty
             + cost.unfulfilled_penalty;
         cost
@@ -415,6 +435,7 @@ impl Sourcing {
             transfers,
             pickup_batches,
             cost: self.cost(allocation),
+            runner_up: None,
         }
     }
 

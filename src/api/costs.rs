@@ -1,0 +1,85 @@
+//! The chain's cost model: `GET` and `PUT /v1/settings/costs`.
+
+use super::error::ApiError;
+use super::extract::Json;
+use super::State;
+use crate::app::costs;
+use crate::domain::access::Principal;
+use crate::domain::costs::CostModel;
+use crate::ledger::costs::Versioned;
+use actix_web::{get, put, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_costs).service(put_costs);
+}
+
+/// The model in force, its fields at the top level as the wire contract names them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CostsView {
+    /// Grows by one with every change; decisions record it as `cost_model_version`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    #[serde(flatten)]
+    pub model: CostModel,
+}
+
+impl From<Versioned> for CostsView {
+    fn from(stored: Versioned) -> Self {
+        Self {
+            version: stored.version.0,
+            created_at: stored.created_at,
+            created_by: stored.created_by,
+            model: stored.model,
+        }
+    }
+}
+
+/// A whole new model. `version`, when given, must be the version in force (so two admins
+/// editing at once do not overwrite each other unseen); what `GET` adds is accepted back.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CostsBody {
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub created_at: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub created_by: Option<serde::de::IgnoredAny>,
+    #[serde(flatten)]
+    pub model: CostModel,
+}
+
+/// The cost model every decision is priced with.
+#[utoipa::path(tag = "settings", responses((status = 200, body = CostsView)))]
+#[get("/v1/settings/costs")]
+pub async fn get_costs(state: web::Data<State>) -> Result<web::Json<CostsView>, ApiError> {
+    Ok(web::Json(costs::current(&state).await?.into()))
+}
+
+/// Replaces the cost model (admins); the next decision on every instance uses it.
+#[utoipa::path(
+    tag = "settings",
+    request_body = CostsBody,
+    responses(
+        (status = 200, description = "Stored as the next version", body = CostsView),
+        (status = 409, description = "`version` is not the one in force", body = ApiError),
+        (status = 422, description = "A figure is out of range; `field` names it", body = ApiError),
+    )
+)]
+#[put("/v1/settings/costs")]
+pub async fn put_costs(
+    state: web::Data<State>,
+    by: Principal,
+    body: Json<CostsBody>,
+) -> Result<web::Json<CostsView>, ApiError> {
+    let body = body.value;
+    Ok(web::Json(
+        costs::set(&state, &by, body.model, body.version)
+            .await?
+            .into(),
+    ))
+}
