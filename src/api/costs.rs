@@ -9,7 +9,8 @@ use crate::domain::costs::CostModel;
 use crate::ledger::costs::Versioned;
 use actix_web::{get, put, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_costs).service(put_costs);
@@ -39,18 +40,37 @@ impl From<Versioned> for CostsView {
 
 /// A whole new model. `version`, when given, must be the version in force (so two admins
 /// editing at once do not overwrite each other unseen); what `GET` adds is accepted back.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, utoipa::ToSchema)]
 pub struct CostsBody {
-    #[serde(default)]
     pub version: Option<i64>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub created_at: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub created_by: Option<serde::de::IgnoredAny>,
     #[serde(flatten)]
     pub model: CostModel,
+}
+
+impl<'de> Deserialize<'de> for CostsBody {
+    /// By hand, so that an error inside the model still names its field (`serde(flatten)`
+    /// loses the path).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = serde_json::Map::deserialize(deserializer)?;
+        let version = fields
+            .remove("version")
+            .filter(|v| !v.is_null())
+            .map(serde_json::from_value::<i64>)
+            .transpose()
+            .map_err(|error| D::Error::custom(format!("version: {error}")))?;
+        fields.remove("created_at");
+        fields.remove("created_by");
+        let model = serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map_err(
+            |error| {
+                let path = error.path().to_string();
+                match path.as_str() {
+                    "." => D::Error::custom(error.into_inner()),
+                    _ => D::Error::custom(format!("{path}: {}", error.into_inner())),
+                }
+            },
+        )?;
+        Ok(Self { version, model })
+    }
 }
 
 /// The cost model every decision is priced with.

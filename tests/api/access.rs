@@ -537,7 +537,7 @@ async fn metrics_can_be_kept_for_credentials_with_read_metrics() {
 }
 
 /// Runs the `allot` binary against `app`'s database; its stdout.
-fn allot(app: &TestApp, args: &[&str]) -> String {
+pub(crate) fn allot(app: &TestApp, args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_allot"))
         .args(args)
         .env("DATABASE_URL", &app.database_url)

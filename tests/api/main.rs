@@ -2,6 +2,7 @@
 //! key prefix per test, so tests run in parallel.
 
 mod access;
+mod costs;
 mod events;
 mod expected_failures;
 mod helpers;

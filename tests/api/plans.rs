@@ -422,3 +422,40 @@ async fn a_run_killed_while_planning_or_committing_resumes_to_one_plan_and_one_s
         .collect();
     assert!(allocated.iter().all(|&a| a == 36), "{allocated:?}");
 }
+
+#[actix_rt::test]
+async fn a_run_records_what_each_store_sells_and_prices_lanes_with_its_cost_model() {
+    let app = spawn_app().await;
+    trading_chain(&app, 1).await;
+    let mut model = app.get("/v1/settings/costs").await.body;
+    model["transfer"]["from_store"]["hours"] = json!(5.0);
+    model["transfer"]["from_store"]["hours_per_km"] = json!(0.0);
+    let stored = app.put("/v1/settings/costs", &model).await;
+    assert_eq!(stored.status, StatusCode::OK, "{:?}", stored.body);
+    let dry = app.post("/v1/plans/rebalance", &json!({})).await;
+    assert_eq!(dry.status, StatusCode::CREATED, "{:?}", dry.body);
+    let db = database(&app).await;
+    let sold = db
+        .query(
+            "SELECT l.code, v.per_day FROM sales_velocity v JOIN locations l ON l.id = v.location_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let sold: Vec<(String, f64)> = sold.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(sold.len(), 1, "only A sells: {sold:?}");
+    assert!(sold[0].0 == "A" && sold[0].1 > 0.0, "{sold:?}");
+    let line = db
+        .query_one(
+            "SELECT p.cost_version, pl.lead_time_hours FROM plans p
+             JOIN plan_lines pl ON pl.plan_id = p.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (line.get::<_, Option<i64>>(0), line.get::<_, f64>(1)),
+        (Some(2), 5.0),
+        "the plan was made with version 2's lanes"
+    );
+}
