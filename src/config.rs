@@ -66,6 +66,19 @@ pub struct Settings {
     #[arg(long, env = "ALLOT_EVENTS_RETENTION_S", value_parser = clap::value_parser!(i64).range(1..),
           default_value_t = 7 * 24 * 3600)]
     pub events_retention_s: i64,
+    /// Longest a request's SQL statement may run, lock waits included (ms): past it the
+    /// request answers 503 instead of hanging.
+    #[arg(long, env = "ALLOT_STATEMENT_TIMEOUT_MS",
+          value_parser = clap::value_parser!(u64).range(1..=600_000), default_value_t = 5_000)]
+    pub statement_timeout_ms: u64,
+    /// Longest a planning run's SQL statement may run (ms); runs read whole chunks of the chain.
+    #[arg(long, env = "ALLOT_PLANNING_STATEMENT_TIMEOUT_MS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000), default_value_t = 1_800_000)]
+    pub planning_statement_timeout_ms: u64,
+    /// How long `Idempotency-Key` records are kept (seconds); a retry later than that runs anew.
+    #[arg(long, env = "ALLOT_IDEMPOTENCY_RETENTION_S",
+          value_parser = clap::value_parser!(i64).range(1..), default_value_t = 7 * 24 * 3600)]
+    pub idempotency_retention_s: i64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

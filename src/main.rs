@@ -82,7 +82,12 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     allot::telemetry::init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve) {
+        // Batch work from the shell (imports, the demo seed, planning) runs long statements
+        // by design: it gets the planning runs' timeout, requests keep theirs.
+        cli.settings.statement_timeout_ms = cli.settings.planning_statement_timeout_ms;
+    }
     let result: Result<(), Box<dyn std::error::Error>> = async {
         match cli.command {
             Command::Serve => {

@@ -172,8 +172,12 @@ impl ApiError {
         Self::new(Code::Internal, "internal error; it was logged")
     }
 
+    /// A 503: the dependency is down or too slow; clients are told to retry in a second.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(Code::Unavailable, message)
+        Self {
+            retry_after_s: Some(1),
+            ..Self::new(Code::Unavailable, message)
+        }
     }
 }
 

@@ -117,6 +117,10 @@ impl From<ledger::Error> for Error {
                 tracing::warn!(%error, "no database connection");
                 Self::Unavailable(Dependency::Database)
             }
+            error @ Database(_) if error.is_timeout() => {
+                tracing::warn!(%error, "a statement ran out of time");
+                Self::Unavailable(Dependency::Database)
+            }
             Database(error) => Self::Fault {
                 constraint: error
                     .as_db_error()

@@ -12,6 +12,7 @@ pub mod costs;
 pub mod error;
 pub mod events;
 pub mod holds;
+pub mod housekeeping;
 pub mod movements;
 pub mod orders;
 pub mod plans;
@@ -29,6 +30,7 @@ use crate::ledger::{self, movements::TouchedBalance};
 use crate::lookup::StockCache;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What every use case runs with: the ledger's pool, Redis and this process's stock copies.
 pub struct App {
@@ -42,7 +44,14 @@ pub struct App {
     pub broker: Option<Broker>,
     /// How long stock events are kept once delivered.
     pub events_retention: chrono::Duration,
+    /// How long `Idempotency-Key` records are kept.
+    pub idempotency_retention: chrono::Duration,
+    /// The planning runs' own connections (a longer statement timeout), off the request pool.
+    pub planning_pool: Pool,
 }
+
+/// Connections of the planning pool: a run uses two or three at once (read, solve, save).
+const PLANNING_POOL_SIZE: usize = 4;
 
 impl App {
     pub fn new(
@@ -53,13 +62,15 @@ impl App {
         broker: Option<Broker>,
     ) -> Self {
         Self {
-            pool,
             redis,
             stock,
             credentials: access::Credentials::default(),
             rate: governor::RateLimiter::keyed(rate),
+            planning_pool: pool.clone(),
+            pool,
             broker,
             events_retention: chrono::Duration::days(7),
+            idempotency_retention: chrono::Duration::days(7),
         }
     }
 
@@ -127,7 +138,11 @@ impl App {
         let rate = governor::Quota::per_second(settings.rate_per_s)
             .allow_burst(settings.rate_burst.unwrap_or(settings.rate_per_s));
         let mut app = Self::new(
-            ledger::pool(&settings.database_url, pool_size)?,
+            ledger::pool(
+                &settings.database_url,
+                pool_size,
+                Duration::from_millis(settings.statement_timeout_ms),
+            )?,
             Arc::new(Redis::new(
                 &settings.redis_url,
                 &settings.redis_prefix,
@@ -144,6 +159,12 @@ impl App {
             }),
         );
         app.events_retention = chrono::Duration::seconds(settings.events_retention_s);
+        app.idempotency_retention = chrono::Duration::seconds(settings.idempotency_retention_s);
+        app.planning_pool = ledger::pool(
+            &settings.database_url,
+            PLANNING_POOL_SIZE,
+            Duration::from_millis(settings.planning_statement_timeout_ms),
+        )?;
         Ok(app)
     }
 }

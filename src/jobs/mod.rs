@@ -118,7 +118,7 @@ pub async fn replenish(
     actor: &Actor,
     progress: &ProgressBar,
 ) -> Result<Run> {
-    let pool = &app.pool;
+    let pool = &app.planning_pool;
     let settings = params.validated()?;
     // Before the run is recorded: a run that cannot start must leave nothing to resume.
     let client = pool.get().await.map_err(LedgerError::from)?;
@@ -141,7 +141,7 @@ pub async fn commit(
     actor: &Actor,
     progress: &ProgressBar,
 ) -> Result<PlanSummary> {
-    let pool = &app.pool;
+    let pool = &app.planning_pool;
     let plan = plans::get(&pool.get().await.map_err(LedgerError::from)?, id).await?;
     let kind = Kind::parse("kind", &plan.kind)?;
     let lock = pool.get().await.map_err(LedgerError::from)?;
@@ -167,7 +167,7 @@ fn busy(kind: Kind, date: NaiveDate) -> Error {
 }
 
 async fn locked(app: &App, ask: Ask, progress: &ProgressBar) -> Result<Run> {
-    let pool = &app.pool;
+    let pool = &app.planning_pool;
     let lock = pool.get().await.map_err(LedgerError::from)?;
     if !plans::try_lock(&lock, ask.kind, ask.date).await? {
         return Err(busy(ask.kind, ask.date));
@@ -183,7 +183,7 @@ async fn run(
     ask: &Ask,
     progress: &ProgressBar,
 ) -> Result<Run> {
-    let pool = &app.pool;
+    let pool = &app.planning_pool;
     let (kind, date) = (ask.kind, ask.date);
     let span = tracing::info_span!("plan", kind = kind.as_str(), %date, commit = ask.commit);
     let _entered = span.enter();
@@ -454,7 +454,7 @@ async fn commit_lines(
     actor: &Actor,
     progress: &ProgressBar,
 ) -> Result<()> {
-    let pool = &app.pool;
+    let pool = &app.planning_pool;
     let reason = match kind {
         Kind::Rebalance => Reason::Rebalance,
         Kind::Replenishment => Reason::Replenishment,

@@ -66,3 +66,19 @@ pub async fn store(
         .await?;
     Ok(())
 }
+
+/// Deletes up to `batch` records stored before `before`, oldest first; how many it deleted.
+pub async fn purge(
+    client: &impl GenericClient,
+    before: chrono::DateTime<chrono::Utc>,
+    batch: i64,
+) -> Result<u64> {
+    client
+        .cached_execute(
+            "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+                 SELECT ctid FROM idempotency_keys WHERE created_at < $1
+                 ORDER BY created_at LIMIT $2))",
+            &[&before, &batch],
+        )
+        .await
+}

@@ -73,6 +73,12 @@ pub const TRANSACTION_ATTEMPTS_MAX: usize = 3;
 impl Error {
     /// PostgreSQL rolled the transaction back whole to break a deadlock or keep transactions
     /// serializable: running it again is safe, and usually succeeds.
+    /// A statement ran past its `statement_timeout`: the database is too slow right now.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Database(error)
+            if error.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED))
+    }
+
     pub fn is_transient(&self) -> bool {
         use tokio_postgres::error::SqlState;
         let Self::Database(error) = self else {
@@ -222,8 +228,18 @@ pub enum SetupError {
     Migrate(#[from] refinery::Error),
 }
 
-pub fn pool(database_url: &str, size: usize) -> std::result::Result<Pool, SetupError> {
-    let config = tokio_postgres::Config::from_str(database_url).map_err(SetupError::Config)?;
+/// A pool of `size` connections whose statements each run at most `statement_timeout`.
+pub fn pool(
+    database_url: &str,
+    size: usize,
+    statement_timeout: Duration,
+) -> std::result::Result<Pool, SetupError> {
+    let mut config = tokio_postgres::Config::from_str(database_url).map_err(SetupError::Config)?;
+    // Per connection, so every statement (and lock wait) is bounded, whoever runs it.
+    config.options(format!(
+        "-c statement_timeout={}",
+        statement_timeout.as_millis()
+    ));
     let manager = Manager::from_config(
         config,
         tokio_postgres::NoTls,

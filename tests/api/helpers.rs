@@ -287,6 +287,9 @@ pub fn test_settings(
         nats_prefix: redis_prefix.to_owned(),
         nats_stream: redis_prefix.to_uppercase(),
         events_retention_s: 7 * 24 * 3600,
+        statement_timeout_ms: 5_000,
+        planning_statement_timeout_ms: 600_000,
+        idempotency_retention_s: 7 * 24 * 3600,
         workers: Some(2),
     }
 }
@@ -492,7 +495,8 @@ impl TestApp {
 
     /// The ledger's own audit must find nothing: balances equal the fold of movements.
     pub async fn assert_ledger_consistent(&self) {
-        let pool = allot::ledger::pool(&self.database_url, 1).expect("a pool");
+        let pool = allot::ledger::pool(&self.database_url, 1, std::time::Duration::from_secs(60))
+            .expect("a pool");
         let client = pool.get().await.expect("a connection");
         let violations = allot::ledger::stock::invariant_violations(&client)
             .await

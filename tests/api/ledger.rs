@@ -278,7 +278,8 @@ async fn a_write_that_loses_a_deadlock_runs_again_instead_of_failing() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     let app = spawn_app().await;
-    let pool = allot::ledger::pool(&app.database_url, 4).unwrap();
+    let pool =
+        allot::ledger::pool(&app.database_url, 4, std::time::Duration::from_secs(60)).unwrap();
     let client = pool.get().await.unwrap();
     client
         .batch_execute("CREATE TABLE race (id int PRIMARY KEY); INSERT INTO race VALUES (1), (2)")

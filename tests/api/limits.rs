@@ -141,3 +141,88 @@ async fn extending_never_takes_a_hold_past_its_lifetime() {
     );
     assert_eq!(app.balance("S1", "TEE").await["held"], 0);
 }
+
+#[actix_web::test]
+async fn a_statement_stuck_behind_a_lock_answers_503_at_its_timeout_not_a_hung_request() {
+    let app = crate::helpers::spawn_app_tuned(|settings| settings.statement_timeout_ms = 300).await;
+    app.store("S", 25.0, 121.5).await;
+    app.sku("TEE").await;
+    app.receive("S", "TEE", 5).await;
+    // Another session holds the balance row, as a long transaction would.
+    let mut db = app.database().await;
+    let blocker = db.transaction().await.unwrap();
+    blocker
+        .execute("SELECT 1 FROM balances FOR UPDATE", &[])
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let sale = app
+        .post(
+            "/v1/movements",
+            &serde_json::json!({"movements": [{"kind": "sale", "location": "S", "sku": "TEE", "qty": 1}]}),
+        )
+        .await;
+    let waited = started.elapsed();
+    assert_eq!(
+        sale.status,
+        awc::http::StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        sale.body
+    );
+    assert_eq!(
+        sale.headers.get("retry-after").map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "answered in {waited:?}"
+    );
+    blocker.rollback().await.unwrap();
+    assert_eq!(
+        app.balance("S", "TEE").await["on_hand"],
+        5,
+        "nothing was written"
+    );
+}
+
+#[actix_web::test]
+async fn idempotency_records_are_purged_after_their_retention() {
+    let app =
+        crate::helpers::spawn_app_tuned(|settings| settings.idempotency_retention_s = 1).await;
+    app.store("S", 25.0, 121.5).await;
+    app.sku("TEE").await;
+    let body = serde_json::json!({"movements": [{"kind": "receipt", "location": "S", "sku": "TEE", "qty": 1}]});
+    let stored = app
+        .request(
+            "POST",
+            "/v1/movements",
+            Some(&body),
+            &[("Idempotency-Key", "old-key")],
+        )
+        .await;
+    assert_eq!(
+        stored.status,
+        awc::http::StatusCode::CREATED,
+        "{:?}",
+        stored.body
+    );
+    let db = app.database().await;
+    let count = async || -> i64 {
+        db.query_one(
+            "SELECT count(*) FROM idempotency_keys WHERE key = 'old-key'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(count().await, 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count().await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the record outlived its retention"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
