@@ -79,6 +79,19 @@ pub struct Settings {
     #[arg(long, env = "ALLOT_IDEMPOTENCY_RETENTION_S",
           value_parser = clap::value_parser!(i64).range(1..), default_value_t = 7 * 24 * 3600)]
     pub idempotency_retention_s: i64,
+    /// Sourcing solves one instance runs at once; more wait (see `solve_wait_ms`).
+    #[arg(long, env = "ALLOT_SOLVES_MAX", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096),
+          default_value_t = crate::app::SOLVES_MAX_DEFAULT)]
+    pub solves_max: usize,
+    /// How long a request waits for a solver before answering 503 (ms).
+    #[arg(long, env = "ALLOT_SOLVE_WAIT_MS", value_parser = clap::value_parser!(u64).range(0..=60_000),
+          default_value_t = crate::app::SOLVE_WAIT_MS_DEFAULT)]
+    pub solve_wait_ms: u64,
+    /// Candidate locations × lines one request may give the solver; more is a 422.
+    #[arg(long, env = "ALLOT_SOLVE_CELLS_MAX",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=200_000),
+          default_value_t = crate::app::SOLVE_CELLS_MAX_DEFAULT)]
+    pub solve_cells_max: usize,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

@@ -109,7 +109,7 @@ impl Code {
             ),
             Self::Unavailable => (
                 S::SERVICE_UNAVAILABLE,
-                "PostgreSQL or Redis is not reachable; retry",
+                "PostgreSQL or Redis is not reachable or too slow, or every solver is busy; retry",
             ),
             Self::Internal => (S::INTERNAL_SERVER_ERROR, "a fault; it was logged"),
         }
@@ -251,6 +251,10 @@ impl From<app::Error> for ApiError {
             ),
             Unauthenticated(message) => Self::new(Code::Unauthenticated, message),
             Forbidden(denied) => Self::forbidden(denied),
+            Busy { retry_after_s } => Self {
+                retry_after_s: Some(retry_after_s),
+                ..Self::new(Code::Unavailable, error.to_string())
+            },
             RateLimited { retry_after_s } => Self {
                 retry_after_s: Some(retry_after_s),
                 ..Self::new(Code::RateLimited, error.to_string())

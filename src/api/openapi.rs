@@ -142,7 +142,8 @@ fn document_rule(operation: &mut Operation, rule: Option<access::Rule>) {
 }
 
 /// What the edge answers before a handler runs: 415 for a change that is not declared JSON
-/// (every POST and PUT), 429 where a credential's rate or live-hold cap applies.
+/// (every POST and PUT), 429 where a credential's rate or live-hold cap applies; and the 503
+/// of a dependency that is down or too slow.
 fn document_edge(operation: &mut Operation, method: &str, path: &str) {
     let responses = &mut operation.responses.responses;
     if matches!(method, "POST" | "PUT") {
@@ -152,6 +153,12 @@ fn document_edge(operation: &mut Operation, method: &str, path: &str) {
     if method == "POST" && matches!(path, "/v1/holds" | "/v1/orders") {
         let refusal = refusal("The credential's rate (see `Retry-After`) or live holds are spent");
         responses.insert("429".into(), refusal.into());
+    }
+    // Every route but the probes reads PostgreSQL, whose statements are bounded in time.
+    if !matches!(path, "/health" | "/ready") {
+        let busy = "PostgreSQL or Redis is unreachable or too slow, or every solver is busy; \
+                    retry after `Retry-After` seconds";
+        responses.entry("503".into()).or_insert_with(|| refusal(busy).into());
     }
 }
 

@@ -61,6 +61,9 @@ pub enum Error {
     /// The credential made more holds or orders than its rate allows: retry after a while.
     #[error("too many requests from this credential; retry in {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
+    /// Every solver of this instance is busy: retry after a while.
+    #[error("every solver is busy; retry in {retry_after_s} s")]
+    Busy { retry_after_s: u64 },
     /// The credential has as many live holds as it may.
     #[error("{live} live holds already: the most one credential may have; release some first")]
     TooManyHolds { live: i64 },

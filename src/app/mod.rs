@@ -17,6 +17,7 @@ pub mod movements;
 pub mod orders;
 pub mod plans;
 pub mod queries;
+pub mod solving;
 pub mod transfers;
 
 pub use crate::domain::idempotency::Key;
@@ -48,7 +49,17 @@ pub struct App {
     pub idempotency_retention: chrono::Duration,
     /// The planning runs' own connections (a longer statement timeout), off the request pool.
     pub planning_pool: Pool,
+    /// How many solves may run at once, and how large one may be.
+    pub solvers: solving::Solvers,
 }
+
+/// Solves one instance runs at once by default (each on a blocking thread, most under 1 ms).
+pub const SOLVES_MAX_DEFAULT: usize = 64;
+/// How long a request waits for a solver by default before a 503.
+pub const SOLVE_WAIT_MS_DEFAULT: u64 = 2_000;
+/// Candidate locations × order lines one request may give the solver by default: 1,000
+/// stores holding every SKU of a 50-line order.
+pub const SOLVE_CELLS_MAX_DEFAULT: usize = 50_000;
 
 /// Connections of the planning pool: a run uses two or three at once (read, solve, save).
 const PLANNING_POOL_SIZE: usize = 4;
@@ -71,6 +82,11 @@ impl App {
             broker,
             events_retention: chrono::Duration::days(7),
             idempotency_retention: chrono::Duration::days(7),
+            solvers: solving::Solvers::new(
+                SOLVES_MAX_DEFAULT,
+                Duration::from_millis(SOLVE_WAIT_MS_DEFAULT),
+                SOLVE_CELLS_MAX_DEFAULT,
+            ),
         }
     }
 
@@ -160,6 +176,11 @@ impl App {
         );
         app.events_retention = chrono::Duration::seconds(settings.events_retention_s);
         app.idempotency_retention = chrono::Duration::seconds(settings.idempotency_retention_s);
+        app.solvers = solving::Solvers::new(
+            settings.solves_max,
+            Duration::from_millis(settings.solve_wait_ms),
+            settings.solve_cells_max,
+        );
         app.planning_pool = ledger::pool(
             &settings.database_url,
             PLANNING_POOL_SIZE,

@@ -272,6 +272,35 @@ pub struct CandidateRow {
     pub capacity_left: Option<i64>,
 }
 
+/// How large a problem one request may give the solver.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Candidate locations × lines.
+    pub cells_max: usize,
+}
+
+impl Bounds {
+    fn check(self, request: &Request, rows: &[CandidateRow]) -> Result<(), Error> {
+        let mut locations: Vec<&str> = rows.iter().map(|row| row.location.code.as_str()).collect();
+        locations.sort_unstable();
+        locations.dedup();
+        let cells = locations.len().saturating_mul(request.lines.len());
+        if cells > self.cells_max {
+            return Err(Error::Refused {
+                field: "lines".into(),
+                message: format!(
+                    "{} lines over {} candidate locations is more than one request may ask \
+                     ({} location × line pairs); split the order",
+                    request.lines.len(),
+                    locations.len(),
+                    self.cells_max
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Routes a request over the ledger's figures as clerk lookups see them (this process's copies,
 /// current while Redis's stamps say so) minus live holds, under the cost model `costs`.
 pub async fn route(
@@ -280,8 +309,10 @@ pub async fn route(
     redis: &Redis,
     request: &Request,
     costs: &Versioned,
+    bounds: Bounds,
 ) -> Result<Routed, Error> {
     let (mut rows, held) = candidate_rows(stock, pool, redis, request).await?;
+    bounds.check(request, &rows)?;
     let pickup_store = pickup_store(stock, pool, request).await?;
     demand_and_capacity(pool, request, &mut rows).await?;
     let problem = problem(request, pickup_store.as_ref(), &rows, &held, &costs.model);

@@ -290,6 +290,9 @@ pub fn test_settings(
         statement_timeout_ms: 5_000,
         planning_statement_timeout_ms: 600_000,
         idempotency_retention_s: 7 * 24 * 3600,
+        solves_max: allot::app::SOLVES_MAX_DEFAULT,
+        solve_wait_ms: allot::app::SOLVE_WAIT_MS_DEFAULT,
+        solve_cells_max: allot::app::SOLVE_CELLS_MAX_DEFAULT,
         workers: Some(2),
     }
 }

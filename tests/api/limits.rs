@@ -226,3 +226,32 @@ async fn idempotency_records_are_purged_after_their_retention() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_request_too_large_for_the_solver_is_a_422_naming_its_lines() {
+    let app = spawn_app_tuned(|settings| settings.solve_cells_max = 2).await;
+    for (code, latitude) in [("A", 25.0), ("B", 25.01), ("C", 25.02)] {
+        app.store(code, latitude, 121.5).await;
+    }
+    app.sku("TEE").await;
+    for code in ["A", "B", "C"] {
+        app.receive(code, "TEE", 1).await;
+    }
+    let order = json!({"id": "BIG-1", "lines": [{"sku": "TEE", "qty": 1}],
+                       "fulfilment": {"mode": "ship", "latitude": 25.0, "longitude": 121.5}});
+    let refused = app.post("/v1/orders", &order).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["field"], "lines");
+    let db = app.database().await;
+    let orders: i64 = db
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(orders, 0, "nothing was written");
+}
