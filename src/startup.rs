@@ -9,6 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use std::net::TcpListener;
+use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,13 @@ pub struct Application {
     port: u16,
     server: Server,
 }
+
+/// Longest a client may take to send a request's headers (a 408 past it).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a closing connection may take to shut down cleanly.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// On SIGTERM or SIGINT: stop accepting, then give requests in flight this long to finish.
+pub const SHUTDOWN_TIMEOUT_S: u64 = 20;
 
 impl Application {
     /// Migrates the database, then binds (port 0 picks a free port, as tests do).
@@ -60,6 +68,9 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(ApiError::not_found("no such route"))
                 }))
         })
+        .client_request_timeout(HEADER_READ_TIMEOUT)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
         .listen(listener)?;
         if let Some(workers) = settings.workers {
             server = server.workers(workers);

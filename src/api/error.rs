@@ -25,6 +25,7 @@ pub enum Code {
     MethodNotAllowed,
     UnsupportedMediaType,
     PayloadTooLarge,
+    RequestTimeout,
     UnknownSku,
     UnknownLocation,
     Refused,
@@ -62,6 +63,7 @@ impl Code {
                 "the body is not application/json",
             ),
             Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "the body is larger than the limit"),
+            Self::RequestTimeout => (S::REQUEST_TIMEOUT, "the body did not arrive in time"),
             Self::UnknownSku => (
                 S::UNPROCESSABLE_ENTITY,
                 "the body names a SKU that does not exist",

@@ -12,6 +12,9 @@ use std::pin::Pin;
 
 /// The largest request body accepted: a POS batch of 1,000 lines fits with room to spare.
 pub const BODY_BYTES_MAX: usize = 1024 * 1024;
+/// Longest a request body may take to arrive once its headers have (a slow client holds a
+/// worker's connection, not a thread, but must not hold it forever).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A JSON body parsed into `T`, keeping the body for idempotency fingerprints.
 /// Malformed JSON is a 400; a wrong type or unknown field is a 422 naming its path.
@@ -88,15 +91,27 @@ fn read(
         if declared_length.is_some_and(|length| length > BODY_BYTES_MAX) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|error| ApiError::new(Code::BadRequest, error.to_string()))?;
-            if body.len() + chunk.len() > BODY_BYTES_MAX {
-                return Err(too_large());
+        let reading = async {
+            let mut body = Vec::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|error| ApiError::new(Code::BadRequest, error.to_string()))?;
+                if body.len() + chunk.len() > BODY_BYTES_MAX {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
-        }
+            Ok(body)
+        };
+        let body = tokio::time::timeout(BODY_READ_TIMEOUT, reading)
+            .await
+            .map_err(|_| {
+                let limit = BODY_READ_TIMEOUT.as_secs();
+                ApiError::new(
+                    Code::RequestTimeout,
+                    format!("the body did not arrive within {limit} s"),
+                )
+            })??;
         Ok((declared == Some(true), body))
     }
 }

@@ -147,8 +147,10 @@ fn document_rule(operation: &mut Operation, rule: Option<access::Rule>) {
 fn document_edge(operation: &mut Operation, method: &str, path: &str) {
     let responses = &mut operation.responses.responses;
     if matches!(method, "POST" | "PUT") {
-        let refusal = refusal("The body is not declared `Content-Type: application/json`");
-        responses.insert("415".into(), refusal.into());
+        let undeclared = refusal("The body is not declared `Content-Type: application/json`");
+        responses.insert("415".into(), undeclared.into());
+        let late = refusal("The body did not arrive within the read timeout");
+        responses.insert("408".into(), late.into());
     }
     if method == "POST" && matches!(path, "/v1/holds" | "/v1/orders") {
         let refusal = refusal("The credential's rate (see `Retry-After`) or live holds are spent");
@@ -158,7 +160,9 @@ fn document_edge(operation: &mut Operation, method: &str, path: &str) {
     if !matches!(path, "/health" | "/ready") {
         let busy = "PostgreSQL or Redis is unreachable or too slow, or every solver is busy; \
                     retry after `Retry-After` seconds";
-        responses.entry("503".into()).or_insert_with(|| refusal(busy).into());
+        responses
+            .entry("503".into())
+            .or_insert_with(|| refusal(busy).into());
     }
 }
 

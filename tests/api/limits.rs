@@ -255,3 +255,47 @@ async fn a_request_too_large_for_the_solver_is_a_422_naming_its_lines() {
         .get(0);
     assert_eq!(orders, 0, "nothing was written");
 }
+
+/// Sends `head` (and `body`) on a raw connection, then waits for the server to answer or close.
+async fn stalled_request(app: &TestApp, sent: &str) -> (String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(sent.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server never gave up on the stalled request"
+    );
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[actix_web::test]
+async fn a_client_that_stalls_in_its_headers_or_body_is_cut_off() {
+    let app = crate::helpers::spawn_app().await;
+    let (answer, waited) =
+        stalled_request(&app, "POST /v1/movements HTTP/1.1\r\nHost: x\r\n").await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert!(waited <= allot::startup::HEADER_READ_TIMEOUT + std::time::Duration::from_secs(3));
+    let (key_name, key) = app.bearer();
+    let head = format!(
+        "POST /v1/movements HTTP/1.1\r\nHost: x\r\n{key_name}: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"movements\""
+    );
+    let (answer, waited) = stalled_request(&app, &head).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(waited <= allot::api::extract::BODY_READ_TIMEOUT + std::time::Duration::from_secs(3));
+}
