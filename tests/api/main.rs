@@ -17,4 +17,5 @@ mod orders;
 mod plans;
 mod redis_keys;
 mod search;
+mod shutdown;
 mod stock;

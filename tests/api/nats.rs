@@ -253,7 +253,7 @@ async fn events_tail_prints_each_event_as_it_is_published() {
 
 /// `allot serve` as its own process over `app`'s database and Redis keys, publishing to
 /// `nats_url`; answers once it is up.
-async fn serve_process(app: &TestApp, nats_url: &str) -> (std::process::Child, TestApp) {
+pub(crate) async fn serve_process(app: &TestApp, nats_url: &str) -> (std::process::Child, TestApp) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
