@@ -136,53 +136,86 @@ pub struct MovementRow {
     pub actor: String,
 }
 
+/// The audit trail's rows matching `condition`, in id order, at most `$limit` of them.
+fn movements_sql(condition: &str, limit: &str) -> String {
+    format!(
+        "SELECT m.id, l.code, s.code, m.kind, m.qty, m.on_hand_delta, m.allocated_delta,
+                m.in_transit_delta, m.reason, m.request_id, m.occurred_at, m.recorded_at,
+                m.actor
+         FROM movements m
+         JOIN locations l ON l.id = m.location_id
+         JOIN skus s ON s.id = m.sku_id
+         WHERE {condition} ORDER BY m.id LIMIT {limit}"
+    )
+}
+
+/// One page of the whole audit trail after the id `$1`: a keyset read of `movements_by_id`
+/// (the page first, then its codes), never a sort of the ledger.
+pub fn movements_page_sql() -> String {
+    "SELECT m.id, (SELECT l.code FROM locations l WHERE l.id = m.location_id),
+            (SELECT s.code FROM skus s WHERE s.id = m.sku_id), m.kind, m.qty, m.on_hand_delta,
+            m.allocated_delta, m.in_transit_delta, m.reason, m.request_id, m.occurred_at,
+            m.recorded_at, m.actor
+     FROM (SELECT * FROM movements WHERE id > $1 ORDER BY id LIMIT $2) m
+     ORDER BY m.id"
+        .to_owned()
+}
+
 /// The audit trail in ledger order (ids ascending), one page after the id `after`.
 pub async fn movements(
     client: &impl GenericClient,
     filter: &MovementFilter,
 ) -> Result<Vec<MovementRow>> {
-    let rows = client
-        .cached_query(
-            "SELECT m.id, l.code, s.code, m.kind, m.qty, m.on_hand_delta, m.allocated_delta,
-                    m.in_transit_delta, m.reason, m.request_id, m.occurred_at, m.recorded_at,
-                    m.actor
-             FROM movements m
-             JOIN locations l ON l.id = m.location_id
-             JOIN skus s ON s.id = m.sku_id
-             WHERE ($1::int8 IS NULL OR m.location_id = $1)
-               AND ($2::int8 IS NULL OR m.sku_id = $2)
-               AND ($3::timestamptz IS NULL OR m.occurred_at >= $3)
-               AND ($4::timestamptz IS NULL OR m.occurred_at < $4)
-               AND ($5::int8 IS NULL OR m.id > $5)
-             ORDER BY m.id LIMIT $6",
-            &[
-                &filter.location_id,
-                &filter.sku_id,
-                &filter.from,
-                &filter.to,
-                &filter.after,
-                &filter.limit,
-            ],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| MovementRow {
-            id: row.get(0),
-            location: row.get(1),
-            sku: row.get(2),
-            kind: row.get(3),
-            qty: row.get(4),
-            on_hand_delta: row.get(5),
-            allocated_delta: row.get(6),
-            in_transit_delta: row.get(7),
-            reason: row.get(8),
-            request_id: row.get(9),
-            occurred_at: row.get(10),
-            recorded_at: row.get(11),
-            actor: row.get(12),
-        })
-        .collect())
+    let unfiltered = filter.location_id.is_none()
+        && filter.sku_id.is_none()
+        && filter.from.is_none()
+        && filter.to.is_none();
+    let rows = if unfiltered {
+        let after = filter.after.unwrap_or(0);
+        client
+            .cached_query(&movements_page_sql(), &[&after, &filter.limit])
+            .await?
+    } else {
+        client
+            .cached_query(
+                &movements_sql(
+                    "($1::int8 IS NULL OR m.location_id = $1)
+                     AND ($2::int8 IS NULL OR m.sku_id = $2)
+                     AND ($3::timestamptz IS NULL OR m.occurred_at >= $3)
+                     AND ($4::timestamptz IS NULL OR m.occurred_at < $4)
+                     AND ($5::int8 IS NULL OR m.id > $5)",
+                    "$6",
+                ),
+                &[
+                    &filter.location_id,
+                    &filter.sku_id,
+                    &filter.from,
+                    &filter.to,
+                    &filter.after,
+                    &filter.limit,
+                ],
+            )
+            .await?
+    };
+    Ok(rows.iter().map(movement_row).collect())
+}
+
+fn movement_row(row: &tokio_postgres::Row) -> MovementRow {
+    MovementRow {
+        id: row.get(0),
+        location: row.get(1),
+        sku: row.get(2),
+        kind: row.get(3),
+        qty: row.get(4),
+        on_hand_delta: row.get(5),
+        allocated_delta: row.get(6),
+        in_transit_delta: row.get(7),
+        reason: row.get(8),
+        request_id: row.get(9),
+        occurred_at: row.get(10),
+        recorded_at: row.get(11),
+        actor: row.get(12),
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

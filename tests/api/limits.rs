@@ -299,3 +299,35 @@ async fn a_client_that_stalls_in_its_headers_or_body_is_cut_off() {
     assert!(answer.contains("request_timeout"), "{answer}");
     assert!(waited <= allot::api::extract::BODY_READ_TIMEOUT + std::time::Duration::from_secs(3));
 }
+
+#[actix_web::test]
+async fn the_unfiltered_audit_trail_pages_by_an_index_not_a_sort() {
+    let app = crate::helpers::spawn_app().await;
+    app.store("S", 25.0, 121.5).await;
+    app.sku("TEE").await;
+    // A ledger of 20,000 movements, with statistics that say so.
+    let batch: Vec<Value> = (0..1_000)
+        .map(|_| json!({"kind": "receipt", "location": "S", "sku": "TEE", "qty": 1}))
+        .collect();
+    for _ in 0..20 {
+        app.movements(Value::Array(batch.clone())).await;
+    }
+    let db = app.database().await;
+    db.batch_execute("ANALYZE movements").await.unwrap();
+    let plan: Value = db
+        .query_one(
+            &format!(
+                "EXPLAIN (FORMAT JSON) {}",
+                allot::ledger::stock::movements_page_sql()
+            ),
+            &[&0_i64, &100_i64],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let text = plan.to_string();
+    assert!(text.contains("movements_by_id"), "{text}");
+    assert!(!text.contains("\"Sort\""), "no sort of the ledger: {text}");
+    let page = app.get("/v1/movements?limit=5").await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+}

@@ -51,7 +51,11 @@ async fn sigterm_during_a_burst_of_orders_finishes_them_and_leaves_the_ledger_wh
     assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
     for id in &placed {
         let order = app.get(&format!("/v1/orders/{id}")).await;
-        assert_eq!(order.status, StatusCode::OK, "answered 201, so it is kept: {id}");
+        assert_eq!(
+            order.status,
+            StatusCode::OK,
+            "answered 201, so it is kept: {id}"
+        );
     }
     let db = app.database().await;
     let orders: i64 = db
