@@ -61,14 +61,8 @@ async function open(id) {
       ? `Skipped: ${plan.skipped.map((s) => `${s.skus} ${s.reason.replaceAll('_', ' ')}`).join(', ')}.` : '';
     $('commit').disabled = plan.status !== 'proposed';
     $('commit').textContent = plan.status === 'committed' ? 'Committed' : 'Commit';
-    $('lines').replaceChildren(...plan.transfers.map((l) => {
-      const tr = document.createElement('tr');
-      tr.append(cell(l.sku), cell(l.from), cell(l.to), cell(l.qty, 'num'), cell(l.distance_km.toFixed(1), 'num'),
-        cell(money(l.gain), 'num'), cell(money(l.cost), 'num'), cell(money(l.net), 'num'),
-        cell(`${days(l.cover_days_before)} → ${days(l.cover_days_after)}`),
-        cell(l.transfer_id ? `#${l.transfer_id}` : (l.dropped || '')));
-      return tr;
-    }));
+    $('lines').replaceChildren(...plan.transfers.map(lineRow));
+    showMore(query, plan.next);
     if (fresh) {
       const skus = [...new Set(plan.transfers.map((l) => l.sku))];
       $('chart-sku').replaceChildren(...skus.map((s) => new Option(s, s)));
@@ -78,6 +72,36 @@ async function open(id) {
     say(error.message, 'error');
   }
 }
+
+/// A plan's lines come a page at a time (a plan can have millions): the button fetches the next.
+function lineRow(l) {
+  const tr = document.createElement('tr');
+  tr.append(cell(l.sku), cell(l.from), cell(l.to), cell(l.qty, 'num'), cell(l.distance_km.toFixed(1), 'num'),
+    cell(money(l.gain), 'num'), cell(money(l.cost), 'num'), cell(money(l.net), 'num'),
+    cell(`${days(l.cover_days_before)} → ${days(l.cover_days_after)}`),
+    cell(l.transfer_id ? `#${l.transfer_id}` : (l.dropped || '')));
+  return tr;
+}
+
+let nextPage = null;
+
+function showMore(query, next) {
+  nextPage = next ? { query, next } : null;
+  $('more-lines').classList.toggle('hidden', !next);
+}
+
+$('more-lines').addEventListener('click', async () => {
+  if (!nextPage || !current) return;
+  const query = new URLSearchParams(nextPage.query);
+  query.set('after', nextPage.next);
+  try {
+    const page = await api(`/v1/plans/${current.id}?${query}`);
+    $('lines').append(...page.transfers.map(lineRow));
+    showMore(nextPage.query, page.next);
+  } catch (error) {
+    say(error.message, 'error');
+  }
+});
 
 function chart() {
   const sku = $('chart-sku').value;

@@ -2,12 +2,14 @@
 //! read stored plans, commit a proposal, and draw a SKU's stock spread.
 
 use super::error::{ApiError, Code};
-use super::extract::{page_limit, Json};
+use super::extract::{page_limit, Json, PAGE_LIMIT_DEFAULT};
 use super::State;
 use crate::app::plans::{self, Kind, LineView, Outcome, PlanSummary, RebalanceParams};
 use crate::app::plans::{ReplenishParams, Run};
+use crate::app::queries::LineCursor;
 use crate::app::{queries, Result as AppResult};
 use crate::domain::access::Principal;
+use crate::domain::Invalid;
 
 use actix_web::{get, post, web, HttpResponse};
 use indicatif::ProgressBar;
@@ -34,7 +36,11 @@ pub struct PlanView {
     /// What the request did: planned, resumed a killed run, or (absent) only read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// One page of the plan's lines, best (highest net) first.
     pub transfers: Vec<LineView>,
+    /// Pass as `after` for the next page of lines; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -67,11 +73,12 @@ async fn respond(
         )
         .with_field("date"));
     }
-    let transfers = queries::plan_lines(state, run.plan.id).await?;
+    let (transfers, next) = queries::plan_lines(state, run.plan.id, PAGE_LIMIT_DEFAULT).await?;
     Ok(HttpResponse::Created().json(PlanView {
         plan: run.plan,
         outcome: Some(run.outcome),
         transfers,
+        next: next.map(|cursor| cursor.to_string()),
     }))
 }
 
@@ -154,6 +161,10 @@ pub struct ReadQuery {
     pub store: Option<String>,
     /// Only lines of this SKU.
     pub sku: Option<String>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+    /// Lines per page (1–1000, default 100).
+    pub limit: Option<i64>,
 }
 
 /// A stored plan with its lines, best first.
@@ -166,11 +177,20 @@ pub async fn read(
     query: web::Query<ReadQuery>,
 ) -> Result<web::Json<PlanView>, ApiError> {
     let (store, sku) = (query.store.as_deref(), query.sku.as_deref());
-    let (plan, transfers) = queries::plan(&state, *id, store, sku).await?;
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            LineCursor::parse(raw)
+                .ok_or_else(|| Invalid::new("after", "must be the `next` of a previous page"))?,
+        ),
+    };
+    let limit = page_limit(query.limit)?;
+    let (plan, transfers, next) = queries::plan(&state, *id, (store, sku), (after, limit)).await?;
     Ok(web::Json(PlanView {
         plan,
         outcome: None,
         transfers,
+        next: next.map(|cursor| cursor.to_string()),
     }))
 }
 
@@ -185,11 +205,12 @@ pub async fn commit(
     id: web::Path<i64>,
 ) -> Result<web::Json<PlanView>, ApiError> {
     let plan = plans::commit(&state, &by, *id, &ProgressBar::hidden()).await?;
-    let transfers = queries::plan_lines(&state, plan.id).await?;
+    let (transfers, next) = queries::plan_lines(&state, plan.id, PAGE_LIMIT_DEFAULT).await?;
     Ok(web::Json(PlanView {
         plan,
         outcome: None,
         transfers,
+        next: next.map(|cursor| cursor.to_string()),
     }))
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::ledger::orders::{AttributionRow, OrderView};
-pub use crate::ledger::plans::{LineView, PlanSummary};
+pub use crate::ledger::plans::{LineCursor, LineView, PlanSummary};
 pub use crate::ledger::stock::{DiscrepancyRow, MovementRow, SkuBalance};
 pub use crate::ledger::transfers::{Reason, TransferView};
 pub use crate::lookup::Answer;
@@ -204,19 +204,24 @@ pub async fn plans(app: &App, kind: Option<Kind>, limit: i64) -> Result<Vec<Plan
 pub async fn plan(
     app: &App,
     id: i64,
-    store: Option<&str>,
-    sku: Option<&str>,
-) -> Result<(PlanSummary, Vec<LineView>)> {
+    filter: (Option<&str>, Option<&str>),
+    page: (Option<LineCursor>, i64),
+) -> Result<(PlanSummary, Vec<LineView>, Option<LineCursor>)> {
     let client = app.client().await?;
-    let (store, sku) = filter_ids(&client, store, sku).await?;
+    let (store, sku) = filter_ids(&client, filter.0, filter.1).await?;
     let plan = plans::get(&client, id).await?;
-    let lines = plans::lines(&client, plan.id, store, sku).await?;
-    Ok((plan, lines))
+    let (lines, next) = plans::lines_page(&client, plan.id, (store, sku), page.0, page.1).await?;
+    Ok((plan, lines, next))
 }
 
-/// Every line of a plan.
-pub async fn plan_lines(app: &App, id: i64) -> Result<Vec<LineView>> {
-    Ok(plans::lines(&app.client().await?, id, None, None).await?)
+/// The first page of a plan's lines (`limit` of them), and where the next starts.
+pub async fn plan_lines(
+    app: &App,
+    id: i64,
+    limit: i64,
+) -> Result<(Vec<LineView>, Option<LineCursor>)> {
+    let client = app.client().await?;
+    Ok(plans::lines_page(&client, id, (None, None), None, limit).await?)
 }
 
 /// The SVG spread chart of a SKU the plan moves (its most moved SKU when none is named).

@@ -859,6 +859,93 @@ pub struct LineView {
 }
 
 /// A plan's lines, optionally those touching one location and/or of one SKU.
+/// Where a page of plan lines ends: the last line's (cost − gain, SKU, from, to), as the
+/// `after` of the next page. Opaque to clients: `"{cost−gain}_{sku}_{from}_{to}"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineCursor {
+    pub cost_less_gain: f64,
+    pub sku_id: i64,
+    pub from_id: i64,
+    pub to_id: i64,
+}
+
+impl LineCursor {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.split('_');
+        let cursor = Self {
+            cost_less_gain: parts.next()?.parse().ok().filter(|v: &f64| v.is_finite())?,
+            sku_id: parts.next()?.parse().ok()?,
+            from_id: parts.next()?.parse().ok()?,
+            to_id: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(cursor)
+    }
+}
+
+impl std::fmt::Display for LineCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `{}` of an f64 prints the shortest text that parses back to the same value.
+        let (net, sku, from, to) = (self.cost_less_gain, self.sku_id, self.from_id, self.to_id);
+        write!(f, "{net}_{sku}_{from}_{to}")
+    }
+}
+
+/// One page of a plan's lines, best (highest net) first, and where the next page starts.
+pub async fn lines_page(
+    client: &impl GenericClient,
+    id: i64,
+    filter: (Option<i64>, Option<i64>),
+    after: Option<LineCursor>,
+    limit: i64,
+) -> Result<(Vec<LineView>, Option<LineCursor>)> {
+    let (location_id, sku_id) = filter;
+    let after = after.map(|c| (c.cost_less_gain, c.sku_id, c.from_id, c.to_id));
+    let rows = client
+        .cached_query(
+            &format!(
+                "{LINE_SELECT}
+                 WHERE pl.plan_id = $1
+                   AND ($2::int8 IS NULL OR pl.from_location_id = $2 OR pl.to_location_id = $2)
+                   AND ($3::int8 IS NULL OR pl.sku_id = $3)
+                   AND ($4::float8 IS NULL OR (pl.cost - pl.gain, pl.sku_id, pl.from_location_id,
+                        pl.to_location_id) > ($4, $5, $6, $7))
+                 ORDER BY pl.cost - pl.gain, pl.sku_id, pl.from_location_id, pl.to_location_id
+                 LIMIT $8"
+            ),
+            &[
+                &id,
+                &location_id,
+                &sku_id,
+                &after.map(|a| a.0),
+                &after.map(|a| a.1),
+                &after.map(|a| a.2),
+                &after.map(|a| a.3),
+                &limit,
+            ],
+        )
+        .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last())
+        .flatten()
+        .map(|row| LineCursor {
+            cost_less_gain: row.get::<_, f64>(7) - row.get::<_, f64>(6),
+            sku_id: row.get(12),
+            from_id: row.get(13),
+            to_id: row.get(14),
+        });
+    Ok((rows.iter().map(line_view).collect(), next))
+}
+
+const LINE_SELECT: &str = "
+    SELECT s.code, f.code, t.code, pl.qty, pl.distance_km, pl.lead_time_hours, pl.gain,
+           pl.cost, pl.to_position, pl.to_demand_per_day, pl.transfer_id, pl.dropped,
+           pl.sku_id, pl.from_location_id, pl.to_location_id
+    FROM plan_lines pl
+    JOIN skus s ON s.id = pl.sku_id
+    JOIN locations f ON f.id = pl.from_location_id
+    JOIN locations t ON t.id = pl.to_location_id";
+
+/// Every line of a plan, best first: for the report files only (a CLI run, the CSV export).
 pub async fn lines(
     client: &impl GenericClient,
     id: i64,
@@ -867,42 +954,38 @@ pub async fn lines(
 ) -> Result<Vec<LineView>> {
     let rows = client
         .cached_query(
-            "SELECT s.code, f.code, t.code, pl.qty, pl.distance_km, pl.lead_time_hours, pl.gain,
-                    pl.cost, pl.to_position, pl.to_demand_per_day, pl.transfer_id, pl.dropped
-             FROM plan_lines pl
-             JOIN skus s ON s.id = pl.sku_id
-             JOIN locations f ON f.id = pl.from_location_id
-             JOIN locations t ON t.id = pl.to_location_id
-             WHERE pl.plan_id = $1
-               AND ($2::int8 IS NULL OR pl.from_location_id = $2 OR pl.to_location_id = $2)
-               AND ($3::int8 IS NULL OR pl.sku_id = $3)
-             ORDER BY pl.gain - pl.cost DESC, s.code, f.code, t.code",
+            &format!(
+                "{LINE_SELECT}
+                 WHERE pl.plan_id = $1
+                   AND ($2::int8 IS NULL OR pl.from_location_id = $2 OR pl.to_location_id = $2)
+                   AND ($3::int8 IS NULL OR pl.sku_id = $3)
+                 ORDER BY pl.cost - pl.gain, pl.sku_id, pl.from_location_id, pl.to_location_id"
+            ),
             &[&id, &location_id, &sku_id],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let (qty, gain, cost): (i64, f64, f64) = (row.get(3), row.get(6), row.get(7));
-            let (position, demand): (i64, f64) = (row.get(8), row.get(9));
-            let cover = |units: i64| (demand > 0.0).then(|| units as f64 / demand);
-            LineView {
-                sku: row.get(0),
-                from: row.get(1),
-                to: row.get(2),
-                qty,
-                distance_km: row.get(4),
-                lead_time_hours: row.get(5),
-                gain,
-                cost,
-                net: gain - cost,
-                cover_days_before: cover(position),
-                cover_days_after: cover(position + qty),
-                transfer_id: row.get(10),
-                dropped: row.get(11),
-            }
-        })
-        .collect())
+    Ok(rows.iter().map(line_view).collect())
+}
+
+fn line_view(row: &tokio_postgres::Row) -> LineView {
+    let (qty, gain, cost): (i64, f64, f64) = (row.get(3), row.get(6), row.get(7));
+    let (position, demand): (i64, f64) = (row.get(8), row.get(9));
+    let cover = |units: i64| (demand > 0.0).then(|| units as f64 / demand);
+    LineView {
+        sku: row.get(0),
+        from: row.get(1),
+        to: row.get(2),
+        qty,
+        distance_km: row.get(4),
+        lead_time_hours: row.get(5),
+        gain,
+        cost,
+        net: gain - cost,
+        cover_days_before: cover(position),
+        cover_days_after: cover(position + qty),
+        transfer_id: row.get(10),
+        dropped: row.get(11),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

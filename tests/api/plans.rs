@@ -459,3 +459,44 @@ async fn a_run_records_what_each_store_sells_and_prices_lanes_with_its_cost_mode
         "the plan was made with version 2's lanes"
     );
 }
+
+#[actix_rt::test]
+async fn a_plans_lines_come_in_pages_best_first_with_a_cursor() {
+    let app = spawn_app().await;
+    trading_chain(&app, 5).await;
+    let dry = app.post("/v1/plans/rebalance", &json!({})).await;
+    assert_eq!(dry.status, StatusCode::CREATED, "{:?}", dry.body);
+    let id = dry.body["id"].as_i64().unwrap();
+    let all = app.get(&format!("/v1/plans/{id}?limit=1000")).await.body;
+    let every: Vec<Value> = all["transfers"].as_array().unwrap().clone();
+    assert_eq!(every.len(), 5);
+    assert!(all.get("next").is_none(), "one page holds them all");
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let query = after
+            .as_ref()
+            .map_or(String::new(), |a| format!("&after={a}"));
+        let page = app.get(&format!("/v1/plans/{id}?limit=2{query}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        paged.extend(page.body["transfers"].as_array().unwrap().iter().cloned());
+        match page.body["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged, every,
+        "pages of two give the same lines in the same order"
+    );
+    let nets: Vec<f64> = every.iter().map(|l| l["net"].as_f64().unwrap()).collect();
+    assert!(
+        nets.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {nets:?}"
+    );
+    let bad = app.get(&format!("/v1/plans/{id}?after=nonsense")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["field"], "after");
+    let too_many = app.get(&format!("/v1/plans/{id}?limit=1001")).await;
+    assert_eq!(too_many.body["field"], "limit");
+}
