@@ -208,10 +208,12 @@ fn not_allowed(methods: &[&str]) -> ApiError {
         // A route with no rule at all stays closed until it gets one.
         return ApiError::new(Code::Forbidden, "this route has no access rule yet");
     }
-    ApiError::new(
+    let mut error = ApiError::new(
         Code::MethodNotAllowed,
         format!("this path takes {}", methods.join(", ")),
-    )
+    );
+    error.allow = Some(methods.join(", "));
+    error
 }
 
 fn exposed(request: &ServiceRequest) -> bool {

@@ -137,6 +137,9 @@ pub struct ApiError {
     /// For a 429 or 503: sent as the `Retry-After` header (seconds).
     #[serde(skip)]
     pub retry_after_s: Option<u64>,
+    /// For a 405: the methods the path takes, sent as the `Allow` header (RFC 9110).
+    #[serde(skip)]
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -149,6 +152,7 @@ impl ApiError {
             short: None,
             scope: None,
             retry_after_s: None,
+            allow: None,
         }
     }
 
@@ -201,6 +205,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after_s {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(methods) = &self.allow {
+            response.insert_header((actix_web::http::header::ALLOW, methods.as_str()));
         }
         response.json(self)
     }

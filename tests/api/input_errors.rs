@@ -386,3 +386,22 @@ async fn bad_locations_skus_and_queries_name_the_field() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_method_the_path_does_not_take_is_a_405_that_says_which_it_takes() {
+    let app = crate::helpers::spawn_app().await;
+    for method in ["TRACE", "PATCH", "POST"] {
+        let response = app.request(method, "/v1/locations/S1", None, &[]).await;
+        assert_eq!(
+            response.status,
+            awc::http::StatusCode::METHOD_NOT_ALLOWED,
+            "{method}"
+        );
+        let allow = response
+            .headers
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(allow.as_deref(), Some("GET, PUT"), "{method}");
+        assert_eq!(response.body["code"], "method_not_allowed");
+    }
+}
