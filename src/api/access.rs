@@ -212,7 +212,7 @@ fn not_allowed(methods: &[&str]) -> ApiError {
         Code::MethodNotAllowed,
         format!("this path takes {}", methods.join(", ")),
     );
-    error.allow = Some(methods.join(", "));
+    error.allow = super::error::Methods::of(methods);
     error
 }
 

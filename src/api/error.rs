@@ -139,7 +139,35 @@ pub struct ApiError {
     pub retry_after_s: Option<u64>,
     /// For a 405: the methods the path takes, sent as the `Allow` header (RFC 9110).
     #[serde(skip)]
-    pub allow: Option<String>,
+    pub allow: Methods,
+}
+
+/// A set of HTTP methods, small enough to travel in every error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Methods(u8);
+
+impl Methods {
+    const NAMES: [&'static str; 4] = ["GET", "POST", "PUT", "DELETE"];
+
+    /// The set of the known methods among `names`.
+    pub fn of(names: &[&str]) -> Self {
+        let bits = Self::NAMES
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| names.contains(name))
+            .fold(0, |bits, (index, _)| bits | 1 << index);
+        Self(bits)
+    }
+}
+
+impl fmt::Display for Methods {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = (0..Self::NAMES.len())
+            .filter(|index| self.0 & (1 << index) != 0)
+            .map(|index| Self::NAMES[index])
+            .collect();
+        f.write_str(&names.join(", "))
+    }
 }
 
 impl ApiError {
@@ -152,7 +180,7 @@ impl ApiError {
             short: None,
             scope: None,
             retry_after_s: None,
-            allow: None,
+            allow: Methods::default(),
         }
     }
 
@@ -206,8 +234,8 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_s {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }
-        if let Some(methods) = &self.allow {
-            response.insert_header((actix_web::http::header::ALLOW, methods.as_str()));
+        if self.allow != Methods::default() {
+            response.insert_header((actix_web::http::header::ALLOW, self.allow.to_string()));
         }
         response.json(self)
     }
