@@ -372,7 +372,10 @@ fn runner_up(
                 candidate.stock.clear();
             }
         }
-        let other = solve_once(&alternative, started)?;
+        // The plan stands whatever happens here: an alternative that fails is no runner-up.
+        let Ok(other) = solve_once(&alternative, started) else {
+            return Ok(None);
+        };
         let covers = !matches!(
             other.status,
             SolveStatus::Infeasible { .. } | SolveStatus::Unsolved { .. }

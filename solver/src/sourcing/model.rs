@@ -38,6 +38,7 @@ pub(crate) fn solve(
     if time_limit.is_zero() {
         return Ok(Outcome::TimeLimit);
     }
+    let started = std::time::Instant::now();
     let mut variables = ProblemVariables::new();
     let chosen: Vec<SourceVariables> = sources
         .iter()
@@ -98,6 +99,9 @@ pub(crate) fn solve(
     let solution = match model.solve() {
         Ok(solution) => solution,
         Err(ResolutionError::Infeasible) => return Ok(Outcome::Infeasible),
+        // HiGHS stopped at its time limit before finding any solution ("NoSolutionFound"):
+        // out of time, not a fault, so the caller falls back to the greedy plan.
+        Err(_) if started.elapsed() >= time_limit => return Ok(Outcome::TimeLimit),
         Err(error) => return Err(SolveError::Solver(error.to_string())),
     };
     if matches!(solution.status(), SolutionStatus::TimeLimit) {
