@@ -952,19 +952,8 @@ pub async fn lines(
     location_id: Option<i64>,
     sku_id: Option<i64>,
 ) -> Result<Vec<LineView>> {
-    let rows = client
-        .cached_query(
-            &format!(
-                "{LINE_SELECT}
-                 WHERE pl.plan_id = $1
-                   AND ($2::int8 IS NULL OR pl.from_location_id = $2 OR pl.to_location_id = $2)
-                   AND ($3::int8 IS NULL OR pl.sku_id = $3)
-                 ORDER BY pl.cost - pl.gain, pl.sku_id, pl.from_location_id, pl.to_location_id"
-            ),
-            &[&id, &location_id, &sku_id],
-        )
-        .await?;
-    Ok(rows.iter().map(line_view).collect())
+    let (lines, _) = lines_page(client, id, (location_id, sku_id), None, i64::MAX).await?;
+    Ok(lines)
 }
 
 fn line_view(row: &tokio_postgres::Row) -> LineView {
