@@ -12,7 +12,9 @@ pub struct Audit {
 }
 
 pub async fn audit(database_url: &str) -> Result<Audit, String> {
-    let pool = allot::ledger::pool(database_url, 1).map_err(|error| error.to_string())?;
+    // The audit reads the whole ledger: a batch's statement timeout, not a request's.
+    let timeout = std::time::Duration::from_secs(30 * 60);
+    let pool = allot::ledger::pool(database_url, 1, timeout).map_err(|error| error.to_string())?;
     let client = pool.get().await.map_err(|error| error.to_string())?;
     let violations = allot::ledger::stock::invariant_violations(&client)
         .await
