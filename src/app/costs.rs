@@ -4,7 +4,9 @@
 use super::{App, Result};
 use crate::domain::access::{Principal, Scope};
 use crate::domain::costs::CostModel;
-use crate::ledger::{self, costs::Versioned, Cause};
+use crate::ledger::{self, Cause};
+
+pub use crate::ledger::costs::Versioned;
 
 /// The model in force.
 pub async fn current(app: &App) -> Result<Versioned> {
