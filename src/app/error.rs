@@ -175,6 +175,7 @@ impl From<routing::Error> for Error {
             routing::Error::Refused { field, message } => Self::Refused { field, message },
             routing::Error::Solver(error) => Self::fault(error),
             routing::Error::Join(error) => Self::fault(error),
+            routing::Error::Busy { retry_after_s } => Self::Busy { retry_after_s },
         }
     }
 }

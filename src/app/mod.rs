@@ -17,7 +17,6 @@ pub mod movements;
 pub mod orders;
 pub mod plans;
 pub mod queries;
-pub mod solving;
 pub mod transfers;
 
 pub use crate::domain::idempotency::Key;
@@ -50,7 +49,7 @@ pub struct App {
     /// The planning runs' own connections (a longer statement timeout), off the request pool.
     pub planning_pool: Pool,
     /// How many solves may run at once, and how large one may be.
-    pub solvers: solving::Solvers,
+    pub solvers: crate::routing::Solvers,
 }
 
 /// Solves one instance runs at once by default (each on a blocking thread, most under 1 ms).
@@ -82,12 +81,22 @@ impl App {
             broker,
             events_retention: chrono::Duration::days(7),
             idempotency_retention: chrono::Duration::days(7),
-            solvers: solving::Solvers::new(
+            solvers: crate::routing::Solvers::new(
                 SOLVES_MAX_DEFAULT,
                 Duration::from_millis(SOLVE_WAIT_MS_DEFAULT),
                 SOLVE_CELLS_MAX_DEFAULT,
             ),
         }
+    }
+
+    /// Routes `request` under the cost model `costs`, within this instance's solver bounds.
+    pub(crate) async fn route(
+        &self,
+        request: &crate::routing::Request,
+        costs: &ledger::costs::Versioned,
+    ) -> Result<crate::routing::Routed> {
+        let (stock, pool, redis) = (&self.stock, &self.pool, &self.redis);
+        Ok(crate::routing::route(stock, pool, redis, request, costs, &self.solvers).await?)
     }
 
     /// Counts a hold or an order against `by`'s rate; trusted code on the server has none.
@@ -176,7 +185,7 @@ impl App {
         );
         app.events_retention = chrono::Duration::seconds(settings.events_retention_s);
         app.idempotency_retention = chrono::Duration::seconds(settings.idempotency_retention_s);
-        app.solvers = solving::Solvers::new(
+        app.solvers = crate::routing::Solvers::new(
             settings.solves_max,
             Duration::from_millis(settings.solve_wait_ms),
             settings.solve_cells_max,

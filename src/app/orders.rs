@@ -67,7 +67,7 @@ pub struct Promised {
 /// Routes a cart without holding anything.
 pub async fn promise(app: &App, request: &Routing) -> Result<Promised> {
     let costs = super::costs::current(app).await?;
-    let routed = super::solving::route(app, request, &costs).await?;
+    let routed = app.route(request, &costs).await?;
     let lines = routed.lines(Utc::now())?;
     Ok(Promised {
         complete: routed.is_feasible() && lines.iter().all(|l| l.promisable == l.qty),
@@ -192,7 +192,7 @@ async fn place_routed(
     let request = &order.routing;
     let costs = super::costs::current(app).await?;
     for attempt in 1..=ROUTING_ATTEMPTS_MAX {
-        let routed = super::solving::route(app, request, &costs).await?;
+        let routed = app.route(request, &costs).await?;
         if !routed.is_feasible() {
             return Err(short(None, routed.shortage()));
         }

@@ -101,7 +101,7 @@ async fn routed(
         restock: true,
         own_held: Vec::new(),
     };
-    let routed = super::solving::route(app, &routing_request, costs).await?;
+    let routed = app.route(&routing_request, costs).await?;
     if !routed.is_feasible() {
         return Err(Error::Short {
             field: Some("qty".into()),

@@ -16,12 +16,15 @@ use crate::holds::Redis;
 use crate::ledger;
 use crate::ledger::costs::Versioned;
 use crate::lookup::StockCache;
+
+mod solvers;
 use allot_solver::{
     Candidate, Fulfilment as SolverFulfilment, Lane, LocationKind as SolverKind, OrderLine,
     SolveError, SolveStatus, SourcingCosts, SourcingPlan, SourcingProblem, StockLevel,
 };
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Pool;
+pub use solvers::Solvers;
 use std::collections::{BTreeMap, HashMap};
 
 /// Wall-clock budget of one sourcing solve; past it the greedy plan is used.
@@ -60,6 +63,8 @@ pub enum Error {
     Solver(#[from] SolveError),
     #[error("the solver did not finish: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("every solver is busy; retry in {retry_after_s} s")]
+    Busy { retry_after_s: u64 },
 }
 
 /// Units of one line from one source, and when they are ready (to ship or to collect).
@@ -192,10 +197,6 @@ impl Routed {
         serde_json::to_value(self.plan.cost).unwrap_or_default()
     }
 
-    pub fn cost_version(&self) -> CostVersion {
-        self.version
-    }
-
     /// How the plan was decided; `None` for a request nothing could serve.
     pub fn decision(&self) -> Option<Decision> {
         let status = match self.plan.status {
@@ -214,7 +215,10 @@ impl Routed {
         });
         Some(Decision {
             status,
-            method: format!("{:?}", self.plan.method).to_lowercase(),
+            method: serde_json::to_value(self.plan.method)
+                .ok()
+                .and_then(|method| method.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             cost_model_version: self.version.0,
             sources: codes(&allot_solver::plan_sources(&self.plan)),
             cost: parts(&self.plan.cost),
@@ -272,35 +276,6 @@ pub struct CandidateRow {
     pub capacity_left: Option<i64>,
 }
 
-/// How large a problem one request may give the solver.
-#[derive(Debug, Clone, Copy)]
-pub struct Bounds {
-    /// Candidate locations × lines.
-    pub cells_max: usize,
-}
-
-impl Bounds {
-    fn check(self, request: &Request, rows: &[CandidateRow]) -> Result<(), Error> {
-        let mut locations: Vec<&str> = rows.iter().map(|row| row.location.code.as_str()).collect();
-        locations.sort_unstable();
-        locations.dedup();
-        let cells = locations.len().saturating_mul(request.lines.len());
-        if cells > self.cells_max {
-            return Err(Error::Refused {
-                field: "lines".into(),
-                message: format!(
-                    "{} lines over {} candidate locations is more than one request may ask \
-                     ({} location × line pairs); split the order",
-                    request.lines.len(),
-                    locations.len(),
-                    self.cells_max
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
 /// Routes a request over the ledger's figures as clerk lookups see them (this process's copies,
 /// current while Redis's stamps say so) minus live holds, under the cost model `costs`.
 pub async fn route(
@@ -309,16 +284,18 @@ pub async fn route(
     redis: &Redis,
     request: &Request,
     costs: &Versioned,
-    bounds: Bounds,
+    solvers: &Solvers,
 ) -> Result<Routed, Error> {
     let (mut rows, held) = candidate_rows(stock, pool, redis, request).await?;
-    bounds.check(request, &rows)?;
+    solvers.check(request, &rows)?;
     let pickup_store = pickup_store(stock, pool, request).await?;
     demand_and_capacity(pool, request, &mut rows).await?;
     let problem = problem(request, pickup_store.as_ref(), &rows, &held, &costs.model);
+    let permit = solvers.permit().await?;
     let started = std::time::Instant::now();
     let plan =
         tokio::task::spawn_blocking(move || allot_solver::solve_sourcing(&problem)).await??;
+    drop(permit);
     crate::telemetry::solved(solve_label(&plan.status), started.elapsed());
     Ok(Routed {
         plan,
@@ -419,6 +396,7 @@ async fn demand_and_capacity(
         .filter(|row| row.location.pick_capacity_per_day.is_some())
         .map(|row| row.location.code.to_string())
         .collect();
+    capped.sort_unstable();
     capped.dedup();
     let picked = match capped.is_empty() {
         true => HashMap::new(),

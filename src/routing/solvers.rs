@@ -2,12 +2,10 @@
 //! waits longer than `wait` for one answers 503 with Retry-After), and at most `cells_max`
 //! candidate locations × lines in one request (422 beyond).
 
-use super::{App, Error, Result};
-use crate::ledger::costs::Versioned;
-use crate::routing::{self, Request, Routed};
+use super::{CandidateRow, Error, Request};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Seconds a client is told to wait when every solver is busy.
 const BUSY_RETRY_AFTER_S: u64 = 1;
@@ -28,8 +26,9 @@ impl Solvers {
         }
     }
 
-    /// A solver's permit, waiting at most `wait` for one.
-    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+    /// A solver's permit, waiting at most `wait` for one. Taken only around the solve itself,
+    /// so requests reading their candidates hold none.
+    pub(super) async fn permit(&self) -> Result<OwnedSemaphorePermit, Error> {
         let acquired = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned());
         match acquired.await {
             Ok(Ok(permit)) => Ok(permit),
@@ -39,15 +38,27 @@ impl Solvers {
             }),
         }
     }
-}
 
-/// Routes `request` under the model `costs`, within the instance's solver bounds.
-pub async fn route(app: &App, request: &Request, costs: &Versioned) -> Result<Routed> {
-    let _permit = app.solvers.permit().await?;
-    let bounds = routing::Bounds {
-        cells_max: app.solvers.cells_max,
-    };
-    Ok(routing::route(&app.stock, &app.pool, &app.redis, request, costs, bounds).await?)
+    /// Refuses a request whose candidate locations × lines exceed `cells_max`.
+    pub(super) fn check(&self, request: &Request, rows: &[CandidateRow]) -> Result<(), Error> {
+        let mut locations: Vec<&str> = rows.iter().map(|row| row.location.code.as_str()).collect();
+        locations.sort_unstable();
+        locations.dedup();
+        let cells = locations.len().saturating_mul(request.lines.len());
+        if cells > self.cells_max {
+            return Err(Error::Refused {
+                field: "lines".into(),
+                message: format!(
+                    "{} lines over {} candidate locations is more than one request may ask \
+                     ({} location × line pairs); split the order",
+                    request.lines.len(),
+                    locations.len(),
+                    self.cells_max
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
