@@ -433,6 +433,7 @@ async fn record_sales(
     demand: Demand,
 ) -> Result<()> {
     let mut measured: Vec<i64> = rows.iter().map(|row| row.sku_id).collect();
+    measured.sort_unstable();
     measured.dedup();
     // Only sellers are kept: a chain has far more (store, SKU) pairs than it sells each week.
     let (mut skus, mut locations, mut per_day) = (Vec::new(), Vec::new(), Vec::new());

@@ -543,7 +543,7 @@ async fn lock_uncommitted(
         .cached_query(
             "SELECT pl.sku_id, pl.from_location_id, pl.to_location_id, s.code AS sku,
                     f.code AS from_code, t.code AS to_code, pl.qty, pl.lead_time_hours,
-                    (SELECT p.cost_version FROM plans p WHERE p.id = pl.plan_id) AS cost_version
+                    (SELECT p.cost_version FROM plans p WHERE p.id = $1) AS cost_version
              FROM plan_lines pl
              JOIN skus s ON s.id = pl.sku_id
              JOIN locations f ON f.id = pl.from_location_id

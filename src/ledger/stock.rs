@@ -151,15 +151,13 @@ fn movements_sql(condition: &str, limit: &str) -> String {
 
 /// One page of the whole audit trail after the id `$1`: a keyset read of `movements_by_id`
 /// (the page first, then its codes), never a sort of the ledger.
-pub fn movements_page_sql() -> String {
-    "SELECT m.id, (SELECT l.code FROM locations l WHERE l.id = m.location_id),
-            (SELECT s.code FROM skus s WHERE s.id = m.sku_id), m.kind, m.qty, m.on_hand_delta,
-            m.allocated_delta, m.in_transit_delta, m.reason, m.request_id, m.occurred_at,
-            m.recorded_at, m.actor
-     FROM (SELECT * FROM movements WHERE id > $1 ORDER BY id LIMIT $2) m
-     ORDER BY m.id"
-        .to_owned()
-}
+pub const MOVEMENTS_PAGE: &str = "
+    SELECT m.id, (SELECT l.code FROM locations l WHERE l.id = m.location_id),
+           (SELECT s.code FROM skus s WHERE s.id = m.sku_id), m.kind, m.qty, m.on_hand_delta,
+           m.allocated_delta, m.in_transit_delta, m.reason, m.request_id, m.occurred_at,
+           m.recorded_at, m.actor
+    FROM (SELECT * FROM movements WHERE id > $1 ORDER BY id LIMIT $2) m
+    ORDER BY m.id";
 
 /// The audit trail in ledger order (ids ascending), one page after the id `after`.
 pub async fn movements(
@@ -173,7 +171,7 @@ pub async fn movements(
     let rows = if unfiltered {
         let after = filter.after.unwrap_or(0);
         client
-            .cached_query(&movements_page_sql(), &[&after, &filter.limit])
+            .cached_query(MOVEMENTS_PAGE, &[&after, &filter.limit])
             .await?
     } else {
         client

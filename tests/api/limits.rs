@@ -318,7 +318,7 @@ async fn the_unfiltered_audit_trail_pages_by_an_index_not_a_sort() {
         .query_one(
             &format!(
                 "EXPLAIN (FORMAT JSON) {}",
-                allot::ledger::stock::movements_page_sql()
+                allot::ledger::stock::MOVEMENTS_PAGE
             ),
             &[&0_i64, &100_i64],
         )
