@@ -6,49 +6,23 @@
 //! 30% of 1,000 SKUs (1–8 units), the warehouses most of the range. Each order is routed against
 //! the same opening stock (orders are independent), so the comparison is per decision.
 
-use allot::domain::codes::{LocationCode, SkuCode};
+#[path = "common/mod.rs"]
+mod common;
+
+use allot::domain::codes::SkuCode;
 use allot::domain::costs::CostModel;
 use allot::domain::geo::Point;
-use allot::domain::location::{Location, LocationKind};
+use allot::domain::location::LocationKind;
 use allot::domain::quantity::Qty;
 use allot::routing::{problem, CandidateRow, Fulfilment, Request};
 use allot_solver::{solve_sourcing, solve_sourcing_greedy, SolveStatus, SourcingPlan};
+use common::{location, Random};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 const STORES: usize = 200;
 const SKUS: usize = 1_000;
 const ORDERS: usize = 3_000;
-
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % bound
-    }
-
-    fn around(&mut self, centre: f64, spread: f64) -> f64 {
-        centre + (self.next(20_001) as f64 / 10_000.0 - 1.0) * spread
-    }
-}
-
-fn location(code: String, kind: LocationKind, point: Point) -> Location {
-    Location {
-        code: LocationCode::parse("code", &code).expect("generated code"),
-        name: code,
-        kind,
-        point,
-        pickup: kind == LocationKind::Store,
-        ship: true,
-        safety_stock: 0,
-        handling_per_unit: None,
-        pick_capacity_per_day: None,
-        transfers_out: true,
-    }
-}
 
 struct Totals {
     cost: f64,
@@ -69,7 +43,7 @@ fn sources(plan: &SourcingPlan) -> usize {
 }
 
 fn main() {
-    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let mut random = Random::new(0x9e37_79b9_7f4a_7c15);
     let mut locations = Vec::new();
     for index in 0..STORES {
         let point = Point::parse("", random.around(25.04, 0.15), random.around(121.53, 0.15))

@@ -58,6 +58,8 @@
 
 #[path = "peers/chain.rs"]
 mod chain;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "peers/policies.rs"]
 mod policies;
 #[path = "peers/protection.rs"]

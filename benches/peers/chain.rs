@@ -1,6 +1,6 @@
 //! The generated chain, its opening stock, walk-in rates and the seeded order stream.
 
-use allot::domain::codes::{LocationCode, SkuCode};
+use allot::domain::codes::SkuCode;
 use allot::domain::geo::Point;
 use allot::domain::location::{Location, LocationKind};
 use allot::domain::quantity::Qty;
@@ -22,48 +22,7 @@ const STORE_SPREAD: f64 = 0.12;
 const CUSTOMER_SPREAD: f64 = 0.15;
 const KM_PER_DEGREE: f64 = 111.195;
 
-/// A small xorshift generator: the run is the same on every machine.
-pub struct Random(u64);
-
-impl Random {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % bound
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        self.next(1 << 53) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [low, high].
-    pub fn between(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.next(1_000_001) as f64 / 1_000_000.0
-    }
-
-    /// Poisson-distributed count with the given mean (Knuth's method; the means here are small).
-    pub fn poisson(&mut self, mean: f64) -> u32 {
-        let limit = (-mean).exp();
-        let (mut count, mut product) = (0, self.unit());
-        while product > limit {
-            count += 1;
-            product *= self.unit();
-        }
-        count
-    }
-
-    fn point_around(&mut self, spread: f64) -> Point {
-        let latitude = self.between(CENTRE.0 - spread, CENTRE.0 + spread);
-        let longitude = self.between(CENTRE.1 - spread, CENTRE.1 + spread);
-        Point::parse("", latitude, longitude).expect("a generated point near the centre")
-    }
-}
+pub use crate::common::Random;
 
 /// Where an order goes: shipped to a point, or collected at a store (an index into `locations`).
 #[derive(Debug, Clone, Copy)]
@@ -93,19 +52,12 @@ pub struct Chain {
     pub warehouse_km: Vec<f64>,
 }
 
-fn location(code: String, kind: LocationKind, point: Point) -> Location {
-    Location {
-        code: LocationCode::parse("code", &code).expect("a generated code"),
-        name: code,
-        kind,
-        point,
-        pickup: kind == LocationKind::Store,
-        ship: true,
-        safety_stock: 0,
-        handling_per_unit: None,
-        pick_capacity_per_day: None,
-        transfers_out: true,
-    }
+use crate::common::location;
+
+fn point_around(random: &mut Random, spread: f64) -> Point {
+    let latitude = random.between(CENTRE.0 - spread, CENTRE.0 + spread);
+    let longitude = random.between(CENTRE.1 - spread, CENTRE.1 + spread);
+    Point::parse("", latitude, longitude).expect("a generated point near the centre")
 }
 
 /// A point `km` from the centre at a random bearing.
@@ -124,7 +76,7 @@ impl Chain {
         let mut random = Random::new(seed);
         let mut locations: Vec<Location> = (0..STORES)
             .map(|index| {
-                let point = random.point_around(STORE_SPREAD);
+                let point = point_around(&mut random, STORE_SPREAD);
                 location(format!("S{index:02}"), LocationKind::Store, point)
             })
             .collect();
@@ -183,7 +135,7 @@ impl Chain {
                     }
                 }
                 let destination = if random.next(100) < SHIP_PERCENT {
-                    Destination::Ship(random.point_around(CUSTOMER_SPREAD))
+                    Destination::Ship(point_around(&mut random, CUSTOMER_SPREAD))
                 } else {
                     Destination::Pickup(random.next(STORES as u64) as usize)
                 };
