@@ -220,6 +220,11 @@ async fn a_change_applies_to_the_next_decision_on_every_instance() {
             .contains("allot_sourcing_solves_total{status=\"optimal\"}"),
         "solves are counted by status"
     );
+    let text = metrics.body.as_str().unwrap_or_default();
+    assert!(
+        text.contains("allot_sourcing_solve_seconds_count{status=\"optimal\"}"),
+        "and timed by status"
+    );
 }
 
 #[actix_web::test]
