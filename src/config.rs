@@ -92,6 +92,13 @@ pub struct Settings {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=200_000),
           default_value_t = crate::app::SOLVE_CELLS_MAX_DEFAULT)]
     pub solve_cells_max: usize,
+    /// Each day from this UTC time (`HH:MM`) on, the service queues and commits the night's
+    /// store-to-store rebalance once; unset: only when asked.
+    #[arg(long, env = "ALLOT_REBALANCE_AT", value_parser = crate::app::planner::parse_time)]
+    pub rebalance_at: Option<chrono::NaiveTime>,
+    /// The same for the warehouse replenishment.
+    #[arg(long, env = "ALLOT_REPLENISH_AT", value_parser = crate::app::planner::parse_time)]
+    pub replenish_at: Option<chrono::NaiveTime>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

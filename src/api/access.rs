@@ -106,6 +106,7 @@ pub const RULES: &[(&str, &str, Rule)] = {
         ("POST", "/v1/plans/rebalance", Needs(WritePlans)),
         ("POST", "/v1/plans/replenishment", Needs(WritePlans)),
         ("GET", "/v1/plans", Needs(ReadPlans)),
+        ("GET", "/v1/plans/runs/{id}", Needs(ReadPlans)),
         ("GET", "/v1/plans/{id}", Needs(ReadPlans)),
         ("POST", "/v1/plans/{id}/commit", Needs(WritePlans)),
         ("GET", "/v1/plans/{id}/chart.svg", Needs(ReadPlans)),

@@ -292,6 +292,10 @@ impl From<app::Error> for ApiError {
                 retry_after_s: Some(retry_after_s),
                 ..Self::new(Code::Unavailable, error.to_string())
             },
+            QueueFull { .. } => Self {
+                retry_after_s: Some(QUEUE_RETRY_AFTER_S),
+                ..Self::new(Code::Unavailable, error.to_string())
+            },
             RateLimited { retry_after_s } => Self {
                 retry_after_s: Some(retry_after_s),
                 ..Self::new(Code::RateLimited, error.to_string())
@@ -304,6 +308,9 @@ impl From<app::Error> for ApiError {
         }
     }
 }
+
+/// When a caller whose planning run found the queue full may try again (a run takes minutes).
+const QUEUE_RETRY_AFTER_S: u64 = 60;
 
 /// Not enough stock (409), with each short line and what is available when they are known.
 fn short(field: Option<String>, message: String, lines: Vec<ShortLine>) -> ApiError {

@@ -68,6 +68,7 @@ use utoipa::{Modify, OpenApi};
         plans::rebalance,
         plans::replenishment,
         plans::list,
+        plans::read_run,
         plans::read,
         plans::commit,
         plans::chart,

@@ -5,10 +5,11 @@ use super::error::{ApiError, Code};
 use super::extract::{page_limit, Json, PAGE_LIMIT_DEFAULT};
 use super::State;
 use crate::app::plans::{self, Kind, LineView, Outcome, PlanSummary, RebalanceParams};
-use crate::app::plans::{ReplenishParams, Run};
+use crate::app::plans::{ReplenishParams, RunView};
+use crate::app::queries;
 use crate::app::queries::LineCursor;
-use crate::app::{queries, Result as AppResult};
 use crate::domain::access::Principal;
+use crate::domain::plan::{Failure, RunStatus};
 use crate::domain::Invalid;
 
 use actix_web::{get, post, web, HttpResponse};
@@ -20,14 +21,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(rebalance)
         .service(replenishment)
         .service(list)
+        .service(read_run)
         .service(read)
         .service(commit)
         .service(chart)
         .service(report_csv);
 }
 
-/// How long a request waits for its run before answering 202 (the run goes on).
-const WAIT: Duration = Duration::from_secs(25);
+/// Longest a request waits for its run before answering 202 (the run goes on), and the
+/// default: under the usual 30 s of a proxy in front.
+const WAIT_S_MAX: u64 = 25;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RunQuery {
+    /// Seconds to wait for the run before answering 202 with the queued run (0–25, default 25).
+    #[param(minimum = 0, maximum = 25)]
+    pub wait_s: Option<u64>,
+}
+
+impl RunQuery {
+    fn wait(&self) -> Result<Duration, Invalid> {
+        match self.wait_s {
+            Some(seconds) if seconds > WAIT_S_MAX => Err(Invalid::new(
+                "wait_s",
+                format!("must be 0 to {WAIT_S_MAX} seconds"),
+            )),
+            seconds => Ok(Duration::from_secs(seconds.unwrap_or(WAIT_S_MAX))),
+        }
+    }
+}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanView {
@@ -46,80 +69,111 @@ pub struct PlanView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StillRunning {
     pub message: String,
+    /// The queued run; `GET /v1/plans/runs/{id}` follows it.
+    pub run: RunView,
 }
 
-async fn respond(
+/// Queues the run, waits for it up to `wait`, and answers with its plan (201), or with the
+/// run as it stands (202: it goes on, queued or running).
+async fn request(
     state: &State,
+    by: &Principal,
     kind: Kind,
-    run: tokio::task::JoinHandle<AppResult<Run>>,
+    (params, wait): (serde_json::Value, Duration),
 ) -> Result<HttpResponse, ApiError> {
-    let run = match tokio::time::timeout(WAIT, run).await {
-        Err(_) => {
+    let queued = plans::request(state, by, kind, params).await?;
+    let run = plans::wait(state, queued.id, wait).await?;
+    match (run.status, run.plan, run.outcome) {
+        (RunStatus::Finished, Some(plan), Some(outcome)) => finished(state, plan, outcome).await,
+        (RunStatus::Failed, ..) => Err(failed(&run)),
+        _ => {
             let message = format!(
-                "still planning; GET /v1/plans?kind={} shows the plan when it is done",
-                kind.as_str()
+                "{} run {} is {}; GET /v1/plans/runs/{} shows it and its plan when it is done",
+                kind.as_str(),
+                run.id,
+                run.status.as_str(),
+                run.id
             );
-            return Ok(HttpResponse::Accepted().json(StillRunning { message }));
+            Ok(HttpResponse::Accepted().json(StillRunning { message, run }))
         }
-        Ok(joined) => joined.map_err(|error| ApiError::internal(&error))??,
-    };
-    if run.outcome == Outcome::AlreadyCommitted {
+    }
+}
+
+async fn finished(state: &State, plan: i64, outcome: Outcome) -> Result<HttpResponse, ApiError> {
+    let (plan, transfers, next) =
+        queries::plan(state, plan, (None, None), (None, PAGE_LIMIT_DEFAULT)).await?;
+    if outcome == Outcome::AlreadyCommitted {
         return Err(ApiError::new(
             Code::AlreadyCommitted,
             format!(
                 "plan {} for {} is committed already; this run did nothing",
-                run.plan.id, run.plan.date
+                plan.id, plan.date
             ),
         )
         .with_field("date"));
     }
-    let (transfers, next) = queries::plan_lines(state, run.plan.id, PAGE_LIMIT_DEFAULT).await?;
     Ok(HttpResponse::Created().json(PlanView {
-        plan: run.plan,
-        outcome: Some(run.outcome),
+        plan,
+        outcome: Some(outcome),
         transfers,
         next: next.map(|cursor| cursor.to_string()),
     }))
 }
 
+/// A run that failed answers as it would have had it run in the request.
+fn failed(run: &RunView) -> ApiError {
+    let message = run.message.clone().unwrap_or_default();
+    match run.failure {
+        Some(Failure::Conflict) => ApiError::new(Code::Conflict, message),
+        // The planner logged the cause; the client gets the run to point support at.
+        _ => ApiError::new(
+            Code::Internal,
+            format!("planning run {} failed; it was logged", run.id),
+        ),
+    }
+}
+
 /// Plan the store-to-store rebalance for a night (one committed plan per night).
-#[utoipa::path(tag = "plans", request_body = RebalanceParams,
+#[utoipa::path(tag = "plans", request_body = RebalanceParams, params(RunQuery),
     responses((status = 201, body = PlanView), (status = 202, body = StillRunning),
               (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 #[post("/v1/plans/rebalance")]
 pub async fn rebalance(
     state: web::Data<State>,
     by: Principal,
+    query: web::Query<RunQuery>,
     body: Json<RebalanceParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = body.value;
-    params.validated()?;
-    let app = state.clone().into_inner();
-    let run =
-        tokio::spawn(
-            async move { plans::rebalance(&app, &by, &params, &ProgressBar::hidden()).await },
-        );
-    respond(&state, Kind::Rebalance, run).await
+    let wait = query.wait()?;
+    body.value.validated()?;
+    request(&state, &by, Kind::Rebalance, (body.document(), wait)).await
 }
 
 /// Plan the warehouse-to-stores replenishment for a day (one committed plan per day).
-#[utoipa::path(tag = "plans", request_body = ReplenishParams,
+#[utoipa::path(tag = "plans", request_body = ReplenishParams, params(RunQuery),
     responses((status = 201, body = PlanView), (status = 202, body = StillRunning),
               (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 #[post("/v1/plans/replenishment")]
 pub async fn replenishment(
     state: web::Data<State>,
     by: Principal,
+    query: web::Query<RunQuery>,
     body: Json<ReplenishParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = body.value;
-    params.validated()?;
-    let app = state.clone().into_inner();
-    let run =
-        tokio::spawn(
-            async move { plans::replenish(&app, &by, &params, &ProgressBar::hidden()).await },
-        );
-    respond(&state, Kind::Replenishment, run).await
+    let wait = query.wait()?;
+    body.value.validated()?;
+    request(&state, &by, Kind::Replenishment, (body.document(), wait)).await
+}
+
+/// A queued planning run: queued, running, finished (with its plan) or failed (with why).
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)),
+    responses((status = 200, body = RunView), (status = 404, body = ApiError)))]
+#[get("/v1/plans/runs/{id}")]
+pub async fn read_run(
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<web::Json<RunView>, ApiError> {
+    Ok(web::Json(queries::plan_run(&state, *id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -133,6 +187,8 @@ pub struct ListQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanList {
     pub plans: Vec<PlanSummary>,
+    /// The newest planning runs asked for (queued, running, finished, failed), newest first.
+    pub runs: Vec<RunView>,
 }
 
 /// The newest plans first.
@@ -151,6 +207,7 @@ pub async fn list(
     let limit = page_limit(query.limit)?;
     Ok(web::Json(PlanList {
         plans: queries::plans(&state, kind, limit).await?,
+        runs: queries::plan_runs(&state, kind, limit).await?,
     }))
 }
 

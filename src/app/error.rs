@@ -64,6 +64,9 @@ pub enum Error {
     /// Every solver of this instance is busy: retry after a while.
     #[error("every solver is busy; retry in {retry_after_s} s")]
     Busy { retry_after_s: u64 },
+    /// As many runs of a kind wait as may: retry once some have run.
+    #[error("{queued_max} {kind} runs are queued already, the most that may wait; retry later")]
+    QueueFull { kind: &'static str, queued_max: i64 },
     /// The credential has as many live holds as it may.
     #[error("{live} live holds already: the most one credential may have; release some first")]
     TooManyHolds { live: i64 },

@@ -15,6 +15,7 @@ pub mod holds;
 pub mod housekeeping;
 pub mod movements;
 pub mod orders;
+pub mod planner;
 pub mod plans;
 pub mod queries;
 pub mod transfers;
@@ -50,6 +51,10 @@ pub struct App {
     pub planning_pool: Pool,
     /// How many solves may run at once, and how large one may be.
     pub solvers: crate::routing::Solvers,
+    /// Wakes this instance's planners when a run is queued here.
+    pub(crate) planner_wake: tokio::sync::Notify,
+    /// The runs the planners queue each night by themselves, at a UTC time.
+    pub schedule: Vec<(crate::domain::plan::Kind, chrono::NaiveTime)>,
 }
 
 /// Solves one instance runs at once by default (each on a blocking thread, most under 1 ms).
@@ -60,8 +65,9 @@ pub const SOLVE_WAIT_MS_DEFAULT: u64 = 2_000;
 /// stores holding every SKU of a 50-line order.
 pub const SOLVE_CELLS_MAX_DEFAULT: usize = 50_000;
 
-/// Connections of the planning pool: a run uses two or three at once (read, solve, save).
-const PLANNING_POOL_SIZE: usize = 4;
+/// Connections of the planning pool: a run uses two or three at once (read, solve, save), and
+/// the planners of both kinds may run at once.
+const PLANNING_POOL_SIZE: usize = 8;
 
 impl App {
     pub fn new(
@@ -86,6 +92,8 @@ impl App {
                 Duration::from_millis(SOLVE_WAIT_MS_DEFAULT),
                 SOLVE_CELLS_MAX_DEFAULT,
             ),
+            planner_wake: tokio::sync::Notify::new(),
+            schedule: Vec::new(),
         }
     }
 
@@ -190,6 +198,14 @@ impl App {
             Duration::from_millis(settings.solve_wait_ms),
             settings.solve_cells_max,
         );
+        use crate::domain::plan::Kind;
+        app.schedule = [
+            (Kind::Rebalance, settings.rebalance_at),
+            (Kind::Replenishment, settings.replenish_at),
+        ]
+        .into_iter()
+        .filter_map(|(kind, at)| Some((kind, at?)))
+        .collect();
         app.planning_pool = ledger::pool(
             &settings.database_url,
             PLANNING_POOL_SIZE,

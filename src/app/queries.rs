@@ -9,6 +9,7 @@ use crate::domain::order::TransferStatus;
 use crate::domain::plan::Kind;
 use crate::domain::sku::Sku;
 use crate::jobs::report;
+use crate::ledger::plan_runs::{self, RunView};
 use crate::ledger::stock::{self as ledger_stock, IdTable, MovementFilter};
 use crate::ledger::{self, locations, orders, plans, skus, transfers};
 use chrono::{DateTime, Utc};
@@ -198,6 +199,15 @@ pub async fn attribution(
 
 pub async fn plans(app: &App, kind: Option<Kind>, limit: i64) -> Result<Vec<PlanSummary>> {
     Ok(plans::list(&app.client().await?, kind, limit).await?)
+}
+
+/// The newest planning runs, of one kind or both.
+pub async fn plan_runs(app: &App, kind: Option<Kind>, limit: i64) -> Result<Vec<RunView>> {
+    Ok(plan_runs::list(&app.client().await?, kind, limit).await?)
+}
+
+pub async fn plan_run(app: &App, id: i64) -> Result<RunView> {
+    Ok(plan_runs::get(&app.client().await?, id).await?)
 }
 
 /// A plan and its lines, optionally only those of one store and/or SKU.

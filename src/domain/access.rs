@@ -239,6 +239,26 @@ impl fmt::Display for Actor {
     }
 }
 
+/// The names trusted code on the server acts under (`Actor::System`).
+pub const SYSTEM_JOBS: [&str; 3] = ["cli", "demo", "scheduler"];
+
+impl Actor {
+    /// An actor as [`fmt::Display`] wrote it (a queued run keeps who asked for it as text).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (kind, name) = raw.split_once(':')?;
+        match kind {
+            _ if name.is_empty() => None,
+            "key" => Some(Self::Key(name.to_owned())),
+            "user" => Some(Self::User(name.to_owned())),
+            "system" => SYSTEM_JOBS
+                .into_iter()
+                .find(|job| *job == name)
+                .map(Self::System),
+            _ => None,
+        }
+    }
+}
+
 /// A scope the caller lacks, as `scope` or `scope:LOCATION`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("this credential lacks the scope {scope}")]
@@ -362,6 +382,20 @@ pub fn check_password(field: &str, raw: &str) -> Result<(), Invalid> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_actor_parses_back_from_its_text() {
+        for actor in [
+            Actor::Key("0f3c".into()),
+            Actor::User("mei".into()),
+            Actor::System("scheduler"),
+        ] {
+            assert_eq!(Actor::parse(&actor.to_string()), Some(actor));
+        }
+        for raw in ["", "key:", "system:nobody", "robot:x", "user"] {
+            assert_eq!(Actor::parse(raw), None, "{raw}");
+        }
+    }
+
     use super::*;
 
     fn code(raw: &str) -> LocationCode {

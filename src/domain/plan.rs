@@ -68,6 +68,88 @@ impl Kind {
     }
 }
 
+/// Where a queued planning run is: waiting for its kind's turn, being run by some instance's
+/// planner, or done (with its plan and outcome, or why it failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+}
+
+impl RunStatus {
+    pub const ALL: [Self; 4] = [Self::Queued, Self::Running, Self::Finished, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Finished => "finished",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The status a run record stores as `raw` (its CHECK constraint names the same four).
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Planned (and committed, when asked) by this run.
+    Planned,
+    /// Finished what a killed run started.
+    Resumed,
+    /// The night's plan was committed already: this run did nothing.
+    AlreadyCommitted,
+}
+
+impl Outcome {
+    pub const ALL: [Self; 3] = [Self::Planned, Self::Resumed, Self::AlreadyCommitted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Resumed => "resumed",
+            Self::AlreadyCommitted => "already_committed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == raw)
+    }
+}
+
+/// Why a queued run failed: the caller's to resolve (`conflict`), or a fault (see the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    Conflict,
+    Fault,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Conflict => "conflict",
+            Self::Fault => "fault",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Conflict, Self::Fault]
+            .into_iter()
+            .find(|failure| failure.as_str() == raw)
+    }
+}
+
 /// The demand signal both runs read from the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Demand {
@@ -181,5 +263,28 @@ mod tests {
         }
         assert_eq!(PlanStatus::parse("Committed"), None);
         assert_eq!(PlanStatus::parse("planned"), None);
+    }
+
+    #[test]
+    fn run_statuses_outcomes_and_failures_parse_back_from_their_text() {
+        for status in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(status.as_str()), Some(status));
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::from(status.as_str())
+            );
+        }
+        for outcome in Outcome::ALL {
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+            assert_eq!(
+                serde_json::to_value(outcome).unwrap(),
+                serde_json::Value::from(outcome.as_str())
+            );
+        }
+        for failure in [Failure::Conflict, Failure::Fault] {
+            assert_eq!(Failure::parse(failure.as_str()), Some(failure));
+        }
+        assert_eq!(RunStatus::parse("done"), None);
+        assert_eq!(Outcome::parse("Planned"), None);
     }
 }

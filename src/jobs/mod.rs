@@ -10,6 +10,7 @@ use crate::domain::access::Actor;
 use crate::domain::plan::PlanStatus;
 use crate::domain::Invalid;
 use crate::ledger::costs;
+use crate::ledger::plan_runs;
 use crate::ledger::plans::{self, PlanSummary, Start};
 use crate::ledger::transfers::Reason;
 use crate::ledger::Error as LedgerError;
@@ -41,17 +42,7 @@ impl From<Invalid> for Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Planned (and committed, when asked) by this run.
-    Planned,
-    /// Finished what a killed run started.
-    Resumed,
-    /// The night's plan was committed already: this run did nothing.
-    AlreadyCommitted,
-}
+pub use crate::domain::plan::Outcome;
 
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -100,15 +91,14 @@ pub async fn rebalance(
     actor: &Actor,
     progress: &ProgressBar,
 ) -> Result<Run> {
-    params.validated()?;
-    let ask = Ask::new(
-        Kind::Rebalance,
-        params.date.as_deref(),
-        params.commit,
-        params,
-        actor,
-    )?;
+    let ask = rebalance_ask(params, actor)?;
     locked(app, ask, progress).await
+}
+
+fn rebalance_ask(params: &RebalanceParams, actor: &Actor) -> Result<Ask> {
+    params.validated()?;
+    let date = params.date.as_deref();
+    Ask::new(Kind::Rebalance, date, params.commit, params, actor)
 }
 
 /// Plans the warehouse-to-stores replenishment.
@@ -118,20 +108,58 @@ pub async fn replenish(
     actor: &Actor,
     progress: &ProgressBar,
 ) -> Result<Run> {
-    let pool = &app.planning_pool;
+    let ask = replenish_ask(app, params, actor).await?;
+    locked(app, ask, progress).await
+}
+
+async fn replenish_ask(app: &App, params: &ReplenishParams, actor: &Actor) -> Result<Ask> {
     let settings = params.validated()?;
     // Before the run is recorded: a run that cannot start must leave nothing to resume.
-    let client = pool.get().await.map_err(LedgerError::from)?;
+    let client = app.planning_pool.get().await.map_err(LedgerError::from)?;
     plans::warehouse(&client, settings.warehouse.as_deref()).await?;
     drop(client);
-    let ask = Ask::new(
-        Kind::Replenishment,
-        params.date.as_deref(),
-        params.commit,
-        params,
-        actor,
-    )?;
-    locked(app, ask, progress).await
+    let date = params.date.as_deref();
+    Ask::new(Kind::Replenishment, date, params.commit, params, actor)
+}
+
+/// Checks a run's parameters as its run will (the warehouse of a replenishment included), and
+/// gives its night and the parameters with that night fixed, for the queue.
+pub async fn prepare(
+    app: &App,
+    kind: Kind,
+    params: Value,
+    actor: &Actor,
+) -> Result<(NaiveDate, Value)> {
+    let ask = ask(app, kind, params, actor).await?;
+    let mut params = ask.params;
+    params["date"] = Value::from(ask.date.to_string());
+    Ok((ask.date, params))
+}
+
+async fn ask(app: &App, kind: Kind, params: Value, actor: &Actor) -> Result<Ask> {
+    let invalid = |error: serde_json::Error| Invalid::new("params", error.to_string());
+    match kind {
+        Kind::Rebalance => {
+            let params: RebalanceParams = serde_json::from_value(params).map_err(invalid)?;
+            rebalance_ask(&params, actor)
+        }
+        Kind::Replenishment => {
+            let params: ReplenishParams = serde_json::from_value(params).map_err(invalid)?;
+            replenish_ask(app, &params, actor).await
+        }
+    }
+}
+
+/// Runs a queued run's parameters on `client`, whose session holds `kind`'s turn already.
+pub async fn run_queued(
+    app: &App,
+    client: &deadpool_postgres::Object,
+    kind: Kind,
+    params: Value,
+    actor: &Actor,
+) -> Result<Run> {
+    let ask = ask(app, kind, params, actor).await?;
+    locked_on(app, client, ask, &ProgressBar::hidden()).await
 }
 
 /// Commits a proposed plan (from the planner page): idempotent, and under the night's lock.
@@ -167,13 +195,35 @@ fn busy(kind: Kind, date: NaiveDate) -> Error {
 }
 
 async fn locked(app: &App, ask: Ask, progress: &ProgressBar) -> Result<Run> {
-    let pool = &app.planning_pool;
-    let lock = pool.get().await.map_err(LedgerError::from)?;
-    if !plans::try_lock(&lock, ask.kind, ask.date).await? {
-        return Err(busy(ask.kind, ask.date));
+    let client = app.planning_pool.get().await.map_err(LedgerError::from)?;
+    locked_on(app, &client, ask, progress).await
+}
+
+/// Runs `ask` under its kind's turn (one run of a kind at a time, across instances and the
+/// CLI) and its night's lock (which a plan's commit takes too).
+async fn locked_on(
+    app: &App,
+    client: &deadpool_postgres::Object,
+    ask: Ask,
+    progress: &ProgressBar,
+) -> Result<Run> {
+    if !plan_runs::try_turn(client, ask.kind).await? {
+        return Err(LedgerError::Conflict(format!(
+            "another {} run is in progress; this one did nothing",
+            ask.kind.as_str()
+        ))
+        .into());
     }
-    let run = run(app, &lock, &ask, progress).await;
-    plans::unlock(&lock, ask.kind, ask.date).await?;
+    let run = async {
+        if !plans::try_lock(client, ask.kind, ask.date).await? {
+            return Err(busy(ask.kind, ask.date));
+        }
+        let run = run(app, client, &ask, progress).await;
+        plans::unlock(client, ask.kind, ask.date).await?;
+        run
+    }
+    .await;
+    plan_runs::end_turn(client, ask.kind).await?;
     run
 }
 

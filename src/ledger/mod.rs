@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod locations;
 pub mod movements;
 pub mod orders;
+pub mod plan_runs;
 pub mod plans;
 pub mod skus;
 pub mod stock;

@@ -292,6 +292,8 @@ pub fn test_settings(
         idempotency_retention_s: 7 * 24 * 3600,
         solves_max: allot::app::SOLVES_MAX_DEFAULT,
         solve_wait_ms: allot::app::SOLVE_WAIT_MS_DEFAULT,
+        rebalance_at: None,
+        replenish_at: None,
         solve_cells_max: allot::app::SOLVE_CELLS_MAX_DEFAULT,
         workers: Some(2),
     }

@@ -500,3 +500,173 @@ async fn a_plans_lines_come_in_pages_best_first_with_a_cursor() {
     let too_many = app.get(&format!("/v1/plans/{id}?limit=1001")).await;
     assert_eq!(too_many.body["field"], "limit");
 }
+
+/// Waits for planning run `id` to finish or fail (the planners poll every 2 s).
+async fn run_done(app: &TestApp, id: i64) -> Value {
+    for _ in 0..150 {
+        let run = app.get(&format!("/v1/plans/runs/{id}")).await;
+        assert_eq!(run.status, StatusCode::OK, "{:?}", run.body);
+        if matches!(run.body["status"].as_str(), Some("finished" | "failed")) {
+            return run.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("run {id} did not finish in 30 s");
+}
+
+/// Holds `kind`'s turn as another instance's planner would, until dropped.
+async fn hold_turn(app: &TestApp, kind: &str) -> tokio_postgres::Client {
+    let other = database(app).await;
+    let taken: bool = other
+        .query_one(
+            "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+            &[&format!("allot:plan-turn:{kind}")],
+        )
+        .await
+        .expect("lock")
+        .get(0);
+    assert!(taken, "the turn is free before the test takes it");
+    other
+}
+
+#[actix_rt::test]
+async fn runs_wait_in_a_queue_one_per_kind_and_plans_lists_them_as_they_go() {
+    let app = spawn_app().await;
+    trading_chain(&app, 2).await;
+    let turn = hold_turn(&app, "rebalance").await;
+
+    let first = app
+        .post("/v1/plans/rebalance?wait_s=0", &json!({"commit": true}))
+        .await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.body);
+    assert_eq!(first.body["run"]["status"], "queued");
+    assert_eq!(first.body["run"]["commit"], true);
+    let second = app.post("/v1/plans/rebalance?wait_s=1", &json!({})).await;
+    assert_eq!(second.status, StatusCode::ACCEPTED, "{:?}", second.body);
+    // Another kind has its own turn: it runs while rebalances wait.
+    app.warehouse("W", 25.0, 121.3).await;
+    let other_kind = app.post("/v1/plans/replenishment", &json!({})).await;
+    assert_eq!(
+        other_kind.status,
+        StatusCode::CREATED,
+        "{:?}",
+        other_kind.body
+    );
+
+    let listed = app.get("/v1/plans?kind=rebalance").await.body;
+    let statuses: Vec<&str> = listed["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|run| run["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["queued", "queued"], "{listed}");
+    assert_eq!(
+        listed["plans"],
+        json!([]),
+        "nothing ran while the turn was taken"
+    );
+
+    drop(turn);
+    let first = run_done(&app, first.body["run"]["id"].as_i64().expect("id")).await;
+    assert_eq!(first["status"], "finished", "{first}");
+    assert_eq!(first["outcome"], "planned");
+    let plan = app.get(&format!("/v1/plans/{}", first["plan"])).await;
+    assert_eq!(plan.body["status"], "committed", "{:?}", plan.body);
+    let second = run_done(&app, second.body["run"]["id"].as_i64().expect("id")).await;
+    assert_eq!(second["outcome"], "already_committed", "{second}");
+    assert_eq!(second["plan"], first["plan"]);
+    let db = database(&app).await;
+    let overlapping: i64 = db
+        .query_one(
+            "SELECT count(*) FROM plan_runs a JOIN plan_runs b
+               ON a.kind = b.kind AND a.id < b.id
+              AND b.started_at < a.finished_at",
+            &[],
+        )
+        .await
+        .expect("overlaps")
+        .get(0);
+    assert_eq!(overlapping, 0, "runs of a kind ran one after another");
+}
+
+#[actix_rt::test]
+async fn a_full_queue_refuses_with_retry_after_and_queues_nothing() {
+    let app = spawn_app().await;
+    trading_chain(&app, 1).await;
+    let _turn = hold_turn(&app, "rebalance").await;
+    for _ in 0..allot::app::planner::QUEUED_RUNS_MAX {
+        let queued = app.post("/v1/plans/rebalance?wait_s=0", &json!({})).await;
+        assert_eq!(queued.status, StatusCode::ACCEPTED, "{:?}", queued.body);
+    }
+    let refused = app.post("/v1/plans/rebalance?wait_s=0", &json!({})).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(
+        refused.headers.get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"60"[..])
+    );
+    let runs = app.get("/v1/plans?limit=100").await.body["runs"].clone();
+    assert_eq!(runs.as_array().map(Vec::len), Some(8), "{runs}");
+    let bad = app.post("/v1/plans/rebalance?wait_s=26", &json!({})).await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        bad.body
+    );
+    assert_eq!(bad.body["field"], "wait_s");
+}
+
+#[actix_rt::test]
+async fn a_run_whose_instance_died_runs_again_and_the_scheduler_queues_each_night_once() {
+    let app = spawn_app().await;
+    trading_chain(&app, 1).await;
+    let db = database(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    // As a killed instance leaves it: marked running, with no planner holding the turn.
+    let orphan: i64 = db
+        .query_one(
+            "INSERT INTO plan_runs (kind, run_date, status, params, requested_by, started_at)
+             VALUES ('rebalance', $1, 'running', $2, 'user:planner', now()) RETURNING id",
+            &[&today, &json!({"date": today.to_string(), "commit": false})],
+        )
+        .await
+        .expect("orphan")
+        .get(0);
+    let orphan = run_done(&app, orphan).await;
+    assert_eq!(orphan["status"], "finished", "{orphan}");
+
+    // Two instances whose schedule says the night's rebalance is due: one run between them.
+    let tune = |settings: &mut allot::config::Settings| {
+        settings.rebalance_at = Some(chrono::NaiveTime::MIN);
+    };
+    let _first = app.another_instance_tuned(tune).await;
+    let _second = app.another_instance_tuned(tune).await;
+    let mut scheduled = Vec::new();
+    for _ in 0..100 {
+        scheduled = db
+            .query(
+                "SELECT id, status FROM plan_runs WHERE requested_by = 'system:scheduler'",
+                &[],
+            )
+            .await
+            .expect("runs");
+        if scheduled
+            .iter()
+            .any(|row| row.get::<_, &str>(1) == "finished")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(scheduled.len(), 1, "queued once for the night");
+    let run = run_done(&app, scheduled[0].get(0)).await;
+    assert_eq!(run["outcome"], "planned", "{run}");
+    let plan = app.get(&format!("/v1/plans/{}", run["plan"])).await;
+    assert_eq!(plan.body["status"], "committed", "a scheduled run commits");
+}
