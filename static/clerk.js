@@ -12,8 +12,16 @@ function say(text, kind) { show(message, text, kind); }
 
 async function loadStores() {
   try {
-    const { locations } = await api('/v1/locations?kind=store');
-    state.stores = locations;
+    // Every store, a page of 1,000 at a time.
+    const stores = [];
+    let next = '';
+    do {
+      const after = next ? `&after=${encodeURIComponent(next)}` : '';
+      const page = await api(`/v1/locations?kind=store&limit=1000${after}`);
+      stores.push(...page.locations);
+      next = page.next;
+    } while (next);
+    state.stores = stores;
   } catch (error) {
     say(error.message, 'error');
   }

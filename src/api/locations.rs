@@ -57,11 +57,19 @@ impl From<Location> for LocationView {
 pub struct LocationsQuery {
     /// `store` or `warehouse` (default both).
     pub kind: Option<String>,
+    /// The `next` of the previous page (the last code it showed).
+    pub after: Option<String>,
+    /// Locations per page (1–1000, default 100).
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LocationList {
+    /// By code.
     pub locations: Vec<LocationView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Every location, by code (a chain has hundreds to a few thousand).
@@ -79,9 +87,19 @@ pub async fn list_locations(
                 .ok_or_else(|| crate::domain::Invalid::new("kind", "must be store or warehouse"))?,
         ),
     };
-    let locations = queries::locations(&state, kind).await?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|raw| LocationCode::parse("after", raw))
+        .transpose()?;
+    let limit = page_limit(query.limit)?;
+    let locations = queries::locations(&state, kind, after.as_ref(), limit).await?;
+    let next = (locations.len() as i64 == limit)
+        .then(|| locations.last().map(|location| location.code.to_string()))
+        .flatten();
     Ok(web::Json(LocationList {
         locations: locations.into_iter().map(LocationView::from).collect(),
+        next,
     }))
 }
 

@@ -2,7 +2,7 @@
 //! itself is in `app::orders`.
 
 use super::error::ApiError;
-use super::extract::Json;
+use super::extract::{page_limit, Json};
 use super::State;
 use crate::app::orders::{self, Fulfilment, PlaceOrder, Referral, Routing, Step};
 use crate::app::queries::{self, AttributionRow, OrderView};
@@ -473,14 +473,26 @@ pub async fn returns(
 #[serde(deny_unknown_fields)]
 pub struct AttributionQuery {
     pub from: DateTime<Utc>,
+    /// At most [`ATTRIBUTION_DAYS_MAX`] days after `from`.
     pub to: DateTime<Utc>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+    /// Rows per page (1–1000, default 100).
+    pub limit: Option<i64>,
 }
+
+/// The longest window one report reads (each request scans the window's orders).
+pub const ATTRIBUTION_DAYS_MAX: i64 = 366;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttributionReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// By store, then clerk.
     pub rows: Vec<AttributionRow>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Online sales credited to the store and clerk who served the customer.
@@ -494,10 +506,31 @@ pub async fn attribution(
     if query.to <= query.from {
         return Err(Invalid::new("to", "must be after from").into());
     }
-    let rows = queries::attribution(&state, query.from, query.to).await?;
+    if query.to - query.from > chrono::Duration::days(ATTRIBUTION_DAYS_MAX) {
+        let message = format!("must be at most {ATTRIBUTION_DAYS_MAX} days after from");
+        return Err(Invalid::new("to", message).into());
+    }
+    let limit = page_limit(query.limit)?;
+    // A store code has no `/`; a clerk's name may.
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            raw.split_once('/')
+                .ok_or_else(|| Invalid::new("after", "must be the `next` of a previous page"))?,
+        ),
+    };
+    let window = (query.from, query.to);
+    let rows = queries::attribution(&state, window, after, limit).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| {
+            rows.last()
+                .map(|row| format!("{}/{}", row.store, row.clerk))
+        })
+        .flatten();
     Ok(web::Json(AttributionReport {
         from: query.from,
         to: query.to,
         rows,
+        next,
     }))
 }

@@ -301,15 +301,35 @@ pub async fn report_csv(
     state: web::Data<State>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (plan, csv) = queries::plan_csv(&state, *id).await?;
+    let plan = queries::plan_summary(&state, *id).await?;
+    let disposition = format!(
+        "attachment; filename=\"{}-{}-plan-{}.csv\"",
+        plan.kind, plan.date, plan.id
+    );
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"{}-{}-plan-{}.csv\"",
-                plan.kind, plan.date, plan.id
-            ),
-        ))
-        .body(csv))
+        .insert_header(("Content-Disposition", disposition))
+        .streaming(csv_parts(state.into_inner(), plan.id)))
+}
+
+/// A plan's CSV read and sent a page of lines at a time: a plan of millions of lines never
+/// sits in memory whole. A failure part-way ends the response early (logged).
+fn csv_parts(
+    state: std::sync::Arc<State>,
+    id: i64,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    let first: Option<Option<LineCursor>> = Some(None);
+    futures_util::stream::unfold(first, move |part| {
+        let state = state.clone();
+        async move {
+            let after = part?;
+            match queries::plan_csv_part(&state, id, after).await {
+                Ok((csv, next)) => Some((Ok(web::Bytes::from(csv)), next.map(Some))),
+                Err(error) => {
+                    tracing::error!(plan = id, %error, "the plan's CSV stopped part-way");
+                    Some((Err(std::io::Error::other(error.to_string())), None))
+                }
+            }
+        }
+    })
 }

@@ -1,4 +1,5 @@
 use super::error::ApiError;
+use super::extract::page_limit;
 use super::State;
 use crate::app::queries;
 use crate::domain::codes::{LocationCode, SkuCode};
@@ -22,6 +23,10 @@ pub struct StockQuery {
     pub store: Option<String>,
     /// The ledger as it stood at this instant (RFC 3339); live holds are not historical.
     pub as_of: Option<DateTime<Utc>>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+    /// Locations per page (1–1000, default 100).
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,6 +37,10 @@ pub struct SkuStock {
     /// True when Redis could not be asked: `held` then shows 0 and `available` may be high.
     pub holds_unavailable: bool,
     pub locations: Vec<LocationStock>,
+    /// Pass as `after` for the next page (the nearer locations came first); absent on the
+    /// last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -64,6 +73,8 @@ pub async fn stock_of_sku(
 ) -> Result<web::Json<SkuStock>, ApiError> {
     let sku = SkuCode::parse("sku", &sku)?;
     let query = query.into_inner();
+    let limit = page_limit(query.limit)?;
+    let after = query.after.as_deref().map(Cursor::parse).transpose()?;
     let origin = match (&query.near, &query.store) {
         (Some(_), Some(_)) => {
             return Err(Invalid::new("store", "give either near or store, not both").into())
@@ -101,19 +112,79 @@ pub async fn stock_of_sku(
             available: row.balance.available(row.held, row.location.safety_stock),
         })
         .collect();
-    locations.sort_by(|a, b| {
-        a.distance_km
-            .unwrap_or(0.0)
-            .total_cmp(&b.distance_km.unwrap_or(0.0))
-            .then_with(|| a.location.cmp(&b.location))
-    });
+    locations.sort_by(|a, b| Cursor::of(a).cmp(&Cursor::of(b)));
+    let (locations, next) = page(locations, after, limit);
     Ok(web::Json(SkuStock {
         sku: sku.to_string(),
         name: answer.name,
         as_of: query.as_of,
         holds_unavailable: answer.holds_unavailable,
         locations,
+        next: next.map(|cursor| cursor.to_string()),
     }))
+}
+
+/// Where a page of locations ends: its last row's distance (0 without an origin) and code, the
+/// order rows come in.
+#[derive(Debug, Clone, PartialEq)]
+struct Cursor {
+    distance_km: f64,
+    location: String,
+}
+
+impl Cursor {
+    fn of(row: &LocationStock) -> Self {
+        Self {
+            distance_km: row.distance_km.unwrap_or(0.0),
+            location: row.location.clone(),
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, Invalid> {
+        let invalid = || Invalid::new("after", "must be the `next` of a previous page");
+        let (distance, location) = raw.split_once('/').ok_or_else(invalid)?;
+        let distance_km: f64 = distance.parse().map_err(|_| invalid())?;
+        if !distance_km.is_finite() {
+            return Err(invalid());
+        }
+        Ok(Self {
+            distance_km,
+            location: LocationCode::parse("after", location)?.to_string(),
+        })
+    }
+
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.distance_km
+            .total_cmp(&other.distance_km)
+            .then_with(|| self.location.cmp(&other.location))
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.distance_km, self.location)
+    }
+}
+
+/// The `limit` sorted rows after `after`, and the cursor of the next page when more follow.
+fn page(
+    rows: Vec<LocationStock>,
+    after: Option<Cursor>,
+    limit: i64,
+) -> (Vec<LocationStock>, Option<Cursor>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut rows: Vec<LocationStock> = rows
+        .into_iter()
+        .filter(|row| {
+            after
+                .as_ref()
+                .is_none_or(|after| Cursor::of(row).cmp(after).is_gt())
+        })
+        .collect();
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = more.then(|| rows.last().map(Cursor::of)).flatten();
+    (rows, next)
 }
 
 fn round_km(km: f64) -> f64 {

@@ -95,8 +95,14 @@ pub async fn stock(
     })
 }
 
-pub async fn locations(app: &App, kind: Option<LocationKind>) -> Result<Vec<Location>> {
-    Ok(locations::list(&app.client().await?, kind).await?)
+/// `limit` locations (of one kind, or both) after `after`, by code.
+pub async fn locations(
+    app: &App,
+    kind: Option<LocationKind>,
+    after: Option<&LocationCode>,
+    limit: i64,
+) -> Result<Vec<Location>> {
+    Ok(locations::list(&app.client().await?, kind, after, limit).await?)
 }
 
 pub async fn location_record(app: &App, code: &LocationCode) -> Result<Location> {
@@ -191,10 +197,11 @@ pub async fn order(app: &App, client_order_id: &LocationCode) -> Result<OrderVie
 
 pub async fn attribution(
     app: &App,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    after: Option<(&str, &str)>,
+    limit: i64,
 ) -> Result<Vec<AttributionRow>> {
-    Ok(orders::attribution(&app.client().await?, from, to).await?)
+    Ok(orders::attribution(&app.client().await?, window, after, limit).await?)
 }
 
 pub async fn plans(app: &App, kind: Option<Kind>, limit: i64) -> Result<Vec<PlanSummary>> {
@@ -261,10 +268,23 @@ pub async fn plan_chart(app: &App, id: i64, sku: Option<&str>) -> Result<String>
 }
 
 /// A plan's lines as CSV, with the plan they belong to.
-pub async fn plan_csv(app: &App, id: i64) -> Result<(PlanSummary, Vec<u8>)> {
+/// Lines one part of a plan's CSV carries (one statement, one chunk of the response).
+pub const CSV_PAGE_LINES: i64 = 1_000;
+
+/// The part of plan `id`'s CSV after `after` (with the header for the first), and where the
+/// next part starts.
+pub async fn plan_csv_part(
+    app: &App,
+    id: i64,
+    after: Option<LineCursor>,
+) -> Result<(Vec<u8>, Option<LineCursor>)> {
     let client = app.client().await?;
-    let plan = plans::get(&client, id).await?;
-    let lines = plans::lines(&client, plan.id, None, None).await?;
-    let csv = report::csv(&lines).map_err(|error| Error::fault(error.to_string()))?;
-    Ok((plan, csv))
+    let (lines, next) = plans::lines_page(&client, id, (None, None), after, CSV_PAGE_LINES).await?;
+    let csv =
+        report::csv(&lines, after.is_none()).map_err(|error| Error::fault(error.to_string()))?;
+    Ok((csv, next))
+}
+
+pub async fn plan_summary(app: &App, id: i64) -> Result<PlanSummary> {
+    Ok(plans::get(&app.client().await?, id).await?)
 }

@@ -16,9 +16,11 @@ struct Report<'a> {
     skipped_skus: &'a [Skipped],
 }
 
-/// One row per line, with a header.
-pub fn csv(lines: &[LineView]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+/// One row per line, after a header when `header` (a file's first part).
+pub fn csv(lines: &[LineView], header: bool) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(header)
+        .from_writer(Vec::new());
     for line in lines {
         writer.serialize(line)?;
     }
@@ -63,7 +65,7 @@ pub async fn write(
     };
     std::fs::write(&json, serde_json::to_vec_pretty(&report)?)?;
     let csv_path = dir.join(format!("{stem}.csv"));
-    std::fs::write(&csv_path, csv(&lines)?)?;
+    std::fs::write(&csv_path, csv(&lines, true)?)?;
     let mut written = vec![json, csv_path];
     for (sku_id, code) in plans::top_skus(client, plan.id, charts).await? {
         if let Some(svg) = chart(client, plan, (sku_id, &code)).await? {

@@ -118,14 +118,21 @@ pub async fn get(
 pub async fn list(
     client: &impl GenericClient,
     kind: Option<LocationKind>,
+    after: Option<&LocationCode>,
+    limit: i64,
 ) -> Result<Vec<Location>> {
     let rows = client
         .cached_query(
             &format!(
                 "SELECT {COLUMNS} FROM locations l
-                 WHERE $1::text IS NULL OR l.kind = $1 ORDER BY l.code"
+                 WHERE ($1::text IS NULL OR l.kind = $1) AND ($2::text IS NULL OR l.code > $2)
+                 ORDER BY l.code LIMIT $3"
             ),
-            &[&kind.map(LocationKind::as_str)],
+            &[
+                &kind.map(LocationKind::as_str),
+                &after.map(LocationCode::as_str),
+                &limit,
+            ],
         )
         .await?;
     Ok(rows.iter().map(|row| from_row(row, 0)).collect())

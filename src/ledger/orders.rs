@@ -959,12 +959,15 @@ pub struct AttributionRow {
     pub units_sold: i64,
 }
 
-/// Sales credited to the store and clerk who served the customer, whichever location fulfilled.
+/// Sales credited to the store and clerk who served the customer, whichever location fulfilled:
+/// `limit` (store, clerk) rows after `after`, in that order.
 pub async fn attribution(
     client: &impl GenericClient,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    after: Option<(&str, &str)>,
+    limit: i64,
 ) -> Result<Vec<AttributionRow>> {
+    let (after_store, after_clerk) = after.unzip();
     let rows = client
         .cached_query(
             "SELECT r.code, o.referrer_clerk, count(DISTINCT o.id),
@@ -973,9 +976,11 @@ pub async fn attribution(
              JOIN locations r ON r.id = o.referrer_location_id
              JOIN order_lines ol ON ol.order_id = o.id
              WHERE o.referrer_credited AND o.created_at >= $1 AND o.created_at < $2
+               AND ($3::text IS NULL OR (r.code, o.referrer_clerk) > ($3, $4::text))
              GROUP BY r.code, o.referrer_clerk
-             ORDER BY r.code, o.referrer_clerk",
-            &[&from, &to],
+             ORDER BY r.code, o.referrer_clerk
+             LIMIT $5",
+            &[&window.0, &window.1, &after_store, &after_clerk, &limit],
         )
         .await?;
     Ok(rows

@@ -371,6 +371,7 @@ async fn referred_orders_are_credited_to_the_store_and_clerk() {
         0,
         "nothing kept of the refused order"
     );
+    attribution_pages(&app, ship, (&from, &to)).await;
 }
 
 fn urlencode(text: &str) -> String {
@@ -902,4 +903,52 @@ async fn random_orders_transfers_and_sales_leave_every_allocation_owned() {
         "{orders:?} {transfers:?}"
     );
     app.assert_ledger_consistent().await;
+}
+
+/// A referral for bob within its window makes two rows: one a page, with a cursor between.
+async fn attribution_pages(app: &TestApp, ship: Value, (from, to): (&str, &str)) {
+    let order = json!({"id": "R-5", "lines": [{"sku": "TEE", "qty": 1}], "fulfilment": ship,
+                       "referrer": {"store": "N", "clerk": "bob"}});
+    assert_eq!(
+        app.post("/v1/orders", &order).await.status,
+        StatusCode::CREATED
+    );
+    let window = format!("from={}&to={}", urlencode(from), urlencode(to));
+    let first = app
+        .get(&format!("/v1/reports/attribution?{window}&limit=1"))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    assert_eq!(first.body["rows"][0]["clerk"], "amy");
+    assert_eq!(first.body["next"], "N/amy");
+    let second = app
+        .get(&format!(
+            "/v1/reports/attribution?{window}&limit=1&after=N/amy"
+        ))
+        .await;
+    assert_eq!(second.body["rows"][0]["clerk"], "bob", "{:?}", second.body);
+    assert_eq!(
+        second.body["rows"][0]["units_sold"], 0,
+        "ordered, not yet sold"
+    );
+    let last = app
+        .get(&format!(
+            "/v1/reports/attribution?{window}&limit=1&after=N/bob"
+        ))
+        .await;
+    assert_eq!(last.body["rows"], json!([]));
+    assert!(last.body.get("next").is_none());
+    let too_long = format!(
+        "from={}&to={}",
+        urlencode(&(chrono::Utc::now() - chrono::Duration::days(367)).to_rfc3339()),
+        urlencode(to)
+    );
+    let refused = app
+        .get(&format!("/v1/reports/attribution?{too_long}"))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "to");
+    let bad = app
+        .get(&format!("/v1/reports/attribution?{window}&after=nobody"))
+        .await;
+    assert_eq!(bad.body["field"], "after", "{:?}", bad.body);
 }

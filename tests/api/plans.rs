@@ -670,3 +670,51 @@ async fn a_run_whose_instance_died_runs_again_and_the_scheduler_queues_each_nigh
     let plan = app.get(&format!("/v1/plans/{}", run["plan"])).await;
     assert_eq!(plan.body["status"], "committed", "a scheduled run commits");
 }
+
+#[actix_rt::test]
+async fn a_plans_csv_is_sent_in_parts_and_holds_every_line_once() {
+    let app = spawn_app().await;
+    trading_chain(&app, 1).await;
+    let dry = app.post("/v1/plans/rebalance", &json!({})).await;
+    assert_eq!(dry.status, StatusCode::CREATED, "{:?}", dry.body);
+    let id = dry.body["id"].as_i64().expect("id");
+    // More lines than one part carries: SKUs and lines straight into the tables.
+    let extra = allot::app::queries::CSV_PAGE_LINES * 2 + 7;
+    let db = database(&app).await;
+    db.execute(
+        "INSERT INTO skus (code, name) SELECT 'BULK-' || n, 'bulk' FROM generate_series(1, $1::int8) n",
+        &[&extra],
+    )
+    .await
+    .expect("skus");
+    db.execute(
+        "INSERT INTO plan_lines (plan_id, sku_id, from_location_id, to_location_id, qty,
+                                 distance_km, lead_time_hours, gain, cost, from_position,
+                                 to_position, to_demand_per_day)
+         SELECT $1, s.id, b.id, a.id, 1, 3, 1, 10, 5, 10, 0, 1
+         FROM skus s, locations a, locations b
+         WHERE s.code LIKE 'BULK-%' AND a.code = 'A' AND b.code = 'B'",
+        &[&id],
+    )
+    .await
+    .expect("lines");
+    let csv = app.get(&format!("/v1/plans/{id}/report.csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let csv = csv.body.as_str().unwrap_or_default().to_owned();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("sku,from,to,qty,"), "{}", rows[0]);
+    assert_eq!(
+        rows.len() as i64,
+        1 + 1 + extra,
+        "a header, the real line, the bulk"
+    );
+    let headers = rows.iter().filter(|row| row.starts_with("sku,")).count();
+    assert_eq!(headers, 1, "one header however many parts");
+    let mut skus: Vec<&str> = rows[1..]
+        .iter()
+        .filter_map(|row| row.split(',').next())
+        .collect();
+    skus.sort_unstable();
+    skus.dedup();
+    assert_eq!(skus.len() as i64, 1 + extra, "every line once");
+}

@@ -93,6 +93,14 @@ async fn locations_are_listed_by_code_and_kind() {
         (bad.status, bad.body["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
     );
+    let first = app.get("/v1/locations?limit=2").await.body;
+    assert_eq!(codes(&first, "locations"), ["TPE-A", "TPE-B"]);
+    assert_eq!(first["next"], "TPE-B");
+    let rest = app.get("/v1/locations?limit=2&after=TPE-B").await.body;
+    assert_eq!(codes(&rest, "locations"), ["WH-1"]);
+    assert!(rest.get("next").is_none(), "{rest}");
+    let too_many = app.get("/v1/locations?limit=1001").await;
+    assert_eq!(too_many.body["field"], "limit");
 }
 
 #[actix_rt::test]

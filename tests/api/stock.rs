@@ -47,6 +47,29 @@ async fn a_clerk_sees_every_location_with_the_sku_nearest_first() {
 
     let near = app.get("/v1/stock/HOODIE-L?near=25.1201,121.5251").await;
     assert_eq!(near.body["locations"][0]["location"], "SHILIN");
+    assert!(response.body.get("next").is_none(), "one page holds three");
+
+    // Pages of two, nearest first, continue where the last ended.
+    let first = app.get("/v1/stock/HOODIE-L?store=XINYI&limit=2").await.body;
+    assert_eq!(first["locations"].as_array().map(Vec::len), Some(2));
+    let next = first["next"].as_str().expect("a next page").to_owned();
+    let rest = app
+        .get(&format!(
+            "/v1/stock/HOODIE-L?store=XINYI&limit=2&after={next}"
+        ))
+        .await
+        .body;
+    assert_eq!(rest["locations"][0]["location"], "WH", "{rest}");
+    assert!(rest.get("next").is_none(), "{rest}");
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("after=2.0", "after"),
+    ] {
+        let bad = app.get(&format!("/v1/stock/HOODIE-L?{query}")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(bad.body["field"], field, "{query}");
+    }
 }
 
 #[actix_web::test]
