@@ -99,6 +99,18 @@ pub struct Settings {
     /// The same for the warehouse replenishment.
     #[arg(long, env = "ALLOT_REPLENISH_AT", value_parser = crate::app::planner::parse_time)]
     pub replenish_at: Option<chrono::NaiveTime>,
+    /// Longest a webhook endpoint may take to answer a delivery (ms); past it the delivery failed.
+    #[arg(long, env = "ALLOT_WEBHOOK_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..=60_000),
+          default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// Delay before a failed delivery's first retry (ms); it doubles per failure, to 1 h at most.
+    #[arg(long, env = "ALLOT_WEBHOOK_RETRY_BASE_MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000),
+          default_value_t = 5_000)]
+    pub webhook_retry_base_ms: u64,
+    /// A subscription failing this long is disabled (seconds; a redelivery enables it again).
+    #[arg(long, env = "ALLOT_WEBHOOK_DISABLE_AFTER_S", value_parser = clap::value_parser!(i64).range(1..),
+          default_value_t = 24 * 3600)]
+    pub webhook_disable_after_s: i64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

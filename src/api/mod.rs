@@ -20,6 +20,7 @@ pub mod plans;
 pub mod skus;
 pub mod stock;
 pub mod transfers;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(orders::configure)
         .configure(transfers::configure)
         .configure(plans::configure)
+        .configure(webhooks::configure)
         .configure(pages::configure);
 }
 

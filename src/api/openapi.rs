@@ -3,7 +3,7 @@
 use super::access;
 use super::{
     costs, credentials, discrepancies, error, events, holds, locations, movements, ops, orders,
-    plans, skus, stock, transfers,
+    plans, skus, stock, transfers, webhooks,
 };
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::path::{Operation, PathItem};
@@ -73,6 +73,13 @@ use utoipa::{Modify, OpenApi};
         plans::commit,
         plans::chart,
         plans::report_csv,
+        webhooks::create,
+        webhooks::list,
+        webhooks::read,
+        webhooks::remove,
+        webhooks::rotate,
+        webhooks::redeliver,
+        webhooks::deliveries,
     ),
     components(schemas(error::ApiError)),
     modifiers(&Access)

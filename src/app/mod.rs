@@ -19,6 +19,7 @@ pub mod planner;
 pub mod plans;
 pub mod queries;
 pub mod transfers;
+pub mod webhooks;
 
 pub use crate::domain::idempotency::Key;
 pub use crate::ledger::movements::{Line, Recorded, Reply};
@@ -55,6 +56,9 @@ pub struct App {
     pub(crate) planner_wake: tokio::sync::Notify,
     /// The runs the planners queue each night by themselves, at a UTC time.
     pub schedule: Vec<(crate::domain::plan::Kind, chrono::NaiveTime)>,
+    /// Sends webhook deliveries (each request bounded by `webhook_timing.timeout`).
+    pub(crate) http: reqwest::Client,
+    pub webhook_timing: webhooks::Timing,
 }
 
 /// Solves one instance runs at once by default (each on a blocking thread, most under 1 ms).
@@ -94,6 +98,8 @@ impl App {
             ),
             planner_wake: tokio::sync::Notify::new(),
             schedule: Vec::new(),
+            http: reqwest::Client::new(),
+            webhook_timing: webhooks::Timing::default(),
         }
     }
 
@@ -198,6 +204,11 @@ impl App {
             Duration::from_millis(settings.solve_wait_ms),
             settings.solve_cells_max,
         );
+        app.webhook_timing = webhooks::Timing {
+            timeout: Duration::from_millis(settings.webhook_timeout_ms),
+            retry_base: Duration::from_millis(settings.webhook_retry_base_ms),
+            disable_after: chrono::TimeDelta::seconds(settings.webhook_disable_after_s),
+        };
         use crate::domain::plan::Kind;
         app.schedule = [
             (Kind::Rebalance, settings.rebalance_at),

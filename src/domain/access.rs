@@ -170,10 +170,12 @@ pub enum Scope {
     ReadEvents,
     /// The chain's cost model (admins only).
     ManageCosts,
+    /// Webhook subscriptions, their secrets and deliveries (admins only).
+    ManageWebhooks,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 19] = [
+    pub const ALL: [Scope; 20] = [
         Scope::ReadInventory,
         Scope::WriteInventory,
         Scope::ReadMovements,
@@ -193,6 +195,7 @@ impl Scope {
         Scope::ReadMetrics,
         Scope::ReadEvents,
         Scope::ManageCosts,
+        Scope::ManageWebhooks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -216,6 +219,7 @@ impl Scope {
             Self::ReadMetrics => "read_metrics",
             Self::ReadEvents => "read_events",
             Self::ManageCosts => "manage_costs",
+            Self::ManageWebhooks => "manage_webhooks",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod order;
 pub mod plan;
 pub mod quantity;
 pub mod sku;
+pub mod webhook;
 
 /// A rule broken by input from outside, with the field it concerns (`movements[2].qty`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -115,6 +115,33 @@ pub async fn after(
     Ok(rows.iter().map(event).collect())
 }
 
+/// Numbered events in `(from, to]` of the given kinds (and SKU, location when given), in
+/// order, at most `limit`: a webhook's batch.
+pub async fn matching(
+    client: &impl GenericClient,
+    (from, to): (i64, i64),
+    (kinds, sku_id, location_id): (&[String], Option<i64>, Option<i64>),
+    limit: i64,
+) -> Result<Vec<EventView>> {
+    let rows = client
+        .cached_query(
+            "SELECT e.id, e.position, e.sequence, e.kind, s.code, l.code,
+                    e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
+                    e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
+                    e.cause, e.at
+             FROM stock_events e
+             JOIN skus s ON s.id = e.sku_id
+             JOIN locations l ON l.id = e.location_id
+             WHERE e.position > $1 AND e.position <= $2 AND e.kind = ANY($3)
+               AND ($4::int8 IS NULL OR e.sku_id = $4)
+               AND ($5::int8 IS NULL OR e.location_id = $5)
+             ORDER BY e.position LIMIT $6",
+            &[&from, &to, &kinds, &sku_id, &location_id, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(event).collect())
+}
+
 /// Hands the numbered events after `sink`'s position (at most `limit`) to `deliver`, and moves
 /// the position past them once it succeeded; says how many it delivered. The sink's row is
 /// locked meanwhile: an instance that finds it locked delivers nothing this round.
@@ -237,6 +264,10 @@ pub async fn purge(
                    AND position <= coalesce(
                        (SELECT min(coalesce(s.position, 0)) FROM unnest($2::text[]) AS n(name)
                         LEFT JOIN event_sinks s ON s.name = n.name),
+                       'infinity'::numeric)
+                   -- and every enabled webhook has
+                   AND position <= coalesce(
+                       (SELECT min(w.position) FROM webhooks w WHERE w.status = 'enabled'),
                        'infinity'::numeric)
                  ORDER BY position LIMIT $3)",
             &[&before, &sinks, &limit],

@@ -13,6 +13,7 @@ pub mod plans;
 pub mod skus;
 pub mod stock;
 pub mod transfers;
+pub mod webhooks;
 
 use crate::domain::access::Actor;
 use crate::domain::Invalid;

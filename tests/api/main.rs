@@ -19,3 +19,4 @@ mod redis_keys;
 mod search;
 mod shutdown;
 mod stock;
+mod webhooks;

@@ -86,6 +86,14 @@ async fn the_openapi_document_covers_every_route() {
         ("/v1/users/{name}", "delete"),
         ("/v1/events", "get"),
         ("/v1/availability/export", "get"),
+        ("/v1/plans/runs/{id}", "get"),
+        ("/v1/webhooks", "post"),
+        ("/v1/webhooks", "get"),
+        ("/v1/webhooks/{id}", "get"),
+        ("/v1/webhooks/{id}", "delete"),
+        ("/v1/webhooks/{id}/secret", "post"),
+        ("/v1/webhooks/{id}/redeliver", "post"),
+        ("/v1/webhooks/{id}/deliveries", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -1,0 +1,213 @@
+//! Webhook subscriptions (admins): create, list, read, delete, rotate the secret, redeliver,
+//! and the delivery log. Deliveries themselves are `app::webhooks`' loop.
+
+use super::error::ApiError;
+use super::extract::{page_limit, Json, OptionalJson};
+use super::State;
+use crate::app::webhooks::{self, DeliveryAttempt, Subscription, WebhookView};
+use crate::domain::access::Principal;
+use crate::domain::Invalid;
+use actix_web::{delete, get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(read)
+        .service(remove)
+        .service(rotate)
+        .service(redeliver)
+        .service(deliveries);
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBody {
+    /// Where deliveries are POSTed (http or https).
+    #[schema(example = "https://shop.example/hooks/allot")]
+    pub url: String,
+    /// Event kinds to deliver: availability_changed, out_of_stock, back_in_stock, low_stock.
+    pub events: Vec<String>,
+    /// `whsec_` and a base64 key of 24–64 bytes; generated when absent.
+    pub secret: Option<String>,
+    /// Only this SKU's events.
+    pub sku: Option<String>,
+    /// Only this location's events.
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// The signing secret: shown in this answer only.
+    pub secret: String,
+}
+
+/// Subscribe a URL to stock events; it gets the events committed from now on, signed.
+#[utoipa::path(tag = "webhooks", request_body = WebhookBody,
+    responses((status = 201, body = CreatedWebhook), (status = 422, body = ApiError)))]
+#[post("/v1/webhooks")]
+pub async fn create(
+    state: web::Data<State>,
+    by: Principal,
+    body: Json<WebhookBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.value;
+    let ask = Subscription {
+        url: body.url,
+        events: body.events,
+        secret: body.secret,
+        sku: body.sku,
+        location: body.location,
+    };
+    let (webhook, secret) = webhooks::create(&state, &by, ask).await?;
+    Ok(HttpResponse::Created().json(CreatedWebhook {
+        webhook,
+        secret: secret.expose().to_owned(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// The `next` of the previous page.
+    pub after: Option<i64>,
+    /// Subscriptions per page (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookList {
+    pub webhooks: Vec<WebhookView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// The subscriptions, oldest first.
+#[utoipa::path(tag = "webhooks", params(ListQuery),
+    responses((status = 200, body = WebhookList), (status = 422, body = ApiError)))]
+#[get("/v1/webhooks")]
+pub async fn list(
+    state: web::Data<State>,
+    by: Principal,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<WebhookList>, ApiError> {
+    let limit = page_limit(query.limit)?;
+    let webhooks = webhooks::list(&state, &by, query.after.unwrap_or(0), limit).await?;
+    let next = (webhooks.len() as i64 == limit)
+        .then(|| webhooks.last().map(|webhook| webhook.id))
+        .flatten();
+    Ok(web::Json(WebhookList { webhooks, next }))
+}
+
+/// One subscription, with how far it has delivered and whether it is failing.
+#[utoipa::path(tag = "webhooks", params(("id" = i64, Path)),
+    responses((status = 200, body = WebhookView), (status = 404, body = ApiError)))]
+#[get("/v1/webhooks/{id}")]
+pub async fn read(
+    state: web::Data<State>,
+    by: Principal,
+    id: web::Path<i64>,
+) -> Result<web::Json<WebhookView>, ApiError> {
+    Ok(web::Json(webhooks::get(&state, &by, *id).await?))
+}
+
+/// Unsubscribe: deliveries stop, the log goes with it.
+#[utoipa::path(tag = "webhooks", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ApiError)))]
+#[delete("/v1/webhooks/{id}")]
+pub async fn remove(
+    state: web::Data<State>,
+    by: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    webhooks::delete(&state, &by, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretBody {
+    /// The new secret (`whsec_…`); generated when absent.
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewSecret {
+    /// Signs from now on; the previous secret signs beside it (a second signature) for 24 h.
+    pub secret: String,
+}
+
+/// Rotate the signing secret.
+#[utoipa::path(tag = "webhooks", params(("id" = i64, Path)), request_body = SecretBody,
+    responses((status = 200, body = NewSecret), (status = 404, body = ApiError),
+              (status = 422, body = ApiError)))]
+#[post("/v1/webhooks/{id}/secret")]
+pub async fn rotate(
+    state: web::Data<State>,
+    by: Principal,
+    id: web::Path<i64>,
+    body: OptionalJson<SecretBody>,
+) -> Result<web::Json<NewSecret>, ApiError> {
+    let given = body.0.and_then(|body| body.value.secret);
+    let secret = webhooks::rotate(&state, &by, *id, given.as_deref()).await?;
+    Ok(web::Json(NewSecret {
+        secret: secret.expose().to_owned(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeliverBody {
+    /// Deliver again every matching event after this feed position (events are kept for
+    /// `ALLOT_EVENTS_RETENTION_S` once delivered).
+    pub from_position: i64,
+}
+
+/// Deliver again from a position, and enable a disabled subscription.
+#[utoipa::path(tag = "webhooks", params(("id" = i64, Path)), request_body = RedeliverBody,
+    responses((status = 200, body = WebhookView), (status = 404, body = ApiError),
+              (status = 422, body = ApiError)))]
+#[post("/v1/webhooks/{id}/redeliver")]
+pub async fn redeliver(
+    state: web::Data<State>,
+    by: Principal,
+    id: web::Path<i64>,
+    body: Json<RedeliverBody>,
+) -> Result<web::Json<WebhookView>, ApiError> {
+    let position = body.value.from_position;
+    if position < 0 {
+        return Err(Invalid::new("from_position", "must be 0 or more").into());
+    }
+    Ok(web::Json(
+        webhooks::redeliver(&state, &by, *id, position).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesQuery {
+    /// Attempts to show (1–1000, default 100), newest first.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryLog {
+    pub deliveries: Vec<DeliveryAttempt>,
+}
+
+/// The subscription's delivery log: every attempt, newest first (the newest 1,000 are kept).
+#[utoipa::path(tag = "webhooks", params(("id" = i64, Path), DeliveriesQuery),
+    responses((status = 200, body = DeliveryLog), (status = 404, body = ApiError)))]
+#[get("/v1/webhooks/{id}/deliveries")]
+pub async fn deliveries(
+    state: web::Data<State>,
+    by: Principal,
+    id: web::Path<i64>,
+    query: web::Query<DeliveriesQuery>,
+) -> Result<web::Json<DeliveryLog>, ApiError> {
+    let limit = page_limit(query.limit)?;
+    let deliveries = webhooks::attempts(&state, &by, *id, limit).await?;
+    Ok(web::Json(DeliveryLog { deliveries }))
+}
