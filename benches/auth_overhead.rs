@@ -50,6 +50,7 @@ async fn seed(app: &App) {
             handling_per_unit: None,
             pick_capacity_per_day: None,
             transfers_out: true,
+            low_stock_below: 0,
         };
         catalog::put_location(app, &by, &location)
             .await

@@ -61,5 +61,6 @@ pub fn location(code: String, kind: LocationKind, point: Point) -> Location {
         handling_per_unit: None,
         pick_capacity_per_day: None,
         transfers_out: true,
+        low_stock_below: 0,
     }
 }

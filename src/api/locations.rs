@@ -32,6 +32,8 @@ pub struct LocationView {
     pub pick_capacity_per_day: Option<i64>,
     /// Whether it may send transfers to other stores.
     pub transfers_out: bool,
+    /// `low_stock` fires when available falls below this (0: never).
+    pub low_stock_below: i64,
 }
 
 impl From<Location> for LocationView {
@@ -48,6 +50,7 @@ impl From<Location> for LocationView {
             handling_per_unit: location.handling_per_unit,
             pick_capacity_per_day: location.pick_capacity_per_day,
             transfers_out: location.transfers_out,
+            low_stock_below: location.low_stock_below,
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn locations() -> Vec<Location> {
         handling_per_unit: None,
         pick_capacity_per_day: None,
         transfers_out: true,
+        low_stock_below: 0,
     }];
     const DISTRICTS: [&str; 10] = [
         "Xinyi",
@@ -92,6 +93,7 @@ pub fn locations() -> Vec<Location> {
             handling_per_unit: None,
             pick_capacity_per_day: None,
             transfers_out: true,
+            low_stock_below: 0,
         });
     }
     locations

@@ -60,6 +60,8 @@ struct LocationRow {
     pick_capacity_per_day: Option<i64>,
     #[serde(default)]
     transfers_out: Option<bool>,
+    #[serde(default)]
+    low_stock_below: Option<i64>,
 }
 
 impl LocationRow {
@@ -76,6 +78,7 @@ impl LocationRow {
             handling_per_unit: self.handling_per_unit,
             pick_capacity_per_day: self.pick_capacity_per_day,
             transfers_out: self.transfers_out,
+            low_stock_below: self.low_stock_below,
         }
         .parse(code)
     }

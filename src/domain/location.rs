@@ -53,6 +53,8 @@ pub struct Location {
     pub pick_capacity_per_day: Option<i64>,
     /// May send transfers to other stores (for pickup orders and clerks' requests).
     pub transfers_out: bool,
+    /// `low_stock` fires when available falls below this (0: never).
+    pub low_stock_below: i64,
 }
 
 /// Wire form of `PUT /v1/locations/{code}`.
@@ -76,17 +78,15 @@ pub struct LocationBody {
     /// Whether it may send transfers to other stores (default true).
     #[serde(default)]
     pub transfers_out: Option<bool>,
+    /// A `low_stock` event fires when available falls from this or more to below it (default
+    /// 0: never).
+    #[serde(default)]
+    pub low_stock_below: Option<i64>,
 }
 
 impl LocationBody {
     pub fn parse(self, code: LocationCode) -> Result<Location, Invalid> {
-        let safety_stock = self.safety_stock.unwrap_or(0);
-        if !(0..=QTY_MAX).contains(&safety_stock) {
-            return Err(Invalid::new(
-                "safety_stock",
-                format!("must be a whole number from 0 to {QTY_MAX}"),
-            ));
-        }
+        let safety_stock = units("safety_stock", self.safety_stock.unwrap_or(0))?;
         Ok(Location {
             code,
             name: parse_text("name", &self.name, NAME_LENGTH_MAX)?,
@@ -98,7 +98,20 @@ impl LocationBody {
             handling_per_unit: self.handling_per_unit.map(handling).transpose()?,
             pick_capacity_per_day: self.pick_capacity_per_day.map(capacity).transpose()?,
             transfers_out: self.transfers_out.unwrap_or(true),
+            low_stock_below: units("low_stock_below", self.low_stock_below.unwrap_or(0))?,
         })
+    }
+}
+
+/// A count of units a location keeps or watches for: 0 to [`QTY_MAX`].
+fn units(field: &str, units: i64) -> Result<i64, Invalid> {
+    if (0..=QTY_MAX).contains(&units) {
+        Ok(units)
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("must be a whole number from 0 to {QTY_MAX}"),
+        ))
     }
 }
 

@@ -59,7 +59,8 @@ pub struct EventView {
     /// The (location, SKU)'s balance version after the change: per (location, SKU) it only
     /// grows.
     pub sequence: i64,
-    /// `availability_changed`, `out_of_stock` or `back_in_stock`.
+    /// `availability_changed`, `out_of_stock`, `back_in_stock` or `low_stock` (the location's
+    /// `low_stock_below` crossed downwards).
     pub kind: String,
     pub sku: String,
     pub location: String,

@@ -14,16 +14,18 @@ pub enum Upserted {
 
 const UPSERT: &str = "
     INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship, safety_stock,
-                           handling_per_unit, pick_capacity_per_day, transfers_out)
+                           handling_per_unit, pick_capacity_per_day, transfers_out,
+                           low_stock_below)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[],
                          $6::bool[], $7::bool[], $8::int8[], $9::float8[], $10::int8[],
-                         $11::bool[])
+                         $11::bool[], $12::int8[])
     ON CONFLICT (code) DO UPDATE SET
         name = excluded.name, kind = excluded.kind, latitude = excluded.latitude,
         longitude = excluded.longitude, pickup = excluded.pickup, ship = excluded.ship,
         safety_stock = excluded.safety_stock, handling_per_unit = excluded.handling_per_unit,
         pick_capacity_per_day = excluded.pick_capacity_per_day,
-        transfers_out = excluded.transfers_out, updated_at = now()
+        transfers_out = excluded.transfers_out, low_stock_below = excluded.low_stock_below,
+        updated_at = now()
     RETURNING (xmax = 0) AS created";
 
 /// Creates or updates locations by code, in one statement.
@@ -43,6 +45,7 @@ pub async fn upsert_many(
     let handling: Vec<Option<f64>> = locations.iter().map(|l| l.handling_per_unit).collect();
     let capacity: Vec<Option<i64>> = locations.iter().map(|l| l.pick_capacity_per_day).collect();
     let transfers_out: Vec<bool> = locations.iter().map(|l| l.transfers_out).collect();
+    let low_stock: Vec<i64> = locations.iter().map(|l| l.low_stock_below).collect();
     let rows = client
         .cached_query(
             UPSERT,
@@ -58,6 +61,7 @@ pub async fn upsert_many(
                 &handling,
                 &capacity,
                 &transfers_out,
+                &low_stock,
             ],
         )
         .await?;
@@ -78,7 +82,8 @@ pub(crate) fn upserted(rows: &[Row]) -> Vec<Upserted> {
 }
 
 pub const COLUMNS: &str = "l.code, l.name, l.kind, l.latitude, l.longitude, l.pickup, l.ship,
-    l.safety_stock, l.handling_per_unit, l.pick_capacity_per_day, l.transfers_out";
+    l.safety_stock, l.handling_per_unit, l.pick_capacity_per_day, l.transfers_out,
+    l.low_stock_below";
 
 /// Reads a location from a row that starts with [`COLUMNS`] at `offset`.
 pub fn from_row(row: &Row, offset: usize) -> Location {
@@ -98,6 +103,7 @@ pub fn from_row(row: &Row, offset: usize) -> Location {
         handling_per_unit: row.get(offset + 8),
         pick_capacity_per_day: row.get(offset + 9),
         transfers_out: row.get(offset + 10),
+        low_stock_below: row.get(offset + 11),
     }
 }
 

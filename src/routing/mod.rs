@@ -585,6 +585,7 @@ mod tests {
             handling_per_unit: None,
             pick_capacity_per_day: None,
             transfers_out: true,
+            low_stock_below: 0,
         }
     }
 

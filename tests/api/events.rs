@@ -320,3 +320,64 @@ async fn delivered_events_past_their_retention_are_purged_and_undelivered_ones_k
         "the ledger is untouched"
     );
 }
+
+#[actix_rt::test]
+async fn low_stock_fires_on_each_fall_below_the_locations_threshold_only() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Store W", "kind": "store", "latitude": 25.0, "longitude": 121.5,
+                      "pickup": true, "ship": true, "low_stock_below": 3});
+    let watched = app.put("/v1/locations/WATCHED", &body).await;
+    assert_eq!(watched.status, StatusCode::CREATED, "{:?}", watched.body);
+    assert_eq!(watched.body["low_stock_below"], 3);
+    app.store("PLAIN", 25.1, 121.5).await;
+    app.sku("TEE").await;
+    let sale = |location: &str, qty: i64| json!([{"kind": "sale", "location": location, "sku": "TEE", "qty": qty}]);
+    for location in ["WATCHED", "PLAIN"] {
+        app.receive(location, "TEE", 5).await; // 0 → 5: rising, no alert
+        app.movements(sale(location, 1)).await; // 5 → 4
+        app.movements(sale(location, 2)).await; // 4 → 2: below 3
+        app.receive(location, "TEE", 1).await; // 2 → 3
+        app.movements(sale(location, 3)).await; // 3 → 0: below 3 again, and out of stock
+    }
+    let mut alerts = Vec::new();
+    for _ in 0..100 {
+        let page = app.get("/v1/events?after=0&limit=1000").await.body;
+        alerts = page["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["kind"] != "availability_changed")
+            .map(|e| {
+                let location = e["location"].as_str().unwrap_or_default().to_owned();
+                let kind = e["kind"].as_str().unwrap_or_default().to_owned();
+                (
+                    location,
+                    kind,
+                    e["after"]["available"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect::<Vec<_>>();
+        if alerts.len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let owned = |l: &str, k: &str, a: i64| (l.to_owned(), k.to_owned(), a);
+    // Alerts of one change share its sequence; their order among themselves is not promised.
+    alerts.sort();
+    let mut expected = vec![
+        owned("WATCHED", "back_in_stock", 5),
+        owned("WATCHED", "low_stock", 2),
+        owned("WATCHED", "out_of_stock", 0),
+        owned("WATCHED", "low_stock", 0),
+        owned("PLAIN", "back_in_stock", 5),
+        owned("PLAIN", "out_of_stock", 0),
+    ];
+    expected.sort();
+    assert_eq!(alerts, expected);
+    let mut bad = body.clone();
+    bad["low_stock_below"] = json!(-1);
+    let refused = app.put("/v1/locations/WATCHED", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "low_stock_below");
+}
