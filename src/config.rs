@@ -111,6 +111,11 @@ pub struct Settings {
     #[arg(long, env = "ALLOT_WEBHOOK_DISABLE_AFTER_S", value_parser = clap::value_parser!(i64).range(1..),
           default_value_t = 24 * 3600)]
     pub webhook_disable_after_s: i64,
+    /// A chain-wide `low_stock` event fires when a SKU's available across every location falls
+    /// below this (0: never). Give every instance the same: whichever numbers events applies it.
+    #[arg(long, env = "ALLOT_CHAIN_LOW_STOCK_BELOW", value_parser = clap::value_parser!(i64).range(0..=100_000_000),
+          default_value_t = 0)]
+    pub chain_low_stock_below: i64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ALLOT_WORKERS")]
     pub workers: Option<usize>,

@@ -74,13 +74,14 @@ pub async fn relay(app: Arc<App>) {
     let span = tracing::info_span!("relay");
     let _entered = span.enter();
     loop {
-        let numbered = match events::number(&app.pool, NUMBERING_BATCH).await {
-            Ok(numbered) => numbered,
-            Err(error) => {
-                tracing::warn!(%error, "numbering stock events failed; retrying");
-                0
-            }
-        };
+        let numbered =
+            match events::number(&app.pool, NUMBERING_BATCH, app.chain_low_stock_below).await {
+                Ok(numbered) => numbered,
+                Err(error) => {
+                    tracing::warn!(%error, "numbering stock events failed; retrying");
+                    0
+                }
+            };
         let published = publish(&app).await;
         purge(&app).await;
         // A full batch: more are waiting, go on at once.

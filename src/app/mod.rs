@@ -59,6 +59,8 @@ pub struct App {
     /// Sends webhook deliveries (each request bounded by `webhook_timing.timeout`).
     pub(crate) http: reqwest::Client,
     pub webhook_timing: webhooks::Timing,
+    /// A chain-wide `low_stock` event fires when a SKU's total available falls below this.
+    pub chain_low_stock_below: i64,
 }
 
 /// Solves one instance runs at once by default (each on a blocking thread, most under 1 ms).
@@ -100,6 +102,7 @@ impl App {
             schedule: Vec::new(),
             http: reqwest::Client::new(),
             webhook_timing: webhooks::Timing::default(),
+            chain_low_stock_below: 0,
         }
     }
 
@@ -209,6 +212,7 @@ impl App {
             retry_base: Duration::from_millis(settings.webhook_retry_base_ms),
             disable_after: chrono::TimeDelta::seconds(settings.webhook_disable_after_s),
         };
+        app.chain_low_stock_below = settings.chain_low_stock_below;
         use crate::domain::plan::Kind;
         app.schedule = [
             (Kind::Rebalance, settings.rebalance_at),

@@ -11,9 +11,10 @@ use tokio_postgres::Row;
 const NUMBERING_LOCK: i64 = 7_261_017;
 
 /// Numbers committed events that have no position yet (at most `limit`), after the highest
-/// position given so far, in (SKU, location, sequence) order; says how many. Another relay
-/// numbering at the moment: nothing, this round.
-pub async fn number(pool: &Pool, limit: i64) -> Result<u64> {
+/// position given so far, in (SKU, location, sequence) order, then adds them to the chain's
+/// figures and numbers the chain's crossings after them; says how many it numbered. Another
+/// relay numbering at the moment: nothing, this round.
+pub async fn number(pool: &Pool, limit: i64, chain_low_stock_below: i64) -> Result<u64> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
     let locked: bool = transaction
@@ -23,21 +24,88 @@ pub async fn number(pool: &Pool, limit: i64) -> Result<u64> {
     if !locked {
         return Ok(0);
     }
+    let top: i64 = transaction
+        .cached_query_one("SELECT coalesce(max(position), 0) FROM stock_events", &[])
+        .await?
+        .get(0);
     let numbered = transaction
         .cached_execute(
-            "WITH top AS (SELECT coalesce(max(position), 0) AS position FROM stock_events),
-                  batch AS (
-                      SELECT id, row_number() OVER (ORDER BY sku_id, location_id, sequence, kind) AS n
-                      FROM (SELECT id, sku_id, location_id, sequence, kind FROM stock_events
-                            WHERE position IS NULL
-                            ORDER BY sku_id, location_id, sequence, kind LIMIT $1) unnumbered)
-             UPDATE stock_events e SET position = top.position + batch.n
-             FROM batch, top WHERE e.id = batch.id",
-            &[&limit],
+            "WITH batch AS (
+                 SELECT id, row_number() OVER (ORDER BY sku_id, location_id, sequence, kind) AS n
+                 FROM (SELECT id, sku_id, location_id, sequence, kind FROM stock_events
+                       WHERE position IS NULL
+                       ORDER BY sku_id, location_id, sequence, kind LIMIT $1) unnumbered)
+             UPDATE stock_events e SET position = $2 + batch.n
+             FROM batch WHERE e.id = batch.id",
+            &[&limit, &top],
         )
         .await?;
+    let range = (top, top + numbered as i64);
+    let crossings = chain(&transaction, range, chain_low_stock_below).await?;
     transaction.commit().await?;
-    Ok(numbered)
+    Ok(numbered + crossings)
+}
+
+/// Adds the changes numbered in `(from, to]` to the chain's figures per SKU, and writes the
+/// chain's crossings as events numbered after `to`; says how many.
+async fn chain(
+    client: &impl GenericClient,
+    (from, to): (i64, i64),
+    low_stock_below: i64,
+) -> Result<u64> {
+    if to == from {
+        return Ok(0);
+    }
+    // Rows first (an upsert would check a negative change as a row of its own).
+    client
+        .cached_execute(
+            "INSERT INTO chain_stock (sku_id, on_hand, allocated, in_transit, available)
+             SELECT DISTINCT sku_id, 0, 0, 0, 0 FROM stock_events
+             WHERE position > $1 AND position <= $2 AND location_id IS NOT NULL
+             ON CONFLICT (sku_id) DO NOTHING",
+            &[&from, &to],
+        )
+        .await?;
+    client
+        .cached_execute(
+            "WITH changes AS (
+                 SELECT sku_id,
+                        sum(on_hand_after - on_hand_before)::int8 AS on_hand,
+                        sum(allocated_after - allocated_before)::int8 AS allocated,
+                        sum(in_transit_after - in_transit_before)::int8 AS in_transit,
+                        sum(available_after - available_before)::int8 AS available
+                 FROM stock_events
+                 WHERE position > $1 AND position <= $2 AND kind = 'availability_changed'
+                   AND location_id IS NOT NULL
+                 GROUP BY sku_id),
+             moved AS (
+                 UPDATE chain_stock c SET
+                     on_hand = c.on_hand + ch.on_hand,
+                     allocated = c.allocated + ch.allocated,
+                     in_transit = c.in_transit + ch.in_transit,
+                     available = c.available + ch.available,
+                     version = c.version + 1
+                 FROM changes ch WHERE c.sku_id = ch.sku_id
+                 RETURNING c.sku_id, c.on_hand, c.allocated, c.in_transit, c.available, c.version),
+             crossed AS (
+                 SELECT m.*, ch.on_hand AS d_on_hand, ch.allocated AS d_allocated,
+                        ch.in_transit AS d_in_transit, m.available - ch.available AS before, k.kind
+                 FROM moved m JOIN changes ch USING (sku_id)
+                 CROSS JOIN LATERAL (
+                     SELECT 'out_of_stock' AS kind WHERE m.available - ch.available > 0 AND m.available = 0
+                     UNION ALL SELECT 'back_in_stock' WHERE m.available - ch.available = 0 AND m.available > 0
+                     UNION ALL SELECT 'low_stock' WHERE m.available - ch.available >= $3 AND m.available < $3
+                 ) k)
+             INSERT INTO stock_events (position, sku_id, location_id, sequence, kind,
+                 on_hand_before, allocated_before, in_transit_before, available_before,
+                 on_hand_after, allocated_after, in_transit_after, available_after, cause)
+             SELECT $2 + row_number() OVER (ORDER BY sku_id, kind), sku_id, NULL, version, kind,
+                    on_hand - d_on_hand, allocated - d_allocated, in_transit - d_in_transit, before,
+                    on_hand, allocated, in_transit, available, '{\"chain\": true}'::jsonb
+             FROM crossed",
+            &[&from, &to, &low_stock_below],
+        )
+        .await
 }
 
 /// A (location, SKU)'s figures before or after a change.
@@ -102,13 +170,13 @@ pub async fn after(
 ) -> Result<Vec<EventView>> {
     let rows = client
         .cached_query(
-            "SELECT e.id, e.position, e.sequence, e.kind, s.code, l.code,
+            "SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
                     e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
                     e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
                     e.cause, e.at
              FROM stock_events e
              JOIN skus s ON s.id = e.sku_id
-             JOIN locations l ON l.id = e.location_id
+             LEFT JOIN locations l ON l.id = e.location_id
              WHERE e.position > $1 ORDER BY e.position LIMIT $2",
             &[&position, &limit],
         )
@@ -126,13 +194,13 @@ pub async fn matching(
 ) -> Result<Vec<EventView>> {
     let rows = client
         .cached_query(
-            "SELECT e.id, e.position, e.sequence, e.kind, s.code, l.code,
+            "SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
                     e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
                     e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
                     e.cause, e.at
              FROM stock_events e
              JOIN skus s ON s.id = e.sku_id
-             JOIN locations l ON l.id = e.location_id
+             LEFT JOIN locations l ON l.id = e.location_id
              WHERE e.position > $1 AND e.position <= $2 AND e.kind = ANY($3)
                AND ($4::int8 IS NULL OR e.sku_id = $4)
                AND ($5::int8 IS NULL OR e.location_id = $5)

@@ -296,6 +296,7 @@ pub fn test_settings(
         webhook_timeout_ms: 10_000,
         webhook_retry_base_ms: 5_000,
         webhook_disable_after_s: 24 * 3600,
+        chain_low_stock_below: 0,
         replenish_at: None,
         solve_cells_max: allot::app::SOLVE_CELLS_MAX_DEFAULT,
         workers: Some(2),

@@ -50,13 +50,15 @@ async fn events_reach_the_stream_once_each_in_order_and_a_republish_is_dropped()
         .expect("a subscription");
     chain(&app).await;
     app.receive("S1", "TEE.BLK", 2).await;
+    // Numbered before the sale, so the chain's total crosses too (a round's net change does).
+    assert_eq!(feed(&app, 3).await.len(), 3);
     app.movements(json!([{"kind": "sale", "location": "S1", "sku": "TEE.BLK", "qty": 2}]))
         .await;
-    let events = feed(&app, 4).await;
+    let events = feed(&app, 6).await;
     assert_eq!(
         events.len(),
-        4,
-        "receipt and sale, each with its crossing: {events:?}"
+        6,
+        "receipt and sale, each with its crossing at S1 and for the chain: {events:?}"
     );
 
     let mut received = Vec::new();
@@ -89,7 +91,12 @@ async fn events_reach_the_stream_once_each_in_order_and_a_republish_is_dropped()
         "one token per code"
     );
     assert_eq!(subjects[1], format!("{prefix}.alerts.back_in_stock"));
-    assert_eq!(subjects[3], format!("{prefix}.alerts.out_of_stock"));
+    assert_eq!(
+        subjects[2],
+        format!("{prefix}.alerts.back_in_stock"),
+        "the chain's"
+    );
+    assert_eq!(subjects[4], format!("{prefix}.alerts.out_of_stock"));
 
     let jetstream = jetstream::new(client);
     let stream_name = app.redis_prefix.to_uppercase();
@@ -103,7 +110,7 @@ async fn events_reach_the_stream_once_each_in_order_and_a_republish_is_dropped()
             stream.info().await.expect("stream info").state.messages
         }
     };
-    assert_eq!(stored(jetstream.clone()).await, 4);
+    assert_eq!(stored(jetstream.clone()).await, 6);
     let top = sink_position(&app).await;
     app.database()
         .await
@@ -120,7 +127,7 @@ async fn events_reach_the_stream_once_each_in_order_and_a_republish_is_dropped()
     assert_eq!(sink_position(&app).await, top, "published again");
     assert_eq!(
         stored(jetstream.clone()).await,
-        4,
+        6,
         "the stream dropped every republished event"
     );
     jetstream
@@ -134,7 +141,8 @@ async fn with_nats_unreachable_writes_and_the_feed_go_on() {
     let app = spawn_app_tuned(|settings| settings.nats_url = "nats://127.0.0.1:9".into()).await;
     chain(&app).await;
     app.receive("S1", "TEE.BLK", 1).await;
-    assert_eq!(feed(&app, 2).await.len(), 2);
+    // A receipt's change, its crossing at S1, and the chain's.
+    assert_eq!(feed(&app, 3).await.len(), 3);
     assert_eq!(sink_position(&app).await, 0, "nothing counted as published");
     assert_eq!(app.get("/ready").await.status, StatusCode::OK);
 }
@@ -171,22 +179,22 @@ async fn a_broker_that_stops_and_starts_again_misses_nothing_and_doubles_nothing
     chain(&app).await;
     receipts(&app, 3).await;
     let stream = app.redis_prefix.to_uppercase();
-    // The first receipt crosses from zero: four events.
-    assert_eq!(settled_count(&url, &stream, 4).await, 4);
+    // The first receipt crosses from zero at S1 and for the chain: five events.
+    assert_eq!(settled_count(&url, &stream, 5).await, 5);
     nats.stop();
     receipts(&app, 3).await;
     assert_eq!(
-        feed(&app, 7).await.len(),
-        7,
+        feed(&app, 8).await.len(),
+        8,
         "the ledger and the feed go on without NATS"
     );
     nats.restart();
     assert_eq!(
-        settled_count(&url, &stream, 7).await,
-        7,
+        settled_count(&url, &stream, 8).await,
+        8,
         "each event once, none lost"
     );
-    let top = feed(&app, 7)
+    let top = feed(&app, 8)
         .await
         .last()
         .and_then(|e| e["position"].as_i64());
@@ -210,12 +218,16 @@ async fn two_instances_relay_at_once_and_the_stream_holds_each_event_once() {
     for write in writes {
         write.await.expect("the writes finished");
     }
-    let events = feed(&first, 21).await;
-    assert_eq!(events.len(), 21, "20 receipts and the first crossing");
+    let events = feed(&first, 22).await;
+    assert_eq!(
+        events.len(),
+        22,
+        "20 receipts, the first crossing at S1 and the chain's"
+    );
     let stream = first.redis_prefix.to_uppercase();
-    assert_eq!(settled_count(&url, &stream, 21).await, 21);
+    assert_eq!(settled_count(&url, &stream, 22).await, 22);
     actix_rt::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(settled_count(&url, &stream, 21).await, 21, "and no more");
+    assert_eq!(settled_count(&url, &stream, 22).await, 22, "and no more");
 }
 
 #[actix_web::test]
@@ -300,16 +312,16 @@ async fn a_service_killed_between_commit_and_publish_loses_no_event() {
     let restarted = app
         .another_instance_tuned(|settings| settings.nats_url = url.clone())
         .await;
-    let events = feed(&restarted, 5).await;
+    let events = feed(&restarted, 6).await;
     assert_eq!(
         events.len(),
-        5,
-        "four receipts and the first crossing were committed"
+        6,
+        "four receipts and the first crossing (S1's, the chain's) were committed"
     );
     let stream = app.redis_prefix.to_uppercase();
     assert_eq!(
-        settled_count(&url, &stream, 5).await,
-        5,
+        settled_count(&url, &stream, 6).await,
+        6,
         "all reach NATS after the restart"
     );
 }
