@@ -41,6 +41,9 @@ impl Application {
         tokio::spawn(app::events::relay(state.clone().into_inner()));
         tokio::spawn(app::housekeeping::run(state.clone().into_inner()));
         tokio::spawn(app::planner::run(state.clone().into_inner()));
+        tokio::spawn(app::hold_events::publish_forever(
+            state.clone().into_inner(),
+        ));
         tokio::spawn(app::webhooks::deliver_forever(state.clone().into_inner()));
         // The `/metrics` route renders the registry, behind the access rules like every route.
         let prometheus = PrometheusMetricsBuilder::new("allot")

@@ -44,7 +44,13 @@ async fn place_as(
                     .collect();
                 learn_bases(app, &missing).await?;
             }
-            placed => return Ok(placed?),
+            placed => {
+                let (hold, fresh) = placed?;
+                if status == HoldStatus::Held {
+                    app.hold_changes.touched(&hold);
+                }
+                return Ok((hold, fresh));
+            }
         }
     }
     Err(lifecycle::Error::Missing(Vec::new()).into())
@@ -89,10 +95,14 @@ pub async fn get(app: &App, id: &str) -> Result<HoldView> {
 
 pub async fn extend(app: &App, by: &Principal, id: &str, ttl_ms: i64) -> Result<HoldView> {
     by.require(Scope::WriteHolds)?;
-    Ok(lifecycle::extend(&app.redis, id, ttl_ms).await?)
+    let hold = lifecycle::extend(&app.redis, id, ttl_ms).await?;
+    app.hold_changes.touched(&hold);
+    Ok(hold)
 }
 
 pub async fn release(app: &App, by: &Principal, id: &str) -> Result<HoldView> {
     by.require(Scope::WriteHolds)?;
-    Ok(lifecycle::release(&app.redis, id).await?)
+    let hold = lifecycle::release(&app.redis, id).await?;
+    app.hold_changes.touched(&hold);
+    Ok(hold)
 }

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod costs;
 pub mod error;
 pub mod events;
+pub mod hold_events;
 pub mod holds;
 pub mod housekeeping;
 pub mod movements;
@@ -61,6 +62,8 @@ pub struct App {
     pub webhook_timing: webhooks::Timing,
     /// A chain-wide `low_stock` event fires when a SKU's total available falls below this.
     pub chain_low_stock_below: i64,
+    /// The places hold requests touched, for the coalesced hold events.
+    pub(crate) hold_changes: hold_events::HoldChanges,
 }
 
 /// Solves one instance runs at once by default (each on a blocking thread, most under 1 ms).
@@ -103,6 +106,7 @@ impl App {
             http: reqwest::Client::new(),
             webhook_timing: webhooks::Timing::default(),
             chain_low_stock_below: 0,
+            hold_changes: hold_events::HoldChanges::default(),
         }
     }
 

@@ -158,7 +158,10 @@ async fn place_claimed(
 /// error (the order is routed without it), one already used or released is.
 async fn claim(app: &App, id: &str) -> Result<(HoldUse, Option<HoldView>)> {
     let outcome = match lifecycle::claim(&app.redis, id).await {
-        Ok(hold) => return Ok((hold_use(id, HoldOutcome::Consumed), Some(hold))),
+        Ok(hold) => {
+            app.hold_changes.touched(&hold);
+            return Ok((hold_use(id, HoldOutcome::Consumed), Some(hold)));
+        }
         Err(lifecycle::Error::NotFound(_)) => HoldOutcome::NotFound,
         Err(lifecycle::Error::Resolved(HoldStatus::Expired)) => HoldOutcome::Expired,
         Err(lifecycle::Error::Unavailable(error)) => {

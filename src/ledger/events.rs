@@ -113,8 +113,11 @@ async fn chain(
 pub struct Figures {
     pub on_hand: i64,
     pub allocated: i64,
+    /// Units in live holds (Redis): given by hold events, absent (null) from the ledger's own.
+    pub held: Option<i64>,
     pub in_transit: i64,
-    /// On hand − allocated − safety stock (at least 0), before holds.
+    /// On hand − allocated − safety stock (at least 0), before holds; less `held` too where
+    /// `held` is given.
     pub available: i64,
 }
 
@@ -142,9 +145,10 @@ pub struct EventView {
 }
 
 fn event(row: &Row) -> EventView {
-    let figures = |first: usize| Figures {
+    let figures = |first: usize, held: usize| Figures {
         on_hand: row.get(first),
         allocated: row.get(first + 1),
+        held: row.get(held),
         in_transit: row.get(first + 2),
         available: row.get(first + 3),
     };
@@ -155,8 +159,8 @@ fn event(row: &Row) -> EventView {
         kind: row.get(3),
         sku: row.get(4),
         location: row.get(5),
-        before: figures(6),
-        after: figures(10),
+        before: figures(6, 16),
+        after: figures(10, 17),
         cause: row.get(14),
         at: row.get(15),
     }
@@ -173,7 +177,7 @@ pub async fn after(
             "SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
                     e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
                     e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
-                    e.cause, e.at
+                    e.cause, e.at, e.held_before, e.held_after
              FROM stock_events e
              JOIN skus s ON s.id = e.sku_id
              LEFT JOIN locations l ON l.id = e.location_id
@@ -197,7 +201,7 @@ pub async fn matching(
             "SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
                     e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
                     e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
-                    e.cause, e.at
+                    e.cause, e.at, e.held_before, e.held_after
              FROM stock_events e
              JOIN skus s ON s.id = e.sku_id
              LEFT JOIN locations l ON l.id = e.location_id
@@ -310,6 +314,7 @@ fn export_row(row: &Row) -> ExportRow {
         figures: Figures {
             on_hand: row.get(2),
             allocated: row.get(3),
+            held: None,
             in_transit: row.get(4),
             available: row.get(5),
         },

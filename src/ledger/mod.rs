@@ -4,6 +4,7 @@
 pub mod access;
 pub mod costs;
 pub mod events;
+pub mod hold_events;
 pub mod idempotency;
 pub mod locations;
 pub mod movements;

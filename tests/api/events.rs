@@ -471,3 +471,58 @@ async fn the_chain_as_a_whole_has_its_own_crossings_and_totals() {
         .get(0);
     assert_eq!(drift, 0, "the chain's totals are the sum of its balances");
 }
+
+#[actix_rt::test]
+async fn holds_reach_the_feed_coalesced_and_their_expiry_with_no_request() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("S1", "TEE", 5).await;
+    let (_, cursor) = follow(&app, 0, Duration::from_millis(300)).await;
+    // Three holds within a second: one event for the three.
+    for qty in [1, 1, 1] {
+        let hold = json!({"lines": [{"sku": "TEE", "location": "S1", "qty": qty}], "ttl_s": 2});
+        let placed = app.post("/v1/holds", &hold).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    }
+    let started = Instant::now();
+    let mut seen: Vec<Value> = Vec::new();
+    let expired = |events: &[Value]| events.last().is_some_and(|e| e["after"]["held"] == 0);
+    while !expired(&seen) && started.elapsed() < Duration::from_secs(8) {
+        let page = app
+            .get(&format!("/v1/events?after={cursor}&limit=100"))
+            .await
+            .body;
+        seen = page["events"].as_array().cloned().unwrap_or_default();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held: Vec<(i64, i64, i64)> = seen
+        .iter()
+        .map(|e| {
+            assert_eq!(e["kind"], "availability_changed");
+            assert_eq!(e["cause"]["holds"], true, "{e}");
+            (
+                e["before"]["held"].as_i64().unwrap_or(-1),
+                e["after"]["held"].as_i64().unwrap_or(-1),
+                e["after"]["available"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    // Placed within a second: one event (two if a round fell between the requests).
+    let (expiry, placements) = held.split_last().expect("events");
+    assert!((1..=2).contains(&placements.len()), "{held:?}");
+    assert_eq!(
+        placements.last().map(|p| (p.1, p.2)),
+        Some((3, 2)),
+        "{held:?}"
+    );
+    assert_eq!(*expiry, (3, 0, 5), "expired with no request: {held:?}");
+    let at = |event: &Value| {
+        serde_json::from_value::<chrono::DateTime<chrono::Utc>>(event["at"].clone())
+            .expect("a time")
+    };
+    let after = (at(&seen[seen.len() - 1]) - at(&seen[0])).num_milliseconds();
+    assert!(
+        (1_000..=4_500).contains(&after),
+        "expiry reached the feed {after} ms later"
+    );
+}
