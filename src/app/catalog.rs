@@ -13,8 +13,17 @@ pub use crate::ledger::locations::Upserted;
 /// Creates or updates one location.
 pub async fn put_location(app: &App, by: &Principal, location: &Location) -> Result<Upserted> {
     by.require(Scope::WriteCatalog)?;
-    let client = app.client().await?;
-    let upserted = locations::upsert_many(&client, std::slice::from_ref(location)).await?;
+    let mut client = app.client().await?;
+    let transaction = client.transaction().await.map_err(ledger::Error::from)?;
+    let code = location.code.to_string();
+    ledger::act_as(
+        &transaction,
+        &by.actor,
+        &ledger::Cause::Location { code: &code },
+    )
+    .await?;
+    let upserted = locations::upsert_many(&transaction, std::slice::from_ref(location)).await?;
+    transaction.commit().await.map_err(ledger::Error::from)?;
     app.stock.forget_locations();
     Ok(upserted.first().copied().unwrap_or(Upserted::Updated))
 }

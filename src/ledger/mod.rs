@@ -146,6 +146,8 @@ pub enum Cause<'a> {
     TransferStep { id: i64, step: &'static str },
     /// A plan's lines committed as transfers.
     Plan { id: i64 },
+    /// A location changed (its safety stock moves every balance's availability there).
+    Location { code: &'a str },
     /// A test or a tool writing directly.
     Other(&'static str),
 }
@@ -160,6 +162,7 @@ impl Cause<'_> {
             Self::Transfers => json!({"transfers": "requested"}),
             Self::TransferStep { id, step } => json!({"transfer": id, "step": step}),
             Self::Plan { id } => json!({"plan": id}),
+            Self::Location { code } => json!({"location": code}),
             Self::Other(what) => json!({"other": what}),
         }
     }

@@ -526,3 +526,52 @@ async fn holds_reach_the_feed_coalesced_and_their_expiry_with_no_request() {
         "expiry reached the feed {after} ms later"
     );
 }
+
+#[actix_rt::test]
+async fn a_safety_stock_change_is_an_event_for_each_balance_it_moves() {
+    let app = spawn_app().await;
+    chain(&app).await;
+    app.receive("S1", "TEE", 3).await;
+    app.receive("S1", "CAP", 10).await;
+    app.receive("S2", "TEE", 3).await;
+    let (_, cursor) = follow(&app, 0, Duration::from_millis(300)).await;
+    let body = json!({"name": "Store S1", "kind": "store", "latitude": 25.03, "longitude": 121.56,
+                      "pickup": true, "ship": true, "safety_stock": 3});
+    assert_eq!(
+        app.put("/v1/locations/S1", &body).await.status,
+        StatusCode::OK
+    );
+    let (events, _) = follow(&app, cursor, Duration::from_millis(600)).await;
+    let mut seen: Vec<(String, String, i64, i64)> = events
+        .iter()
+        .filter(|e| e["location"] != "*")
+        .map(|e| {
+            assert_eq!(e["cause"]["location"], "S1", "{e}");
+            (
+                e["sku"].as_str().unwrap_or_default().to_owned(),
+                e["kind"].as_str().unwrap_or_default().to_owned(),
+                e["before"]["available"].as_i64().unwrap_or(-1),
+                e["after"]["available"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    seen.sort();
+    let owned = |s: &str, k: &str, b: i64, a: i64| (s.to_owned(), k.to_owned(), b, a);
+    assert_eq!(
+        seen,
+        [
+            owned("CAP", "availability_changed", 10, 7),
+            owned("TEE", "availability_changed", 3, 0),
+            owned("TEE", "out_of_stock", 3, 0),
+        ],
+        "S1's balances only; S2 keeps its safety stock"
+    );
+    assert!(events.iter().all(|e| e["cause"]["actor"].is_string()));
+    // The same figures again change nothing.
+    assert_eq!(
+        app.put("/v1/locations/S1", &body).await.status,
+        StatusCode::OK
+    );
+    let (again, _) = follow(&app, cursor, Duration::from_millis(600)).await;
+    assert_eq!(again.len(), events.len(), "no change, no event");
+}
