@@ -7,6 +7,11 @@ use sha2::{Digest, Sha256};
 
 pub const KEY_LENGTH_MAX: usize = 255;
 
+super::schema::schema_rule!(
+    /// A client's key for one request: a retry with it replays the first answer.
+    IdempotencyKey = super::schema::visible_ascii(KEY_LENGTH_MAX)
+);
+
 /// A parsed key plus the fingerprint of the request body it came with.
 #[derive(Debug, Clone)]
 pub struct Key {

@@ -14,6 +14,7 @@ pub mod location;
 pub mod order;
 pub mod plan;
 pub mod quantity;
+pub mod schema;
 pub mod sku;
 
 /// A rule broken by input from outside, with the field it concerns (`movements[2].qty`).
