@@ -1,6 +1,7 @@
 //! Turning requests into typed values, with errors that name the field.
 
 use super::error::{ApiError, Code};
+use crate::domain::schema::{integer, schema_rule};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
@@ -190,6 +191,19 @@ pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_
 /// Page sizes: a default that suits a screen, a cap that protects the database.
 pub const PAGE_LIMIT_DEFAULT: i64 = 100;
 pub const PAGE_LIMIT_MAX: i64 = 1000;
+
+schema_rule!(
+    /// Items per page.
+    PageLimit = integer(1, PAGE_LIMIT_MAX).default(Some(PAGE_LIMIT_DEFAULT.into()))
+);
+schema_rule!(
+    /// Where a page starts: the `next_after` of the previous page.
+    Cursor = integer(i64::MIN, i64::MAX)
+);
+schema_rule!(
+    /// A record's id, a positive number.
+    PositiveId = integer(1, i64::MAX)
+);
 
 pub fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
     match raw {

@@ -1,12 +1,14 @@
 use super::error::ApiError;
-use super::extract::{page_limit, Json};
+use super::extract::{page_limit, Cursor, Json, PageLimit};
 use super::State;
 use crate::app::queries::{self, Listing, MovementRow};
 use crate::app::{movements, Key, Line, Recorded, Reply};
 use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ledger::Movement;
-use crate::domain::quantity::{Counted, Delta, Qty};
+use crate::domain::quantity::{Counted, Delta, Qty, QTY_MAX};
+use crate::domain::schema::{array_of, integer, schema_rule, text};
 use crate::domain::{parse_text, Invalid};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -24,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// `receipt`, `sale` and `return` move `qty` units (1 or more); `adjustment` changes on hand by
+/// a signed `qty` (not 0) and needs a `reason`; `count` sets on hand to `qty` (0 or more).
 pub enum MovementKind {
     Receipt,
     Sale,
@@ -36,19 +40,40 @@ pub enum MovementKind {
 #[serde(deny_unknown_fields)]
 pub struct MovementBody {
     pub kind: MovementKind,
+    #[schema(value_type = LocationCode)]
     pub location: String,
+    #[schema(value_type = SkuCode)]
     pub sku: String,
     /// Units; signed for `adjustment`, the counted figure for `count`.
+    #[schema(value_type = MovementQty)]
     pub qty: i64,
-    /// Required for `adjustment`, optional for `count`.
+    /// Required for `adjustment`, optional for `count`, refused for the others.
+    #[schema(value_type = Option<MovementReason>)]
     pub reason: Option<String>,
-    /// When it happened; defaults to now.
+    /// When it happened, after 2000-01-01 and not in the future; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
+schema_rule!(
+    /// Why stock was adjusted or counted.
+    MovementReason = text(REASON_LENGTH_MAX)
+);
+schema_rule!(
+    /// A movement's units: every kind's range (see `MovementKind` for which applies).
+    MovementQty = integer(-QTY_MAX, QTY_MAX)
+);
+schema_rule!(
+    /// The lines of one batch.
+    MovementLines = array_of::<MovementBody>(1, MOVEMENTS_PER_REQUEST_MAX); uses [MovementBody]
+);
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"movements": [
+    {"kind": "receipt", "location": "TPE-001", "sku": "TSHIRT-BLK-M", "qty": 12},
+    {"kind": "sale", "location": "TPE-001", "sku": "TSHIRT-BLK-M", "qty": 1}]}))]
 pub struct MovementsBody {
+    #[schema(value_type = MovementLines)]
     pub movements: Vec<MovementBody>,
 }
 
@@ -113,7 +138,7 @@ fn earliest() -> DateTime<Utc> {
 #[utoipa::path(
     tag = "movements",
     request_body = MovementsBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "Recorded", body = Recorded),
         (status = 409, description = "A line would make on hand negative, or the key is in flight", body = ApiError),
@@ -179,15 +204,18 @@ pub fn created_or_replayed<T: Serialize>(reply: Reply<T>) -> HttpResponse {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct MovementQuery {
+    #[param(value_type = Option<LocationCode>)]
     pub location: Option<String>,
+    #[param(value_type = Option<SkuCode>)]
     pub sku: Option<String>,
     /// Occurred at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Occurred before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// Continue after this movement id (the `next_after` of the previous page).
+    #[param(value_type = Option<Cursor>)]
     pub after: Option<i64>,
-    /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 

@@ -2,8 +2,8 @@
 
 use super::access;
 use super::{
-    costs, credentials, discrepancies, error, events, holds, locations, movements, ops, orders,
-    plans, skus, stock, transfers,
+    costs, credentials, discrepancies, error, events, extract, holds, locations, movements, ops,
+    orders, plans, skus, stock, transfers,
 };
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::path::{Operation, PathItem};
@@ -73,7 +73,24 @@ use utoipa::{Modify, OpenApi};
         plans::chart,
         plans::report_csv,
     ),
-    components(schemas(error::ApiError)),
+    // The rules query, path and header parameters refer to (bodies bring their own).
+    components(schemas(
+        error::ApiError,
+        extract::Cursor,
+        extract::PageLimit,
+        extract::PositiveId,
+        events::FeedLimit,
+        events::FeedPosition,
+        events::FeedWait,
+        credentials::ListingLimit,
+        skus::SearchLimit,
+        skus::SearchPrefix,
+        crate::domain::idempotency::IdempotencyKey,
+        crate::domain::geo::LatLon,
+        crate::app::plans::Kind,
+        crate::app::transfers::Reason,
+        plans::LineCursorText,
+    )),
     modifiers(&Access)
 )]
 pub struct ApiDoc;

@@ -17,8 +17,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct StockQuery {
     /// Sort by distance from this point: `LAT,LON`.
+    #[param(value_type = Option<crate::domain::geo::LatLon>)]
     pub near: Option<String>,
-    /// Sort by distance from this store (its code).
+    /// Sort by distance from this store (its code); not with `near`.
+    #[param(value_type = Option<LocationCode>)]
     pub store: Option<String>,
     /// The ledger as it stood at this instant (RFC 3339); live holds are not historical.
     pub as_of: Option<DateTime<Utc>>,
@@ -53,7 +55,7 @@ pub struct LocationStock {
 /// Where a SKU is, nearest first: every location with stock of it, with all its figures.
 #[utoipa::path(
     tag = "stock",
-    params(("sku" = String, Path, description = "SKU code"), StockQuery),
+    params(("sku" = SkuCode, Path, description = "SKU code"), StockQuery),
     responses((status = 200, body = SkuStock), (status = 404, body = ApiError), (status = 422, body = ApiError))
 )]
 #[get("/v1/stock/{sku}")]
