@@ -149,30 +149,44 @@ fn too_large() -> ApiError {
 
 /// A body that is there, parsed into `T`.
 fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
-    // Straight into `T`: no intermediate document (a 1,000-line batch would build ~10,000
-    // values only to read them once).
-    let malformed = |error: serde_json::Error| {
+    let mut document: Value = serde_json::from_slice(&body).map_err(|error| {
         ApiError::new(
             Code::MalformedJson,
             format!("the body is not valid JSON: {error}"),
         )
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(&body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    })?;
+    whole_numbers(&mut document);
+    let value = serde_path_to_error::deserialize(document).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return malformed(inner);
-        }
-        let api_error = ApiError::new(Code::InvalidField, inner.to_string());
+        let api_error = ApiError::new(Code::InvalidField, error.into_inner().to_string());
         if path.is_empty() || path == "." {
             api_error
         } else {
             api_error.with_field(path)
         }
     })?;
-    deserializer.end().map_err(malformed)?;
     Ok(Json { value, body })
+}
+
+/// JSON has one kind of number: `2.0` is the integer 2 (JSON Schema's `integer` says so too),
+/// but serde refuses it for an `i64`. Whole numbers are made integers before `T` reads them;
+/// a float field reads an integer all the same.
+fn whole_numbers(value: &mut Value) {
+    /// Floats of at most this magnitude are exact integers that fit an `i64`.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= EXACT)
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 /// Query-string errors become the same JSON errors as everything else.
