@@ -7,12 +7,19 @@ use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ledger::Movement;
-use crate::domain::quantity::{Counted, Delta, Qty, QTY_MAX};
-use crate::domain::schema::{array_of, integer, schema_rule, text};
+use crate::domain::quantity::{Counted, Delta, Qty};
+use crate::domain::schema::{array_of, one_of, schema_rule, text};
 use crate::domain::{parse_text, Invalid};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// Lines in one `POST /v1/movements`: a POS batch of 1,000 fits.
 pub const MOVEMENTS_PER_REQUEST_MAX: usize = 1000;
@@ -24,10 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(post_movements).service(list_movements);
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
-/// `receipt`, `sale` and `return` move `qty` units (1 or more); `adjustment` changes on hand by
-/// a signed `qty` (not 0) and needs a `reason`; `count` sets on hand to `qty` (0 or more).
 pub enum MovementKind {
     Receipt,
     Sale,
@@ -36,21 +41,14 @@ pub enum MovementKind {
     Count,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MovementBody {
     pub kind: MovementKind,
-    #[schema(value_type = LocationCode)]
     pub location: String,
-    #[schema(value_type = SkuCode)]
     pub sku: String,
-    /// Units; signed for `adjustment`, the counted figure for `count`.
-    #[schema(value_type = MovementQty)]
     pub qty: i64,
-    /// Required for `adjustment`, optional for `count`, refused for the others.
-    #[schema(value_type = Option<MovementReason>)]
     pub reason: Option<String>,
-    /// When it happened, after 2000-01-01 and not in the future; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
@@ -58,10 +56,79 @@ schema_rule!(
     /// Why stock was adjusted or counted.
     MovementReason = text(REASON_LENGTH_MAX)
 );
-schema_rule!(
-    /// A movement's units: every kind's range (see `MovementKind` for which applies).
-    MovementQty = integer(-QTY_MAX, QTY_MAX)
-);
+
+/// By hand, one variant per kind: each kind has its own range for `qty` and its own rule for
+/// `reason` (as [`MovementBody::parse`] has), which one object could not state.
+impl utoipa::PartialSchema for MovementBody {
+    fn schema() -> RefOr<Schema> {
+        let reference = |name: Cow<'static, str>| Ref::from_schema_name(name);
+        let none = || ObjectBuilder::new().schema_type(Type::Null);
+        let variant = |kind: &str, qty: Cow<'static, str>, description: &str| {
+            ObjectBuilder::new()
+                .description(Some(description))
+                .property("kind", one_of(&[kind]))
+                .property("location", reference(LocationCode::name()))
+                .property("sku", reference(SkuCode::name()))
+                .property("qty", reference(qty))
+                .property(
+                    "occurred_at",
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                        .description(Some(
+                            "When it happened, after 2000-01-01 and not in the future; \
+                             defaults to now",
+                        )),
+                )
+                .required("kind")
+                .required("location")
+                .required("sku")
+                .required("qty")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let moved = |kind: &str, description: &str| {
+            variant(kind, Qty::name(), description).property("reason", none())
+        };
+        let optional_reason = OneOfBuilder::new()
+            .item(none())
+            .item(reference(MovementReason::name()));
+        let kinds = OneOfBuilder::new()
+            .item(moved("receipt", "Units received"))
+            .item(moved("sale", "Units sold"))
+            .item(moved("return", "Units a customer brought back"))
+            .item(
+                variant(
+                    "adjustment",
+                    Delta::name(),
+                    "On hand changed by a signed qty",
+                )
+                .property("reason", reference(MovementReason::name()))
+                .required("reason"),
+            )
+            .item(
+                variant(
+                    "count",
+                    Counted::name(),
+                    "On hand counted: qty is the figure",
+                )
+                .property("reason", optional_reason),
+            );
+        RefOr::T(kinds.into())
+    }
+}
+
+impl utoipa::ToSchema for MovementBody {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            (LocationCode::name().into(), LocationCode::schema()),
+            (SkuCode::name().into(), SkuCode::schema()),
+            (Qty::name().into(), Qty::schema()),
+            (Delta::name().into(), Delta::schema()),
+            (Counted::name().into(), Counted::schema()),
+            (MovementReason::name().into(), MovementReason::schema()),
+        ]);
+    }
+}
 schema_rule!(
     /// The lines of one batch.
     MovementLines = array_of::<MovementBody>(1, MOVEMENTS_PER_REQUEST_MAX); uses [MovementBody]
