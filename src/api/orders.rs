@@ -12,7 +12,7 @@ use crate::domain::codes::{LocationCode, OrderId, SkuCode};
 use crate::domain::decision::Decision;
 use crate::domain::geo::Point;
 use crate::domain::geo::{Latitude, Longitude};
-use crate::domain::idempotency::fingerprint;
+use crate::domain::idempotency::{fingerprint, IdempotencyKey};
 use crate::domain::limits::ORDER_LINES_MAX;
 use crate::domain::quantity::Qty;
 use crate::domain::schema::{array_of, schema_rule, text};
@@ -385,8 +385,8 @@ fn step_key(
     let raw = raw
         .to_str()
         .map_err(|_| Invalid::new("Idempotency-Key", "must be visible ASCII characters"))?;
-    let scoped = format!("{id}/{step}/{raw}");
-    Ok(Some(Key::parse("order-step", &scoped, document)?))
+    let prefix = format!("{id}/{step}/");
+    Ok(Some(Key::scoped("order-step", &prefix, raw, document)?))
 }
 
 /// Runs one lifecycle step of an order under its optional `Idempotency-Key`.
@@ -406,7 +406,8 @@ async fn order_step(
 }
 
 /// Cancel what has not happened yet.
-#[utoipa::path(tag = "orders", params(("id" = OrderId, Path)),
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")),
     responses((status = 200, body = OrderView), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/cancel")]
 pub async fn cancel(
@@ -467,7 +468,8 @@ fn parse_sourced(lines: &[SourcedLineBody]) -> Result<Vec<(SkuCode, LocationCode
 }
 
 /// Units of a ship order leave their source.
-#[utoipa::path(tag = "orders", params(("id" = OrderId, Path)), request_body = SourcedLinesBody,
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")), request_body = SourcedLinesBody,
     responses((status = 200, body = OrderView), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/fulfil")]
 pub async fn fulfil(
@@ -498,7 +500,8 @@ pub struct LinesBody {
 }
 
 /// The customer collects a batch at the pickup store.
-#[utoipa::path(tag = "orders", params(("id" = OrderId, Path)), request_body = LinesBody,
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")), request_body = LinesBody,
     responses((status = 200, body = OrderView), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/pickups")]
 pub async fn pickups(
@@ -522,7 +525,8 @@ pub async fn pickups(
 }
 
 /// Fulfilled units come back at any location (`lines[].location`) and become its stock.
-#[utoipa::path(tag = "orders", params(("id" = OrderId, Path)), request_body = SourcedLinesBody,
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")), request_body = SourcedLinesBody,
     responses((status = 200, body = OrderView), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/returns")]
 pub async fn returns(
