@@ -70,6 +70,8 @@ async fn the_service_keeps_the_contract_its_document_states() {
         .await
         .expect("the run finishes");
     let report = String::from_utf8_lossy(&output.stdout);
+    // Shown with `--nocapture`: what was covered, for a passing run too.
+    println!("{report}");
     assert!(
         output.status.success(),
         "schemathesis found failures ({}):\n{report}\n{}",

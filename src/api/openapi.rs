@@ -135,8 +135,9 @@ impl Modify for Access {
     }
 }
 
-/// What a created resource (a 201) leads to, so a client (and the contract fuzzer) can follow
-/// it: (operation, where the value is, [(link name, target operation, its parameter)]).
+/// What a created resource (a 201, or the 200 of the same one) leads to, so a client (and the
+/// contract fuzzer) can follow it: (operation, where the value is, [(link name, target
+/// operation, its parameter)]).
 type Links = (
     &'static str,
     &'static str,
@@ -228,26 +229,26 @@ fn operation_ref(name: &str) -> String {
 fn document_links(openapi: &mut utoipa::openapi::OpenApi) {
     for (from, value, targets) in LINKS {
         let (method, path) = from.split_once(' ').unwrap_or_default();
-        let created = openapi
-            .paths
-            .paths
-            .get_mut(path)
-            .and_then(|item| {
-                operations(item)
-                    .into_iter()
-                    .find(|(m, _)| m == &method)
-                    .map(|(_, operation)| operation)
-            })
-            .and_then(|operation| operation.responses.responses.get_mut("201"));
-        let Some(RefOr::T(created)) = created else {
+        let Some(operation) = openapi.paths.paths.get_mut(path).and_then(|item| {
+            operations(item)
+                .into_iter()
+                .find(|(m, _)| m == &method)
+                .map(|(_, operation)| operation)
+        }) else {
             continue;
         };
-        for (name, to, parameter) in *targets {
-            let link = LinkBuilder::new()
-                .operation_ref(operation_ref(to))
-                .parameter(*parameter, *value)
-                .build();
-            created.links.insert((*name).to_owned(), link.into());
+        // A 200 of these is the same resource again (a replayed order or hold, an update).
+        for status in ["201", "200"] {
+            let Some(RefOr::T(answer)) = operation.responses.responses.get_mut(status) else {
+                continue;
+            };
+            for (name, to, parameter) in *targets {
+                let link = LinkBuilder::new()
+                    .operation_ref(operation_ref(to))
+                    .parameter(*parameter, *value)
+                    .build();
+                answer.links.insert((*name).to_owned(), link.into());
+            }
         }
     }
 }
