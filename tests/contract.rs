@@ -50,6 +50,11 @@ fn schemathesis(address: &str, key: &str) -> Output {
         .args(["--generation-database", "none", "--no-color"])
         .env("SCHEMATHESIS_HOOKS", here.join("hooks.py"))
         .env("ALLOT_CONTRACT_KEY_ID", key_id)
+        // Hypothesis' caches, out of the checkout.
+        .env(
+            "HYPOTHESIS_STORAGE_DIRECTORY",
+            std::env::temp_dir().join("allot-contract-hypothesis"),
+        )
         .output();
     match run {
         Ok(output) => output,
