@@ -155,17 +155,83 @@ fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
             format!("the body is not valid JSON: {error}"),
         )
     })?;
+    // A document keeps the last of repeated names; a field given twice stays an error.
+    let mut deserializer = serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize::<_, Unrepeated>(&mut deserializer).map_err(invalid)?;
     whole_numbers(&mut document);
-    let value = serde_path_to_error::deserialize(document).map_err(|error| {
-        let path = error.path().to_string();
-        let api_error = ApiError::new(Code::InvalidField, error.into_inner().to_string());
-        if path.is_empty() || path == "." {
-            api_error
-        } else {
-            api_error.with_field(path)
-        }
-    })?;
+    let value = serde_path_to_error::deserialize(document).map_err(invalid)?;
     Ok(Json { value, body })
+}
+
+fn invalid<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> ApiError {
+    let path = error.path().to_string();
+    let api_error = ApiError::new(Code::InvalidField, error.into_inner().to_string());
+    if path.is_empty() || path == "." {
+        api_error
+    } else {
+        api_error.with_field(path)
+    }
+}
+
+/// Any JSON in which no object names a field twice.
+struct Unrepeated;
+
+impl<'de> serde::Deserialize<'de> for Unrepeated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UnrepeatedVisitor)
+    }
+}
+
+struct UnrepeatedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UnrepeatedVisitor {
+    type Value = Unrepeated;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unrepeated, A::Error> {
+        let mut names = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if !names.insert(name.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate field `{name}`"
+                )));
+            }
+            map.next_value::<Unrepeated>()?;
+        }
+        Ok(Unrepeated)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unrepeated, A::Error> {
+        while seq.next_element::<Unrepeated>()?.is_some() {}
+        Ok(Unrepeated)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_unit<E>(self) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
 }
 
 /// JSON has one kind of number: `2.0` is the integer 2 (JSON Schema's `integer` says so too),
@@ -276,6 +342,20 @@ mod tests {
         assert_eq!(optional(json, "{").await, Err(StatusCode::BAD_REQUEST));
         assert_eq!(
             optional(json, r#"{"received":"all"}"#).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_whole_float_is_an_integer_and_a_repeated_field_is_refused() {
+        let json = Some("application/json");
+        assert_eq!(optional(json, r#"{"received":2.0}"#).await, Ok(Some(2)));
+        assert_eq!(
+            optional(json, r#"{"received":2.5}"#).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
+        assert_eq!(
+            optional(json, r#"{"received":1,"received":2}"#).await,
             Err(StatusCode::UNPROCESSABLE_ENTITY)
         );
     }
