@@ -45,6 +45,8 @@ deps:
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+	@# The contract fuzzer tests/contract.rs runs, at its pinned version.
+	@command -v st >/dev/null || python3 -m pip install -q -r tests/contract/requirements.txt
 
 # playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
 browser-deps:

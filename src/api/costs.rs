@@ -7,17 +7,21 @@ use crate::app::costs;
 use crate::app::costs::Versioned;
 use crate::domain::access::Principal;
 use crate::domain::costs::CostModel;
+use crate::domain::schema::integer;
 use actix_web::{get, put, web};
 use chrono::{DateTime, Utc};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_costs).service(put_costs);
 }
 
 /// The model in force, its fields at the top level as the wire contract names them.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct CostsView {
     /// Grows by one with every change; decisions record it as `cost_model_version`.
     pub version: i64,
@@ -40,10 +44,9 @@ impl From<Versioned> for CostsView {
 
 /// A whole new model. `version`, when given, must be the version in force (so two admins
 /// editing at once do not overwrite each other unseen); what `GET` adds is accepted back.
-#[derive(Debug, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct CostsBody {
     pub version: Option<i64>,
-    #[serde(flatten)]
     pub model: CostModel,
 }
 
@@ -70,6 +73,68 @@ impl<'de> Deserialize<'de> for CostsBody {
             },
         )?;
         Ok(Self { version, model })
+    }
+}
+
+/// The model's own object with `extra` properties beside its fields: derived, `serde(flatten)`
+/// would read as an `allOf` whose closed model refuses the extra ones.
+fn model_with(extra: &[(&str, Schema, bool)]) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut model)) = CostModel::schema() else {
+        unreachable!("CostModel derives an object schema")
+    };
+    for (name, schema, required) in extra {
+        model
+            .properties
+            .insert((*name).to_owned(), schema.clone().into());
+        if *required {
+            model.required.push((*name).to_owned());
+        }
+    }
+    RefOr::T(Schema::Object(model))
+}
+
+fn version() -> ObjectBuilder {
+    integer(1, i64::MAX)
+}
+
+impl PartialSchema for CostsView {
+    fn schema() -> RefOr<Schema> {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        let at = text().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
+        model_with(&[
+            ("version", version().into(), true),
+            ("created_at", at.into(), true),
+            ("created_by", text().into(), true),
+        ])
+    }
+}
+
+impl ToSchema for CostsView {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <CostModel as ToSchema>::schemas(schemas);
+    }
+}
+
+impl PartialSchema for CostsBody {
+    fn schema() -> RefOr<Schema> {
+        let version = version().schema_type(SchemaType::from_iter([Type::Integer, Type::Null]));
+        // Read back from `GET` and ignored, whatever they hold.
+        let ignored = || {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::AnyValue)
+                .into()
+        };
+        model_with(&[
+            ("version", version.into(), false),
+            ("created_at", ignored(), false),
+            ("created_by", ignored(), false),
+        ])
+    }
+}
+
+impl ToSchema for CostsBody {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <CostModel as ToSchema>::schemas(schemas);
     }
 }
 

@@ -5,16 +5,18 @@ use super::error::ApiError;
 use super::extract::Json;
 use super::State;
 use crate::app::access::{self, CreatedKey, KeyRecord, KeyRequest, UserRecord, UserRequest};
-use crate::domain::access::{Principal, Role, Scope};
+use crate::domain::access::{Password, Principal, Role, Scope, UserName};
 use crate::domain::codes::LocationCode;
+use crate::domain::schema::{integer, schema_rule, text};
 use crate::domain::Invalid;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{delete, get, post, web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Most keys or users one listing returns.
+/// Most keys or users one listing returns, and how many it returns unless told.
 pub const LISTING_LIMIT_MAX: i64 = 1000;
+pub const LISTING_LIMIT_DEFAULT: i64 = 100;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(sign_in)
@@ -43,16 +45,32 @@ fn locations(raw: &[String]) -> Result<Vec<LocationCode>, ApiError> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "pos", "locations": ["TPE-001"], "label": "Till 3, Xinyi"}))]
 pub struct KeyBody {
-    /// admin, eshop, pos, clerk, warehouse or planner.
+    #[schema(value_type = Role)]
     pub role: String,
     /// The stores or warehouses a pos, clerk or warehouse key is limited to.
     #[serde(default)]
+    #[schema(value_type = Vec<LocationCode>)]
     pub locations: Vec<String>,
     /// What the key is for, as the admin will recognise it in a list.
+    #[schema(value_type = Option<KeyLabel>)]
     pub label: Option<String>,
+    /// When it stops working; in the future.
     pub expires_at: Option<DateTime<Utc>>,
 }
+
+/// Longest label a key may have, in characters.
+pub const LABEL_LENGTH_MAX: usize = 200;
+
+schema_rule!(
+    /// What a key is for.
+    KeyLabel = text(LABEL_LENGTH_MAX)
+);
+schema_rule!(
+    /// Keys or users per listing.
+    ListingLimit = integer(1, LISTING_LIMIT_MAX).default(Some(LISTING_LIMIT_DEFAULT.into()))
+);
 
 /// Create an API key. The key is in this answer only: it is stored hashed.
 #[utoipa::path(tag = "access", request_body = KeyBody, responses(
@@ -67,7 +85,7 @@ pub async fn create_key(
     let body = body.value;
     let label = body
         .label
-        .map(|label| crate::domain::parse_text("label", &label, 200))
+        .map(|label| crate::domain::parse_text("label", &label, LABEL_LENGTH_MAX))
         .transpose()?;
     let request = KeyRequest {
         role: role("role", &body.role)?,
@@ -82,12 +100,12 @@ pub async fn create_key(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListingQuery {
-    /// 1 to 1000 (default 100).
+    #[param(value_type = Option<ListingLimit>)]
     pub limit: Option<i64>,
 }
 
 fn listing_limit(raw: Option<i64>) -> Result<i64, ApiError> {
-    match raw.unwrap_or(100) {
+    match raw.unwrap_or(LISTING_LIMIT_DEFAULT) {
         limit @ 1..=LISTING_LIMIT_MAX => Ok(limit),
         _ => Err(Invalid::new("limit", format!("must be 1 to {LISTING_LIMIT_MAX}")).into()),
     }
@@ -123,13 +141,19 @@ pub async fn revoke_key(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "mei.lin", "password": "correct-horse-battery",
+    "role": "clerk", "locations": ["TPE-001"]}))]
 pub struct UserBody {
     /// What the person signs in with; a clerk's name is also the clerk credited on orders.
+    #[schema(value_type = UserName)]
     pub name: String,
-    /// 10 to 200 characters; stored as an argon2id hash.
+    /// Stored as an argon2id hash.
+    #[schema(value_type = Password)]
     pub password: String,
+    #[schema(value_type = Role)]
     pub role: String,
     #[serde(default)]
+    #[schema(value_type = Vec<LocationCode>)]
     pub locations: Vec<String>,
 }
 
@@ -170,7 +194,7 @@ pub async fn list_users(
 }
 
 /// Disable a user and end their sessions.
-#[utoipa::path(tag = "access", params(("name" = String, Path)), responses(
+#[utoipa::path(tag = "access", params(("name" = UserName, Path)), responses(
     (status = 200, body = UserRecord), (status = 401, body = ApiError),
     (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 #[delete("/v1/users/{name}")]

@@ -1,7 +1,8 @@
 use super::error::ApiError;
-use super::extract::page_limit;
+use super::extract::{page_limit, Cursor, PageLimit};
 use super::State;
 use crate::app::queries::{self, DiscrepancyRow, Listing};
+use crate::domain::codes::{LocationCode, SkuCode};
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 
@@ -12,9 +13,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DiscrepancyQuery {
+    #[param(value_type = Option<LocationCode>)]
     pub location: Option<String>,
+    #[param(value_type = Option<SkuCode>)]
     pub sku: Option<String>,
+    #[param(value_type = Option<Cursor>)]
     pub after: Option<i64>,
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 

@@ -4,6 +4,7 @@ use super::error::ApiError;
 use super::State;
 use crate::app::events::{self, EventView, EVENTS_PAGE_MAX, WAIT_S_MAX};
 use crate::domain::access::Principal;
+use crate::domain::schema::{integer, schema_rule};
 use crate::domain::Invalid;
 use actix_web::{get, web, HttpResponse};
 use futures_util::StreamExt;
@@ -34,12 +35,29 @@ pub async fn export(state: web::Data<State>, by: Principal) -> Result<HttpRespon
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// The last position seen (0, or absent, for the start).
+    #[param(value_type = Option<FeedPosition>)]
     pub after: Option<i64>,
-    /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<FeedLimit>)]
     pub limit: Option<i64>,
-    /// Wait up to this many seconds (0 to 30) for the next event instead of an empty page.
+    /// Wait up to this many seconds for the next event instead of an empty page.
+    #[param(value_type = Option<FeedWait>)]
     pub wait_s: Option<u64>,
 }
+
+const FEED_LIMIT_DEFAULT: i64 = 100;
+
+schema_rule!(
+    /// A position in the feed.
+    FeedPosition = integer(0, i64::MAX)
+);
+schema_rule!(
+    /// Events per page.
+    FeedLimit = integer(1, EVENTS_PAGE_MAX).default(Some(FEED_LIMIT_DEFAULT.into()))
+);
+schema_rule!(
+    /// Seconds to wait for an event.
+    FeedWait = integer(0, WAIT_S_MAX as i64).default(Some(0.into()))
+);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedPage {
@@ -63,7 +81,7 @@ pub async fn feed(
         after @ 0.. => after,
         _ => return Err(Invalid::new("after", "must be 0 or more").into()),
     };
-    let limit = match query.limit.unwrap_or(100) {
+    let limit = match query.limit.unwrap_or(FEED_LIMIT_DEFAULT) {
         limit @ 1..=EVENTS_PAGE_MAX => limit,
         _ => return Err(Invalid::new("limit", format!("must be 1 to {EVENTS_PAGE_MAX}")).into()),
     };

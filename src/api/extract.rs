@@ -1,6 +1,7 @@
 //! Turning requests into typed values, with errors that name the field.
 
 use super::error::{ApiError, Code};
+use crate::domain::schema::{integer, schema_rule};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
@@ -148,30 +149,110 @@ fn too_large() -> ApiError {
 
 /// A body that is there, parsed into `T`.
 fn parse<T: DeserializeOwned>(body: Vec<u8>) -> Result<Json<T>, ApiError> {
-    // Straight into `T`: no intermediate document (a 1,000-line batch would build ~10,000
-    // values only to read them once).
-    let malformed = |error: serde_json::Error| {
+    let mut document: Value = serde_json::from_slice(&body).map_err(|error| {
         ApiError::new(
             Code::MalformedJson,
             format!("the body is not valid JSON: {error}"),
         )
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(&body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return malformed(inner);
-        }
-        let api_error = ApiError::new(Code::InvalidField, inner.to_string());
-        if path.is_empty() || path == "." {
-            api_error
-        } else {
-            api_error.with_field(path)
-        }
     })?;
-    deserializer.end().map_err(malformed)?;
+    // A document keeps the last of repeated names; a field given twice stays an error.
+    let mut deserializer = serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize::<_, Unrepeated>(&mut deserializer).map_err(invalid)?;
+    whole_numbers(&mut document);
+    let value = serde_path_to_error::deserialize(document).map_err(invalid)?;
     Ok(Json { value, body })
+}
+
+fn invalid<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> ApiError {
+    let path = error.path().to_string();
+    let api_error = ApiError::new(Code::InvalidField, error.into_inner().to_string());
+    if path.is_empty() || path == "." {
+        api_error
+    } else {
+        api_error.with_field(path)
+    }
+}
+
+/// Any JSON in which no object names a field twice.
+struct Unrepeated;
+
+impl<'de> serde::Deserialize<'de> for Unrepeated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UnrepeatedVisitor)
+    }
+}
+
+struct UnrepeatedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UnrepeatedVisitor {
+    type Value = Unrepeated;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unrepeated, A::Error> {
+        let mut names = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if !names.insert(name.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate field `{name}`"
+                )));
+            }
+            map.next_value::<Unrepeated>()?;
+        }
+        Ok(Unrepeated)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unrepeated, A::Error> {
+        while seq.next_element::<Unrepeated>()?.is_some() {}
+        Ok(Unrepeated)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+
+    fn visit_unit<E>(self) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+}
+
+/// JSON has one kind of number: `2.0` is the integer 2 (JSON Schema's `integer` says so too),
+/// but serde refuses it for an `i64`. Whole numbers are made integers before `T` reads them;
+/// a float field reads an integer all the same.
+fn whole_numbers(value: &mut Value) {
+    /// Floats of at most this magnitude are exact integers that fit an `i64`.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= EXACT)
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 /// Query-string errors become the same JSON errors as everything else.
@@ -190,6 +271,19 @@ pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_
 /// Page sizes: a default that suits a screen, a cap that protects the database.
 pub const PAGE_LIMIT_DEFAULT: i64 = 100;
 pub const PAGE_LIMIT_MAX: i64 = 1000;
+
+schema_rule!(
+    /// Items per page.
+    PageLimit = integer(1, PAGE_LIMIT_MAX).default(Some(PAGE_LIMIT_DEFAULT.into()))
+);
+schema_rule!(
+    /// Where a page starts: the `next_after` of the previous page.
+    Cursor = integer(i64::MIN, i64::MAX)
+);
+schema_rule!(
+    /// A record's id, a positive number.
+    PositiveId = integer(1, i64::MAX)
+);
 
 pub fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
     match raw {
@@ -248,6 +342,20 @@ mod tests {
         assert_eq!(optional(json, "{").await, Err(StatusCode::BAD_REQUEST));
         assert_eq!(
             optional(json, r#"{"received":"all"}"#).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_whole_float_is_an_integer_and_a_repeated_field_is_refused() {
+        let json = Some("application/json");
+        assert_eq!(optional(json, r#"{"received":2.0}"#).await, Ok(Some(2)));
+        assert_eq!(
+            optional(json, r#"{"received":2.5}"#).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
+        assert_eq!(
+            optional(json, r#"{"received":1,"received":2}"#).await,
             Err(StatusCode::UNPROCESSABLE_ENTITY)
         );
     }

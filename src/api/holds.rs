@@ -3,7 +3,7 @@ use super::extract::Json;
 use super::State;
 use crate::app::holds;
 use crate::domain::access::Principal;
-use crate::domain::hold::{parse_ttl, HoldBody, HoldView};
+use crate::domain::hold::{parse_ttl, HoldBody, HoldTtl, HoldView};
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
 
@@ -53,7 +53,7 @@ fn hold_id(raw: &str) -> Result<String, ApiError> {
 /// Read a hold and how it stands.
 #[utoipa::path(
     tag = "holds",
-    params(("id" = String, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = HoldView), (status = 404, body = ApiError), (status = 503, body = ApiError))
 )]
 #[get("/v1/holds/{id}")]
@@ -67,13 +67,14 @@ pub async fn read(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendBody {
+    #[schema(value_type = HoldTtl)]
     pub ttl_s: i64,
 }
 
 /// Keep a live hold for `ttl_s` more seconds from now (e.g. while a payment runs).
 #[utoipa::path(
     tag = "holds",
-    params(("id" = String, Path)),
+    params(("id" = uuid::Uuid, Path)),
     request_body = ExtendBody,
     responses((status = 200, body = HoldView), (status = 404, body = ApiError), (status = 409, body = ApiError))
 )]
@@ -94,7 +95,7 @@ pub async fn extend(
 /// hold instead (`POST /v1/orders` with `hold_id`): it consumes the hold, once.
 #[utoipa::path(
     tag = "holds",
-    params(("id" = String, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 410, description = "Order with `hold_id` instead", body = ApiError))
 )]
 #[post("/v1/holds/{id}/confirm")]
@@ -109,7 +110,7 @@ pub async fn confirm(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
 /// Release a live hold.
 #[utoipa::path(
     tag = "holds",
-    params(("id" = String, Path)),
+    params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = HoldView), (status = 404, body = ApiError), (status = 409, body = ApiError))
 )]
 #[delete("/v1/holds/{id}")]

@@ -1,5 +1,5 @@
 use super::error::ApiError;
-use super::extract::{page_limit, Json};
+use super::extract::{page_limit, Json, PageLimit};
 use super::State;
 use crate::app::catalog::{self, Upserted};
 use crate::app::queries::{self, SkuBalance};
@@ -59,10 +59,13 @@ impl From<Location> for LocationView {
 #[serde(deny_unknown_fields)]
 pub struct LocationsQuery {
     /// `store` or `warehouse` (default both).
+    #[param(value_type = Option<LocationKind>)]
     pub kind: Option<String>,
     /// The `next` of the previous page (the last code it showed).
+    #[param(value_type = Option<LocationCode>)]
     pub after: Option<String>,
-    /// Locations per page (1–1000, default 100).
+    /// Locations per page.
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 
@@ -110,7 +113,7 @@ pub async fn list_locations(
 #[utoipa::path(
     tag = "locations",
     request_body = LocationBody,
-    params(("code" = String, Path, description = "Location code")),
+    params(("code" = LocationCode, Path, description = "Location code")),
     responses(
         (status = 201, description = "Created", body = LocationView),
         (status = 200, description = "Updated", body = LocationView),
@@ -137,7 +140,7 @@ pub async fn put_location(
 /// Read a location.
 #[utoipa::path(
     tag = "locations",
-    params(("code" = String, Path, description = "Location code")),
+    params(("code" = LocationCode, Path, description = "Location code")),
     responses((status = 200, body = LocationView), (status = 404, body = ApiError))
 )]
 #[get("/v1/locations/{code}")]
@@ -155,8 +158,9 @@ pub async fn get_location(
 #[serde(deny_unknown_fields)]
 pub struct StockPageQuery {
     /// Continue after this SKU code (the `next_after` of the previous page).
+    #[param(value_type = Option<SkuCode>)]
     pub after: Option<String>,
-    /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 
@@ -171,7 +175,7 @@ pub struct LocationStockPage {
 /// A location's stock, one page at a time, by SKU code.
 #[utoipa::path(
     tag = "stock",
-    params(("code" = String, Path, description = "Location code"), StockPageQuery),
+    params(("code" = LocationCode, Path, description = "Location code"), StockPageQuery),
     responses((status = 200, body = LocationStockPage), (status = 404, body = ApiError))
 )]
 #[get("/v1/locations/{code}/stock")]

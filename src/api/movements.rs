@@ -1,16 +1,25 @@
 use super::error::ApiError;
-use super::extract::{page_limit, Json};
+use super::extract::{page_limit, Cursor, Json, PageLimit};
 use super::State;
 use crate::app::queries::{self, Listing, MovementRow};
 use crate::app::{movements, Key, Line, Recorded, Reply};
 use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ledger::Movement;
 use crate::domain::quantity::{Counted, Delta, Qty};
+use crate::domain::schema::{array_of, one_of, schema_rule, text};
 use crate::domain::{parse_text, Invalid};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// Lines in one `POST /v1/movements`: a POS batch of 1,000 fits.
 pub const MOVEMENTS_PER_REQUEST_MAX: usize = 1000;
@@ -22,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(post_movements).service(list_movements);
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     Receipt,
@@ -32,23 +41,106 @@ pub enum MovementKind {
     Count,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MovementBody {
     pub kind: MovementKind,
     pub location: String,
     pub sku: String,
-    /// Units; signed for `adjustment`, the counted figure for `count`.
     pub qty: i64,
-    /// Required for `adjustment`, optional for `count`.
     pub reason: Option<String>,
-    /// When it happened; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
+schema_rule!(
+    /// Why stock was adjusted or counted.
+    MovementReason = text(REASON_LENGTH_MAX)
+);
+
+/// By hand, one variant per kind: each kind has its own range for `qty` and its own rule for
+/// `reason` (as [`MovementBody::parse`] has), which one object could not state.
+impl utoipa::PartialSchema for MovementBody {
+    fn schema() -> RefOr<Schema> {
+        let reference = |name: Cow<'static, str>| Ref::from_schema_name(name);
+        let none = || ObjectBuilder::new().schema_type(Type::Null);
+        let variant = |kind: &str, qty: Cow<'static, str>, description: &str| {
+            ObjectBuilder::new()
+                .description(Some(description))
+                .property("kind", one_of(&[kind]))
+                .property("location", reference(LocationCode::name()))
+                .property("sku", reference(SkuCode::name()))
+                .property("qty", reference(qty))
+                .property(
+                    "occurred_at",
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                        .description(Some(
+                            "When it happened, after 2000-01-01 and not in the future; \
+                             defaults to now",
+                        )),
+                )
+                .required("kind")
+                .required("location")
+                .required("sku")
+                .required("qty")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let moved = |kind: &str, description: &str| {
+            variant(kind, Qty::name(), description).property("reason", none())
+        };
+        let optional_reason = OneOfBuilder::new()
+            .item(none())
+            .item(reference(MovementReason::name()));
+        let kinds = OneOfBuilder::new()
+            .item(moved("receipt", "Units received"))
+            .item(moved("sale", "Units sold"))
+            .item(moved("return", "Units a customer brought back"))
+            .item(
+                variant(
+                    "adjustment",
+                    Delta::name(),
+                    "On hand changed by a signed qty",
+                )
+                .property("reason", reference(MovementReason::name()))
+                .required("reason"),
+            )
+            .item(
+                variant(
+                    "count",
+                    Counted::name(),
+                    "On hand counted: qty is the figure",
+                )
+                .property("reason", optional_reason),
+            );
+        RefOr::T(kinds.into())
+    }
+}
+
+impl utoipa::ToSchema for MovementBody {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            (LocationCode::name().into(), LocationCode::schema()),
+            (SkuCode::name().into(), SkuCode::schema()),
+            (Qty::name().into(), Qty::schema()),
+            (Delta::name().into(), Delta::schema()),
+            (Counted::name().into(), Counted::schema()),
+            (MovementReason::name().into(), MovementReason::schema()),
+        ]);
+    }
+}
+schema_rule!(
+    /// The lines of one batch.
+    MovementLines = array_of::<MovementBody>(1, MOVEMENTS_PER_REQUEST_MAX); uses [MovementBody]
+);
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"movements": [
+    {"kind": "receipt", "location": "TPE-001", "sku": "TSHIRT-BLK-M", "qty": 12},
+    {"kind": "sale", "location": "TPE-001", "sku": "TSHIRT-BLK-M", "qty": 1}]}))]
 pub struct MovementsBody {
+    #[schema(value_type = MovementLines)]
     pub movements: Vec<MovementBody>,
 }
 
@@ -113,7 +205,7 @@ fn earliest() -> DateTime<Utc> {
 #[utoipa::path(
     tag = "movements",
     request_body = MovementsBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "Recorded", body = Recorded),
         (status = 409, description = "A line would make on hand negative, or the key is in flight", body = ApiError),
@@ -179,15 +271,18 @@ pub fn created_or_replayed<T: Serialize>(reply: Reply<T>) -> HttpResponse {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct MovementQuery {
+    #[param(value_type = Option<LocationCode>)]
     pub location: Option<String>,
+    #[param(value_type = Option<SkuCode>)]
     pub sku: Option<String>,
     /// Occurred at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Occurred before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// Continue after this movement id (the `next_after` of the previous page).
+    #[param(value_type = Option<Cursor>)]
     pub after: Option<i64>,
-    /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 

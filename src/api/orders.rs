@@ -8,18 +8,21 @@ use crate::app::orders::{self, Fulfilment, PlaceOrder, Referral, Routing, Step};
 use crate::app::queries::{self, AttributionRow, OrderView};
 use crate::app::{Key, Reply};
 use crate::domain::access::Principal;
-use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::codes::{LocationCode, OrderId, SkuCode};
 use crate::domain::decision::Decision;
 use crate::domain::geo::Point;
-use crate::domain::idempotency::fingerprint;
+use crate::domain::geo::{Latitude, Longitude};
+use crate::domain::idempotency::{fingerprint, IdempotencyKey};
 use crate::domain::limits::ORDER_LINES_MAX;
 use crate::domain::quantity::Qty;
+use crate::domain::schema::{array_of, schema_rule, text};
 use crate::domain::{parse_text, Invalid};
+use utoipa::{PartialSchema, ToSchema};
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// How far ahead of the server's clock a referral's `served_at` may be (clock skew).
 const SERVED_AT_SKEW_MAX_MINUTES: i64 = 5;
@@ -38,15 +41,73 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineBody {
+    #[schema(value_type = SkuCode)]
     pub sku: String,
+    /// Lines of one SKU are summed; the sum too is a `Qty`.
+    #[schema(value_type = Qty)]
     pub qty: i64,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+schema_rule!(
+    /// The lines of an order, a promise or one of an order's steps.
+    OrderLines = array_of::<LineBody>(1, ORDER_LINES_MAX); uses [LineBody]
+);
+schema_rule!(
+    /// The lines of a fulfilment or a return.
+    SourcedLines = array_of::<SourcedLineBody>(1, ORDER_LINES_MAX); uses [SourcedLineBody]
+);
+schema_rule!(
+    /// The clerk credited with a sale.
+    Clerk = text(CLERK_LENGTH_MAX)
+);
+
+/// Longest clerk id a referral may name, in characters.
+const CLERK_LENGTH_MAX: usize = 64;
+
+#[derive(Debug, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FulfilmentBody {
     Ship { latitude: f64, longitude: f64 },
     Pickup { store: String },
+}
+
+/// By hand: the derived schema would leave out that neither variant takes other fields.
+impl utoipa::PartialSchema for FulfilmentBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder};
+        use utoipa::openapi::Ref;
+        let variant = |mode: &str| {
+            ObjectBuilder::new()
+                .property("mode", crate::domain::schema::one_of(&[mode]))
+                .required("mode")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let ship = variant("ship")
+            .property("latitude", Ref::from_schema_name(Latitude::name()))
+            .required("latitude")
+            .property("longitude", Ref::from_schema_name(Longitude::name()))
+            .required("longitude")
+            .examples([json!({"mode": "ship", "latitude": 25.04, "longitude": 121.56})]);
+        let pickup = variant("pickup")
+            .property("store", Ref::from_schema_name(LocationCode::name()))
+            .required("store")
+            .examples([json!({"mode": "pickup", "store": "TPE-001"})]);
+        let either = OneOfBuilder::new().item(ship).item(pickup);
+        utoipa::openapi::RefOr::T(either.into())
+    }
+}
+
+impl utoipa::ToSchema for FulfilmentBody {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((Latitude::name().into(), Latitude::schema()));
+        schemas.push((Longitude::name().into(), Longitude::schema()));
+        schemas.push((LocationCode::name().into(), LocationCode::schema()));
+    }
 }
 
 impl FulfilmentBody {
@@ -89,7 +150,10 @@ fn parse_lines(lines: &[LineBody]) -> Result<Vec<(SkuCode, Qty)>, Invalid> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"lines": [{"sku": "TSHIRT-BLK-M", "qty": 2}],
+    "fulfilment": {"mode": "pickup", "store": "TPE-001"}}))]
 pub struct PromiseBody {
+    #[schema(value_type = OrderLines)]
     pub lines: Vec<LineBody>,
     pub fulfilment: FulfilmentBody,
 }
@@ -181,17 +245,23 @@ impl From<orders::RoutedLine> for PromisedLine {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferrerBody {
+    #[schema(value_type = LocationCode)]
     pub store: String,
+    #[schema(value_type = Clerk)]
     pub clerk: String,
-    /// When the clerk served the customer; defaults to now.
+    /// When the clerk served the customer, not in the future; defaults to now.
     pub served_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "WEB-100234", "lines": [{"sku": "TSHIRT-BLK-M", "qty": 1}],
+    "fulfilment": {"mode": "ship", "latitude": 25.04, "longitude": 121.56}}))]
 pub struct OrderBody {
     /// The e-shop's order id: a retry with the same id returns the same order.
+    #[schema(value_type = OrderId)]
     pub id: String,
+    #[schema(value_type = OrderLines)]
     pub lines: Vec<LineBody>,
     pub fulfilment: FulfilmentBody,
     #[serde(default = "split_allowed")]
@@ -199,6 +269,7 @@ pub struct OrderBody {
     pub referrer: Option<ReferrerBody>,
     /// The cart's hold (`POST /v1/holds`): its units count for this order, and placing the
     /// order consumes it, once. Expired or lost, the order is routed as if it had none.
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub hold_id: Option<String>,
 }
 
@@ -217,7 +288,7 @@ impl ReferrerBody {
         }
         Ok(Referral {
             store: LocationCode::parse("referrer.store", &self.store)?,
-            clerk: parse_text("referrer.clerk", &self.clerk, 64)?,
+            clerk: parse_text("referrer.clerk", &self.clerk, CLERK_LENGTH_MAX)?,
             served_at,
         })
     }
@@ -290,7 +361,7 @@ fn reply(reply: Reply<OrderView>) -> HttpResponse {
 }
 
 /// Read an order with its allocations, transfers and pickup batches.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)),
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ApiError)))]
 #[get("/v1/orders/{id}")]
 pub async fn read(
@@ -314,8 +385,8 @@ fn step_key(
     let raw = raw
         .to_str()
         .map_err(|_| Invalid::new("Idempotency-Key", "must be visible ASCII characters"))?;
-    let scoped = format!("{id}/{step}/{raw}");
-    Ok(Some(Key::parse("order-step", &scoped, document)?))
+    let prefix = format!("{id}/{step}/");
+    Ok(Some(Key::scoped("order-step", &prefix, raw, document)?))
 }
 
 /// Runs one lifecycle step of an order under its optional `Idempotency-Key`.
@@ -335,7 +406,8 @@ async fn order_step(
 }
 
 /// Cancel what has not happened yet.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)),
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")),
     responses((status = 200, body = OrderView), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/cancel")]
 pub async fn cancel(
@@ -358,16 +430,20 @@ pub async fn cancel(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourcedLineBody {
+    #[schema(value_type = SkuCode)]
     pub sku: String,
-    /// `source` for fulfilment, `location` for returns.
+    /// Where the units leave (fulfilment) or come back (returns; `location` is a synonym).
     #[serde(alias = "location")]
+    #[schema(value_type = LocationCode)]
     pub source: String,
+    #[schema(value_type = Qty)]
     pub qty: i64,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourcedLinesBody {
+    #[schema(value_type = SourcedLines)]
     pub lines: Vec<SourcedLineBody>,
 }
 
@@ -392,7 +468,8 @@ fn parse_sourced(lines: &[SourcedLineBody]) -> Result<Vec<(SkuCode, LocationCode
 }
 
 /// Units of a ship order leave their source.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = SourcedLinesBody,
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")), request_body = SourcedLinesBody,
     responses((status = 200, body = OrderView), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/fulfil")]
 pub async fn fulfil(
@@ -418,11 +495,13 @@ pub async fn fulfil(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinesBody {
+    #[schema(value_type = OrderLines)]
     pub lines: Vec<LineBody>,
 }
 
 /// The customer collects a batch at the pickup store.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = LinesBody,
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")), request_body = LinesBody,
     responses((status = 200, body = OrderView), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/pickups")]
 pub async fn pickups(
@@ -446,7 +525,8 @@ pub async fn pickups(
 }
 
 /// Fulfilled units come back at any location (`lines[].location`) and become its stock.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = SourcedLinesBody,
+#[utoipa::path(tag = "orders", params(("id" = OrderId, Path),
+    ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries of the step safe")), request_body = SourcedLinesBody,
     responses((status = 200, body = OrderView), (status = 409, body = ApiError)))]
 #[post("/v1/orders/{id}/returns")]
 pub async fn returns(
@@ -476,10 +556,19 @@ pub struct AttributionQuery {
     /// At most [`ATTRIBUTION_DAYS_MAX`] days after `from`.
     pub to: DateTime<Utc>,
     /// The `next` of the previous page.
+    #[param(value_type = Option<AttributionCursorText>)]
     pub after: Option<String>,
-    /// Rows per page (1–1000, default 100).
+    /// Rows per page.
+    #[param(value_type = Option<super::extract::PageLimit>)]
     pub limit: Option<i64>,
 }
+
+crate::domain::schema::schema_rule!(
+    /// Where a page of the attribution report starts: `STORE/CLERK` as `next` spells it.
+    AttributionCursorText = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(r"^[A-Za-z0-9._-]{1,64}/[!-~]{1,64}$"))
+);
 
 /// The longest window one report reads (each request scans the window's orders).
 pub const ATTRIBUTION_DAYS_MAX: i64 = 366;

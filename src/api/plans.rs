@@ -2,7 +2,7 @@
 //! read stored plans, commit a proposal, and draw a SKU's stock spread.
 
 use super::error::{ApiError, Code};
-use super::extract::{page_limit, Json, PAGE_LIMIT_DEFAULT};
+use super::extract::{page_limit, Json, PageLimit, PAGE_LIMIT_DEFAULT};
 use super::State;
 use crate::app::plans::{self, Kind, LineView, Outcome, PlanSummary, RebalanceParams};
 use crate::app::plans::{ReplenishParams, RunView};
@@ -35,10 +35,16 @@ const WAIT_S_MAX: u64 = 25;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RunQuery {
-    /// Seconds to wait for the run before answering 202 with the queued run (0–25, default 25).
-    #[param(minimum = 0, maximum = 25)]
+    /// Seconds to wait for the run before answering 202 with the queued run.
+    #[param(value_type = Option<RunWaitS>)]
     pub wait_s: Option<u64>,
 }
+
+crate::domain::schema::schema_rule!(
+    /// Seconds a planning request waits for its run (default the most).
+    RunWaitS = crate::domain::schema::integer(0, WAIT_S_MAX as i64)
+        .default(Some(WAIT_S_MAX.into()))
+);
 
 impl RunQuery {
     fn wait(&self) -> Result<Duration, Invalid> {
@@ -180,7 +186,9 @@ pub async fn read_run(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `rebalance` or `replenishment` (default both).
+    #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 
@@ -215,14 +223,29 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct ReadQuery {
     /// Only lines from or to this location.
+    #[param(value_type = Option<crate::domain::codes::LocationCode>)]
     pub store: Option<String>,
     /// Only lines of this SKU.
+    #[param(value_type = Option<crate::domain::codes::SkuCode>)]
     pub sku: Option<String>,
     /// The `next` of the previous page.
+    #[param(value_type = Option<LineCursorText>)]
     pub after: Option<String>,
-    /// Lines per page (1–1000, default 100).
+    /// Lines per page.
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
+
+crate::domain::schema::schema_rule!(
+    /// Where a page of plan lines starts: `NET_SKU_FROM_TO` as the previous page's `next` spells
+    /// it (`LineCursor`'s `Display`).
+    LineCursorText = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(
+            r"^-?[0-9]{1,15}(\.[0-9]{1,15})?(_-?[0-9]{1,18}){3}$"
+        ))
+        .examples(["-120.5_17_3_9"])
+);
 
 /// A stored plan with its lines, best first.
 #[utoipa::path(tag = "plans", params(("id" = i64, Path), ReadQuery),
@@ -275,6 +298,7 @@ pub async fn commit(
 #[serde(deny_unknown_fields)]
 pub struct ChartQuery {
     /// The SKU to draw (default: the one with the most units moved).
+    #[param(value_type = Option<crate::domain::codes::SkuCode>)]
     pub sku: Option<String>,
 }
 

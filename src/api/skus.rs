@@ -5,6 +5,7 @@ use crate::app::catalog::{self, Upserted};
 use crate::app::queries;
 use crate::domain::access::Principal;
 use crate::domain::codes::SkuCode;
+use crate::domain::schema::{integer, schema_rule, text};
 use crate::domain::sku::{Sku, SkuBody};
 use crate::domain::Invalid;
 use actix_web::{get, put, web, HttpResponse};
@@ -36,11 +37,27 @@ impl From<Sku> for SkuView {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// The start of a SKU code, or of its name (any case); 1–64 characters.
+    /// The start of a SKU code, or of its name (any case).
+    #[param(value_type = SearchPrefix, required = true)]
     pub q: Option<String>,
-    /// At most this many (default 20, at most 100).
+    /// At most this many.
+    #[param(value_type = Option<SearchLimit>)]
     pub limit: Option<i64>,
 }
+
+/// Longest prefix a search takes, in characters.
+pub const SEARCH_PREFIX_LENGTH_MAX: usize = 64;
+pub const SEARCH_LIMIT_DEFAULT: i64 = 20;
+pub const SEARCH_LIMIT_MAX: i64 = 100;
+
+schema_rule!(
+    /// The start of a SKU code or name.
+    SearchPrefix = text(SEARCH_PREFIX_LENGTH_MAX).examples(["TSHIRT"])
+);
+schema_rule!(
+    /// Matches per answer.
+    SearchLimit = integer(1, SEARCH_LIMIT_MAX).default(Some(SEARCH_LIMIT_DEFAULT.into()))
+);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SkuMatch {
@@ -67,17 +84,23 @@ pub async fn search_skus(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .ok_or_else(|| Invalid::new("q", "give the start of a SKU code or name"))?;
-    if prefix.chars().count() > 64 || prefix.chars().any(char::is_control) {
+    if prefix.chars().count() > SEARCH_PREFIX_LENGTH_MAX || prefix.chars().any(char::is_control) {
         return Err(Invalid::new(
             "q",
-            "must be at most 64 characters, none of them control characters",
+            format!(
+                "must be at most {SEARCH_PREFIX_LENGTH_MAX} characters, none of them control characters"
+            ),
         )
         .into());
     }
     let limit = match query.limit {
-        None => 20,
-        Some(limit @ 1..=100) => limit,
-        Some(_) => return Err(Invalid::new("limit", "must be from 1 to 100").into()),
+        None => SEARCH_LIMIT_DEFAULT,
+        Some(limit @ 1..=SEARCH_LIMIT_MAX) => limit,
+        Some(_) => {
+            return Err(
+                Invalid::new("limit", format!("must be from 1 to {SEARCH_LIMIT_MAX}")).into(),
+            )
+        }
     };
     let skus = queries::search_skus(&state, prefix, limit).await?;
     Ok(web::Json(SkuMatches {
@@ -92,7 +115,7 @@ pub async fn search_skus(
 #[utoipa::path(
     tag = "skus",
     request_body = SkuBody,
-    params(("code" = String, Path, description = "SKU code")),
+    params(("code" = SkuCode, Path, description = "SKU code")),
     responses(
         (status = 201, description = "Created", body = SkuView),
         (status = 200, description = "Updated", body = SkuView),
@@ -119,7 +142,7 @@ pub async fn put_sku(
 /// Read a SKU.
 #[utoipa::path(
     tag = "skus",
-    params(("code" = String, Path, description = "SKU code")),
+    params(("code" = SkuCode, Path, description = "SKU code")),
     responses((status = 200, body = SkuView), (status = 404, body = ApiError))
 )]
 #[get("/v1/skus/{code}")]

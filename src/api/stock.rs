@@ -18,16 +18,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct StockQuery {
     /// Sort by distance from this point: `LAT,LON`.
+    #[param(value_type = Option<crate::domain::geo::LatLon>)]
     pub near: Option<String>,
-    /// Sort by distance from this store (its code).
+    /// Sort by distance from this store (its code); not with `near`.
+    #[param(value_type = Option<LocationCode>)]
     pub store: Option<String>,
     /// The ledger as it stood at this instant (RFC 3339); live holds are not historical.
     pub as_of: Option<DateTime<Utc>>,
     /// The `next` of the previous page.
+    #[param(value_type = Option<StockCursorText>)]
     pub after: Option<String>,
-    /// Locations per page (1–1000, default 100).
+    /// Locations per page.
+    #[param(value_type = Option<crate::api::extract::PageLimit>)]
     pub limit: Option<i64>,
 }
+
+crate::domain::schema::schema_rule!(
+    /// Where a page of a SKU's locations starts: `KM/CODE` as the previous page's `next` spells it.
+    StockCursorText = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(r"^[0-9]{1,5}(\.[0-9]{1,2})?/[A-Za-z0-9._-]{1,64}$"))
+);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SkuStock {
@@ -62,7 +73,7 @@ pub struct LocationStock {
 /// Where a SKU is, nearest first: every location with stock of it, with all its figures.
 #[utoipa::path(
     tag = "stock",
-    params(("sku" = String, Path, description = "SKU code"), StockQuery),
+    params(("sku" = SkuCode, Path, description = "SKU code"), StockQuery),
     responses((status = 200, body = SkuStock), (status = 404, body = ApiError), (status = 422, body = ApiError))
 )]
 #[get("/v1/stock/{sku}")]

@@ -2,13 +2,14 @@
 //! lifecycle of every transfer.
 
 use super::error::ApiError;
-use super::extract::{page_limit, Json, OptionalJson};
+use super::extract::{page_limit, Cursor, Json, OptionalJson, PageLimit, PositiveId};
 use super::State;
 use crate::app::queries::{self, Listing};
 use crate::app::transfers::{self, Created, Reason, TransferRequest, TransferView};
 use crate::app::Reply;
 use crate::domain::access::Principal;
 use crate::domain::codes::{LocationCode, SkuCode};
+use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::order::TransferStatus;
 use crate::domain::quantity::{Counted, Qty};
 use crate::domain::Invalid;
@@ -26,18 +27,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "TSHIRT-BLK-M", "qty": 2, "to": "TPE-001", "from": "TPE-002"}))]
 pub struct TransferBody {
+    #[schema(value_type = SkuCode)]
     pub sku: String,
+    #[schema(value_type = Qty)]
     pub qty: i64,
     /// The store that needs the units.
+    #[schema(value_type = LocationCode)]
     pub to: String,
-    /// Where they come from; when absent the optimiser chooses (possibly several sources).
+    /// Where they come from (not `to`); when absent the optimiser chooses (possibly several
+    /// sources).
+    #[schema(value_type = Option<LocationCode>)]
     pub from: Option<String>,
 }
 
 /// Request units for a store, from a given location or from wherever the optimiser says.
 #[utoipa::path(tag = "transfers", request_body = TransferBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe (a double click sends one request)")),
+    params(("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Makes retries safe (a double click sends one request)")),
     responses((status = 201, body = Created), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 #[post("/v1/transfers")]
 pub async fn create(
@@ -74,10 +81,15 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct TransferQuery {
     /// Transfers from or to this location.
+    #[param(value_type = Option<LocationCode>)]
     pub location: Option<String>,
+    #[param(value_type = Option<TransferStatus>)]
     pub status: Option<String>,
+    #[param(value_type = Option<Reason>)]
     pub reason: Option<String>,
+    #[param(value_type = Option<Cursor>)]
     pub after: Option<i64>,
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 
@@ -129,7 +141,7 @@ fn transfer_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| Invalid::new("id", "must be a transfer id (a positive number)").into())
 }
 
-#[utoipa::path(tag = "transfers", params(("id" = i64, Path)),
+#[utoipa::path(tag = "transfers", params(("id" = PositiveId, Path)),
     responses((status = 200, body = TransferView), (status = 404, body = ApiError)))]
 #[get("/v1/transfers/{id}")]
 pub async fn read(
@@ -141,7 +153,7 @@ pub async fn read(
 }
 
 /// The units leave the source: off its on hand, in transit at the destination.
-#[utoipa::path(tag = "transfers", params(("id" = i64, Path)),
+#[utoipa::path(tag = "transfers", params(("id" = PositiveId, Path)),
     responses((status = 200, body = TransferView), (status = 409, body = ApiError)))]
 #[post("/v1/transfers/{id}/ship")]
 pub async fn ship(
@@ -158,11 +170,12 @@ pub async fn ship(
 #[serde(deny_unknown_fields)]
 pub struct ReceiveBody {
     /// Units that arrived; all of them when absent. Missing units become a discrepancy.
+    #[schema(value_type = Option<Counted>)]
     pub received: Option<i64>,
 }
 
 /// The units arrive at the destination.
-#[utoipa::path(tag = "transfers", params(("id" = i64, Path)), request_body = ReceiveBody,
+#[utoipa::path(tag = "transfers", params(("id" = PositiveId, Path)), request_body = ReceiveBody,
     responses((status = 200, body = TransferView), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 #[post("/v1/transfers/{id}/receive")]
 pub async fn receive(
@@ -183,7 +196,7 @@ pub async fn receive(
 }
 
 /// Cancel a planned transfer (one that serves an order goes with its order).
-#[utoipa::path(tag = "transfers", params(("id" = i64, Path)),
+#[utoipa::path(tag = "transfers", params(("id" = PositiveId, Path)),
     responses((status = 200, body = TransferView), (status = 409, body = ApiError)))]
 #[post("/v1/transfers/{id}/cancel")]
 pub async fn cancel(

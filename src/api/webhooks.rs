@@ -2,13 +2,16 @@
 //! and the delivery log. Deliveries themselves are `app::webhooks`' loop.
 
 use super::error::ApiError;
-use super::extract::{page_limit, Json, OptionalJson};
+use super::extract::{page_limit, Cursor, Json, OptionalJson, PageLimit};
 use super::State;
 use crate::app::webhooks::{self, DeliveryAttempt, Subscription, WebhookView};
 use crate::domain::access::Principal;
+use crate::domain::schema::schema_rule;
+use crate::domain::webhook;
 use crate::domain::Invalid;
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create)
@@ -24,16 +27,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
     /// Where deliveries are POSTed (http or https).
-    #[schema(example = "https://shop.example/hooks/allot")]
+    #[schema(value_type = WebhookUrl, example = "https://shop.example/hooks/allot")]
     pub url: String,
-    /// Event kinds to deliver: availability_changed, out_of_stock, back_in_stock, low_stock.
+    /// Event kinds to deliver.
+    #[schema(schema_with = webhook_kinds, example = json!(["out_of_stock", "back_in_stock"]))]
     pub events: Vec<String>,
-    /// `whsec_` and a base64 key of 24–64 bytes; generated when absent.
+    /// `whsec_` and a base64 key; generated when absent.
+    #[schema(value_type = Option<WebhookSecret>)]
     pub secret: Option<String>,
     /// Only this SKU's events.
+    #[schema(value_type = Option<crate::domain::codes::SkuCode>)]
     pub sku: Option<String>,
     /// Only this location's events.
+    #[schema(value_type = Option<crate::domain::codes::LocationCode>)]
     pub location: Option<String>,
+}
+
+schema_rule!(
+    /// An absolute http(s) URL with a host.
+    WebhookUrl = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(webhook::URL_LENGTH_MAX))
+        .pattern(Some(r"^https?://[a-z0-9]{1,63}(\.[a-z0-9]{1,63}){0,3}(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$"))
+);
+
+schema_rule!(
+    /// One of the event kinds.
+    WebhookKind = crate::domain::schema::one_of(&webhook::KINDS)
+);
+
+schema_rule!(
+    /// A Standard Webhooks secret: `whsec_` and the key in base64 (24 to 48 bytes here; the
+    /// service also takes keys up to 64 bytes).
+    WebhookSecret = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^whsec_([A-Za-z0-9+/]{4}){8,16}$"))
+);
+
+fn webhook_kinds() -> utoipa::openapi::schema::ArrayBuilder {
+    crate::domain::schema::array_of::<WebhookKind>(1, webhook::KINDS.len())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -72,8 +104,10 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// The `next` of the previous page.
+    #[param(value_type = Option<Cursor>)]
     pub after: Option<i64>,
-    /// Subscriptions per page (1–1000, default 100).
+    /// Subscriptions per page.
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 
@@ -130,6 +164,7 @@ pub async fn remove(
 #[serde(deny_unknown_fields)]
 pub struct SecretBody {
     /// The new secret (`whsec_…`); generated when absent.
+    #[schema(value_type = Option<WebhookSecret>)]
     pub secret: Option<String>,
 }
 
@@ -162,6 +197,7 @@ pub async fn rotate(
 pub struct RedeliverBody {
     /// Deliver again every matching event after this feed position (events are kept for
     /// `ALLOT_EVENTS_RETENTION_S` once delivered).
+    #[schema(minimum = 0)]
     pub from_position: i64,
 }
 
@@ -188,7 +224,8 @@ pub async fn redeliver(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
-    /// Attempts to show (1–1000, default 100), newest first.
+    /// Attempts to show, newest first.
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<i64>,
 }
 

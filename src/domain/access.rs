@@ -22,6 +22,27 @@ pub const USER_NAME_LENGTH_MAX: usize = 64;
 /// Shortest and longest password accepted.
 pub const PASSWORD_LENGTH_MIN: usize = 10;
 pub const PASSWORD_LENGTH_MAX: usize = 200;
+/// The characters a user name may have besides ASCII letters and digits.
+const USER_NAME_PUNCTUATION: &[u8] = b"_.@-";
+
+super::schema::schema_rule!(
+    /// What a person signs in with.
+    UserName = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(USER_NAME_LENGTH_MAX))
+        .pattern(Some(format!(
+            "^[A-Za-z0-9{}]+$",
+            String::from_utf8_lossy(USER_NAME_PUNCTUATION)
+        )))
+);
+super::schema::schema_rule!(
+    /// A password, in characters.
+    Password = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(PASSWORD_LENGTH_MIN))
+        .max_length(Some(PASSWORD_LENGTH_MAX))
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -362,7 +383,7 @@ pub fn parse_user_name(field: &str, raw: &str) -> Result<String, Invalid> {
     }
     if !raw
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'))
+        .all(|b| b.is_ascii_alphanumeric() || USER_NAME_PUNCTUATION.contains(&b))
     {
         return Err(Invalid::new(
             field,

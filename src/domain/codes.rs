@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const CODE_LENGTH_MAX: usize = 64;
+/// The characters a code may have besides ASCII letters and digits.
+const CODE_PUNCTUATION: &[u8] = b"_.-";
 
 fn parse_code(field: &str, raw: &str) -> Result<String, Invalid> {
     if raw.is_empty() {
@@ -19,7 +21,7 @@ fn parse_code(field: &str, raw: &str) -> Result<String, Invalid> {
     }
     if !raw
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .all(|b| b.is_ascii_alphanumeric() || CODE_PUNCTUATION.contains(&b))
     {
         return Err(Invalid::new(
             field,
@@ -28,6 +30,21 @@ fn parse_code(field: &str, raw: &str) -> Result<String, Invalid> {
     }
     Ok(raw.to_owned())
 }
+
+/// The document's form of [`parse_code`]'s rule.
+pub fn code_rule() -> utoipa::openapi::schema::ObjectBuilder {
+    let punctuation = String::from_utf8_lossy(CODE_PUNCTUATION);
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(CODE_LENGTH_MAX))
+        .pattern(Some(format!("^[A-Za-z0-9{punctuation}]+$")))
+}
+
+super::schema::schema_rule!(
+    /// The e-shop's order id, spelled as a code.
+    OrderId = code_rule().examples(["WEB-100234"])
+);
 
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -59,6 +76,14 @@ macro_rules! code_type {
                 &self.0
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                super::schema::build(code_rule())
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

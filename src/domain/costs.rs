@@ -4,6 +4,7 @@
 //! it was made with. [`CostModel::default`] is the seeded first version.
 
 use super::location::LocationKind;
+use super::schema::{integer, number, schema_rule};
 use super::Invalid;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,36 @@ pub const HOURS_MAX: f64 = allot_solver::LEAD_TIME_HOURS_MAX;
 pub const COVER_DAYS_MAX: f64 = 60.0;
 /// Most units a store keeps back regardless of its sales.
 pub const PROTECTED_UNITS_MAX: i64 = 1_000;
+/// Most hours a lane's lead time grows per km, so a lane across the country stays below the
+/// solver's limit.
+pub const HOURS_PER_KM_MAX: f64 = 1.0;
+
+schema_rule!(
+    /// An amount of money, from 0 to `MONEY_MAX`.
+    Money = number(0.0, MONEY_MAX)
+);
+schema_rule!(
+    /// Hours, from 0 to the solver's lead-time limit.
+    Hours = number(0.0, HOURS_MAX)
+);
+schema_rule!(
+    /// Hours per km of a lane.
+    HoursPerKm = number(0.0, HOURS_PER_KM_MAX)
+);
+schema_rule!(
+    /// Days of a store's own sales.
+    CoverDays = number(0.0, COVER_DAYS_MAX)
+);
+schema_rule!(
+    /// Units a store keeps back.
+    ProtectedUnits = integer(0, PROTECTED_UNITS_MAX)
+);
+schema_rule!(
+    /// An amount of money above 0.
+    PositiveMoney = number(0.0, MONEY_MAX)
+        .minimum(None::<f64>)
+        .exclusive_minimum(Some(0.0))
+);
 
 /// The version number of a stored cost model; versions only grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -28,13 +59,16 @@ pub struct CostVersion(pub i64);
 pub struct CostModel {
     pub parcel: Parcel,
     /// Each source beyond the first (an extra parcel or pickup batch).
+    #[schema(value_type = Money)]
     pub split_penalty: f64,
     /// The customer's wait, per hour until each parcel leaves or each pickup batch is ready.
+    #[schema(value_type = Money)]
     pub wait_per_hour: f64,
     pub handling: Handling,
     pub transfer: Transfers,
     pub protection: Protection,
     /// Per unit left unfulfilled when the customer accepts a partial order; must be positive.
+    #[schema(value_type = PositiveMoney)]
     pub unfulfilled_per_unit: f64,
 }
 
@@ -42,8 +76,11 @@ pub struct CostModel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Parcel {
+    #[schema(value_type = Money)]
     pub fixed: f64,
+    #[schema(value_type = Money)]
     pub per_unit: f64,
+    #[schema(value_type = Money)]
     pub per_unit_km: f64,
 }
 
@@ -58,7 +95,9 @@ pub struct Handling {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pick {
+    #[schema(value_type = Money)]
     pub per_unit: f64,
+    #[schema(value_type = Hours)]
     pub hours: f64,
 }
 
@@ -74,13 +113,19 @@ pub struct Transfers {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lane {
+    #[schema(value_type = Money)]
     pub fixed: f64,
     #[serde(default)]
+    #[schema(value_type = Money)]
     pub per_km: f64,
+    #[schema(value_type = Money)]
     pub per_unit: f64,
+    #[schema(value_type = Money)]
     pub per_unit_km: f64,
+    #[schema(value_type = Hours)]
     pub hours: f64,
     #[serde(default)]
+    #[schema(value_type = HoursPerKm)]
     pub hours_per_km: f64,
 }
 
@@ -90,9 +135,12 @@ pub struct Lane {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Protection {
+    #[schema(value_type = ProtectedUnits)]
     pub units: i64,
+    #[schema(value_type = Money)]
     pub per_unit: f64,
     #[serde(default)]
+    #[schema(value_type = CoverDays)]
     pub cover_days: f64,
 }
 
@@ -215,8 +263,7 @@ impl Lane {
         money("per_unit", self.per_unit)?;
         money("per_unit_km", self.per_unit_km)?;
         hours("hours", self.hours)?;
-        // Per km, so that a lane across the country stays below the solver's limit.
-        bounded("hours_per_km", self.hours_per_km, 1.0)
+        bounded("hours_per_km", self.hours_per_km, HOURS_PER_KM_MAX)
     }
 }
 

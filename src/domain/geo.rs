@@ -1,7 +1,31 @@
 //! Points on the earth and the distances between them.
 
+use super::schema::{number, schema_rule};
 use super::Invalid;
 use serde::Serialize;
+
+pub const LATITUDE_MAX: f64 = 90.0;
+pub const LONGITUDE_MAX: f64 = 180.0;
+
+schema_rule!(
+    /// Degrees north (negative: south).
+    Latitude = number(-LATITUDE_MAX, LATITUDE_MAX)
+);
+schema_rule!(
+    /// Degrees east (negative: west).
+    Longitude = number(-LONGITUDE_MAX, LONGITUDE_MAX)
+);
+schema_rule!(
+    /// A point as `LAT,LON` in decimal degrees (`?near=25.04,121.56`).
+    LatLon = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(r"^ *{LATITUDE_PATTERN} *, *{LONGITUDE_PATTERN} *$")))
+        .examples(["25.04,121.56"])
+);
+
+/// [`LATITUDE_MAX`] and [`LONGITUDE_MAX`] as the decimal numbers a query string carries.
+const LATITUDE_PATTERN: &str = r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)";
+const LONGITUDE_PATTERN: &str = r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Point {
@@ -11,16 +35,16 @@ pub struct Point {
 
 impl Point {
     pub fn parse(field: &str, latitude: f64, longitude: f64) -> Result<Self, Invalid> {
-        if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
+        if !latitude.is_finite() || !(-LATITUDE_MAX..=LATITUDE_MAX).contains(&latitude) {
             return Err(Invalid::new(
                 format!("{field}latitude"),
-                "must be a number from -90 to 90",
+                format!("must be a number from -{LATITUDE_MAX} to {LATITUDE_MAX}"),
             ));
         }
-        if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
+        if !longitude.is_finite() || !(-LONGITUDE_MAX..=LONGITUDE_MAX).contains(&longitude) {
             return Err(Invalid::new(
                 format!("{field}longitude"),
-                "must be a number from -180 to 180",
+                format!("must be a number from -{LONGITUDE_MAX} to {LONGITUDE_MAX}"),
             ));
         }
         Ok(Self {

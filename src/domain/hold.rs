@@ -3,6 +3,7 @@
 
 use super::codes::{LocationCode, SkuCode};
 use super::quantity::{Qty, QTY_MAX};
+use super::schema::{array_of, integer, schema_rule, visible_ascii};
 use super::Invalid;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,13 +18,23 @@ pub const HOLD_LIFETIME_S_DEFAULT: i64 = 4 * 3600;
 /// per key at peak, low enough that a leaked key cannot hold the whole chain's stock.
 pub const LIVE_HOLDS_PER_CREDENTIAL_DEFAULT: i64 = 100_000;
 
+schema_rule!(
+    /// Seconds a hold lives from now.
+    HoldTtl = integer(HOLD_TTL_S_MIN, HOLD_TTL_S_MAX)
+);
+schema_rule!(
+    /// The cart's own id: a retry with it returns the same hold.
+    ClientId = visible_ascii(CLIENT_ID_LENGTH_MAX)
+);
+schema_rule!(
+    /// The lines of a hold.
+    HoldLines = array_of::<HoldLineBody>(1, HOLD_LINES_MAX); uses [HoldLineBody]
+);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HoldLine {
-    #[schema(value_type = String)]
     pub sku: SkuCode,
-    #[schema(value_type = String)]
     pub location: LocationCode,
-    #[schema(value_type = i64)]
     pub qty: Qty,
 }
 
@@ -39,17 +50,26 @@ pub struct HoldRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldLineBody {
+    #[schema(value_type = SkuCode)]
     pub sku: String,
+    #[schema(value_type = LocationCode)]
     pub location: String,
+    /// Lines of one SKU and location are summed; the sum too is a `Qty`.
+    #[schema(value_type = Qty)]
     pub qty: i64,
 }
 
 /// Wire form of `POST /v1/holds`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"lines": [{"sku": "TSHIRT-BLK-M", "location": "TPE-001", "qty": 1}],
+    "ttl_s": 600, "client_id": "cart-8812"}))]
 pub struct HoldBody {
+    #[schema(value_type = HoldLines)]
     pub lines: Vec<HoldLineBody>,
+    #[schema(value_type = HoldTtl)]
     pub ttl_s: i64,
+    #[schema(value_type = Option<ClientId>)]
     pub client_id: Option<String>,
 }
 

@@ -5,10 +5,20 @@ use super::costs::MONEY_MAX;
 use super::geo::Point;
 use super::limits::STOCK_UNITS_MAX;
 use super::quantity::QTY_MAX;
+use super::schema::{integer, schema_rule, text};
 use super::{parse_text, Invalid};
 use serde::{Deserialize, Serialize};
 
 pub const NAME_LENGTH_MAX: usize = 200;
+
+schema_rule!(
+    /// A location's name as people read it.
+    LocationName = text(NAME_LENGTH_MAX)
+);
+schema_rule!(
+    /// Units a location can pick per day.
+    PickCapacity = integer(0, STOCK_UNITS_MAX)
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -60,20 +70,29 @@ pub struct Location {
 /// Wire form of `PUT /v1/locations/{code}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Xinyi store", "kind": "store", "latitude": 25.033,
+    "longitude": 121.565, "pickup": true, "ship": true, "safety_stock": 1}))]
 pub struct LocationBody {
+    #[schema(value_type = LocationName)]
     pub name: String,
     pub kind: LocationKind,
+    #[schema(value_type = super::geo::Latitude)]
     pub latitude: f64,
+    #[schema(value_type = super::geo::Longitude)]
     pub longitude: f64,
     pub pickup: bool,
     pub ship: bool,
+    /// Units of each SKU kept back from online selling (default 0).
     #[serde(default)]
+    #[schema(value_type = Option<super::quantity::Counted>)]
     pub safety_stock: Option<i64>,
     /// Handling cost per unit here, instead of the cost model's for the location's kind.
     #[serde(default)]
+    #[schema(value_type = Option<super::costs::Money>)]
     pub handling_per_unit: Option<f64>,
     /// Units this location can pick per day for online orders (absent: no limit).
     #[serde(default)]
+    #[schema(value_type = Option<PickCapacity>)]
     pub pick_capacity_per_day: Option<i64>,
     /// Whether it may send transfers to other stores (default true).
     #[serde(default)]
@@ -81,6 +100,7 @@ pub struct LocationBody {
     /// A `low_stock` event fires when available falls from this or more to below it (default
     /// 0: never).
     #[serde(default)]
+    #[schema(value_type = Option<super::quantity::Counted>)]
     pub low_stock_below: Option<i64>,
 }
 

@@ -14,6 +14,7 @@ pub mod location;
 pub mod order;
 pub mod plan;
 pub mod quantity;
+pub mod schema;
 pub mod sku;
 pub mod webhook;
 

@@ -89,6 +89,33 @@ impl Counted {
     }
 }
 
+impl utoipa::PartialSchema for Qty {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::schema::build(super::schema::integer(1, QTY_MAX))
+    }
+}
+
+impl utoipa::ToSchema for Qty {}
+
+impl utoipa::PartialSchema for Counted {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::schema::build(super::schema::integer(0, QTY_MAX))
+    }
+}
+
+impl utoipa::ToSchema for Counted {}
+
+impl utoipa::PartialSchema for Delta {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let signed = utoipa::openapi::schema::OneOfBuilder::new()
+            .item(super::schema::integer(-QTY_MAX, -1))
+            .item(super::schema::integer(1, QTY_MAX));
+        utoipa::openapi::RefOr::T(signed.into())
+    }
+}
+
+impl utoipa::ToSchema for Delta {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

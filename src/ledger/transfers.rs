@@ -431,8 +431,8 @@ pub async fn cancel(pool: &Pool, actor: &Actor, id: i64) -> Result<(TransferView
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Created {
     pub transfers: Vec<TransferView>,
-    /// The cost the optimiser weighed, by component (absent when the source was given).
-    #[schema(value_type = Object)]
+    /// The cost the optimiser weighed, by component (null when the source was given).
+    #[schema(value_type = Option<Object>)]
     pub cost: Option<serde_json::Value>,
 }
 

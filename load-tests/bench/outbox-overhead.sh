@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The stock-event outbox's cost to POS ingest, one release build, one run: a seeded chain and
+# its copy with the event triggers disabled (no events written, the relay idle), ingest
+# alternating between them three times, NATS publishing on for the copy with events.
+# Run from the repository after `cargo build --release --bin allot -p allot-load-tests`.
+set -u
+PG=postgres://postgres@127.0.0.1:5432
+B=${BIN:-target/release}
+R=${RESULTS:-results}; mkdir -p $R
+OUT=$R/outbox.txt
+stamp() { date -u +%FT%TZ; }
+serve() { # db prefix nats-url
+  DATABASE_URL=$PG/$1 ALLOT_BIND=127.0.0.1:8090 ALLOT_REDIS_PREFIX=$2 NATS_URL=$3 \
+    ALLOT_NATS_PREFIX=$2 ALLOT_NATS_STREAM=${2^^} RUST_LOG=error "$B/allot" serve > $R/serve-$2.log 2>&1 &
+  echo $! > /tmp/bench-serve.pid
+  for i in $(seq 1 120); do curl -sf 127.0.0.1:8090/health >/dev/null && return 0; sleep 0.5; done
+  echo "service did not start"; exit 1
+}
+stop() { kill "$(cat /tmp/bench-serve.pid)"; sleep 2; }
+ingest() { # label db prefix nats-url key
+  serve "$2" "$3" "$4"
+  echo "== $1 ($(stamp))" >> $OUT
+  if [ -n "$4" ]; then # how long events take to reach a NATS subscriber meanwhile
+    NATS_URL=$4 ALLOT_NATS_PREFIX=$3 "$B/allot" events tail --subject 'stock.>' 2>/dev/null \
+      | python3 "$(dirname "$0")/nats-lag.py" >> $OUT &
+    TAIL=$!
+  fi
+  ALLOT_KEY=$5 "$B/allot-load-tests" ingest --batches 300 --batch-size 1000 --concurrency 4 \
+    --duration 30s --warmup 2s 2>&1 | grep -E "^ingest " >> $OUT
+  sleep 3 # what was committed reaches NATS
+  [ -n "$4" ] && { pkill -f "events tail --subject stock" ; wait $TAIL 2>/dev/null; }
+  stop
+}
+psql -qX $PG/postgres -c "DROP DATABASE IF EXISTS allot_outbox_on" -c "DROP DATABASE IF EXISTS allot_outbox_off" \
+  -c "CREATE DATABASE allot_outbox_on"
+DATABASE_URL=$PG/allot_outbox_on "$B/allot" migrate >/dev/null 2>&1 || true
+KEY=$(DATABASE_URL=$PG/allot_outbox_on "$B/allot" keys create --role admin --label bench 2>/dev/null | tail -n 1)
+serve allot_outbox_on outbox-seed ""
+echo "== seed ($(stamp))" >> $OUT
+ALLOT_KEY=$KEY "$B/allot-load-tests" seed --stores ${STORES:-50} --skus ${SKUS:-5000} --carry-percent 30 >> $OUT 2>&1
+stop
+psql -qX $PG/allot_outbox_on -c "VACUUM ANALYZE"
+psql -qX $PG/postgres -c "CREATE DATABASE allot_outbox_off TEMPLATE allot_outbox_on"
+psql -qX $PG/allot_outbox_off -c "ALTER TABLE balances DISABLE TRIGGER balances_record_events" \
+  -c "ALTER TABLE locations DISABLE TRIGGER locations_record_safety_stock_events"
+for round in 1 2 3; do
+  ingest "without events, round $round" allot_outbox_off outbox-off "" "$KEY"
+  ingest "with events and NATS, round $round" allot_outbox_on outbox-on nats://127.0.0.1:4222 "$KEY"
+done
+echo "== events written: $(psql -tAX $PG/allot_outbox_on -c 'SELECT count(*) FROM stock_events'), \
+unpublished: $(psql -tAX $PG/allot_outbox_on -c "SELECT count(*) FROM stock_events WHERE position > coalesce((SELECT position FROM event_sinks WHERE name = 'nats'), 0) OR position IS NULL")" >> $OUT
+echo "== done ($(stamp))" >> $OUT
