@@ -25,7 +25,8 @@ ingest() { # label db prefix nats-url key
       | python3 "$(dirname "$0")/nats-lag.py" >> $OUT &
     TAIL=$!
   fi
-  ALLOT_KEY=$5 "$B/allot-load-tests" ingest --batches 300 --batch-size 1000 --concurrency 4 \
+  ALLOT_KEY=$5 "$B/allot-load-tests" ingest --stores ${STORES:-50} --skus ${SKUS:-5000} \
+    --carry-percent 30 --batches 300 --batch-size 1000 --concurrency 4 \
     --duration 30s --warmup 2s 2>&1 | grep -E "^ingest " >> $OUT
   sleep 3 # what was committed reaches NATS
   [ -n "$4" ] && { pkill -f "events tail --subject stock" ; wait $TAIL 2>/dev/null; }
@@ -35,9 +36,15 @@ psql -qX $PG/postgres -c "DROP DATABASE IF EXISTS allot_outbox_on" -c "DROP DATA
   -c "CREATE DATABASE allot_outbox_on"
 DATABASE_URL=$PG/allot_outbox_on "$B/allot" migrate >/dev/null 2>&1 || true
 KEY=$(DATABASE_URL=$PG/allot_outbox_on "$B/allot" keys create --role admin --label bench 2>/dev/null | tail -n 1)
-serve allot_outbox_on outbox-seed ""
+serve allot_outbox_on outbox-on nats://127.0.0.1:4222
 echo "== seed ($(stamp))" >> $OUT
 ALLOT_KEY=$KEY "$B/allot-load-tests" seed --stores ${STORES:-50} --skus ${SKUS:-5000} --carry-percent 30 >> $OUT 2>&1
+unpublished() {
+  psql -tAX $PG/allot_outbox_on -c "SELECT count(*) FROM stock_events WHERE position IS NULL
+    OR position > coalesce((SELECT position FROM event_sinks WHERE name = 'nats'), 0)"
+}
+for i in $(seq 1 240); do [ "$(unpublished)" = 0 ] && break; sleep 1; done
+echo "== seed's events published ($(stamp)); left: $(unpublished)" >> $OUT
 stop
 psql -qX $PG/allot_outbox_on -c "VACUUM ANALYZE"
 psql -qX $PG/postgres -c "CREATE DATABASE allot_outbox_off TEMPLATE allot_outbox_on"
@@ -48,5 +55,5 @@ for round in 1 2 3; do
   ingest "with events and NATS, round $round" allot_outbox_on outbox-on nats://127.0.0.1:4222 "$KEY"
 done
 echo "== events written: $(psql -tAX $PG/allot_outbox_on -c 'SELECT count(*) FROM stock_events'), \
-unpublished: $(psql -tAX $PG/allot_outbox_on -c "SELECT count(*) FROM stock_events WHERE position > coalesce((SELECT position FROM event_sinks WHERE name = 'nats'), 0) OR position IS NULL")" >> $OUT
+unpublished: $(unpublished)" >> $OUT
 echo "== done ($(stamp))" >> $OUT
