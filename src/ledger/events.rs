@@ -166,6 +166,16 @@ fn event(row: &Row) -> EventView {
     }
 }
 
+/// An event as [`event`] reads it (a chain-wide event has no location: `*`).
+const EVENT_SELECT: &str = "
+    SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
+           e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
+           e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
+           e.cause, e.at, e.held_before, e.held_after
+    FROM stock_events e
+    JOIN skus s ON s.id = e.sku_id
+    LEFT JOIN locations l ON l.id = e.location_id";
+
 /// Numbered events after `position`, in order, at most `limit`.
 pub async fn after(
     client: &impl GenericClient,
@@ -174,14 +184,7 @@ pub async fn after(
 ) -> Result<Vec<EventView>> {
     let rows = client
         .cached_query(
-            "SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
-                    e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
-                    e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
-                    e.cause, e.at, e.held_before, e.held_after
-             FROM stock_events e
-             JOIN skus s ON s.id = e.sku_id
-             LEFT JOIN locations l ON l.id = e.location_id
-             WHERE e.position > $1 ORDER BY e.position LIMIT $2",
+            &format!("{EVENT_SELECT} WHERE e.position > $1 ORDER BY e.position LIMIT $2"),
             &[&position, &limit],
         )
         .await?;
@@ -198,17 +201,13 @@ pub async fn matching(
 ) -> Result<Vec<EventView>> {
     let rows = client
         .cached_query(
-            "SELECT e.id, e.position, e.sequence, e.kind, s.code, coalesce(l.code, '*'),
-                    e.on_hand_before, e.allocated_before, e.in_transit_before, e.available_before,
-                    e.on_hand_after, e.allocated_after, e.in_transit_after, e.available_after,
-                    e.cause, e.at, e.held_before, e.held_after
-             FROM stock_events e
-             JOIN skus s ON s.id = e.sku_id
-             LEFT JOIN locations l ON l.id = e.location_id
-             WHERE e.position > $1 AND e.position <= $2 AND e.kind = ANY($3)
-               AND ($4::int8 IS NULL OR e.sku_id = $4)
-               AND ($5::int8 IS NULL OR e.location_id = $5)
-             ORDER BY e.position LIMIT $6",
+            &format!(
+                "{EVENT_SELECT}
+                 WHERE e.position > $1 AND e.position <= $2 AND e.kind = ANY($3)
+                   AND ($4::int8 IS NULL OR e.sku_id = $4)
+                   AND ($5::int8 IS NULL OR e.location_id = $5)
+                 ORDER BY e.position LIMIT $6"
+            ),
             &[&from, &to, &kinds, &sku_id, &location_id, &limit],
         )
         .await?;
