@@ -82,7 +82,7 @@ pub async fn relay(app: Arc<App>) {
                     0
                 }
             };
-        let published = publish(&app).await;
+        let published = publish_some(&app).await;
         purge(&app).await;
         // A full batch: more are waiting, go on at once.
         if numbered < NUMBERING_BATCH as u64 && published < PUBLISH_BATCH as usize {
@@ -111,7 +111,26 @@ async fn purge(app: &App) {
     }
 }
 
-/// One round of NATS deliveries; how many events it published.
+/// Publish batches one relay round sends at most: numbering gives up to 10,000 events a round,
+/// and publishing one batch of 1,000 a round left NATS ever further behind under ingest
+/// (docs/BENCHMARKS.md, 2026-12-03).
+const PUBLISH_BATCHES_PER_ROUND: usize = 10;
+
+/// Batches of NATS deliveries until caught up or [`PUBLISH_BATCHES_PER_ROUND`] were sent; how
+/// many events they published.
+async fn publish_some(app: &App) -> usize {
+    let mut published = 0;
+    for _ in 0..PUBLISH_BATCHES_PER_ROUND {
+        let batch = publish(app).await;
+        published += batch;
+        if batch < PUBLISH_BATCH as usize {
+            break;
+        }
+    }
+    published
+}
+
+/// One batch of NATS deliveries; how many events it published.
 async fn publish(app: &App) -> usize {
     let Some(broker) = &app.broker else {
         return 0;
