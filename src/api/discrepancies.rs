@@ -1,5 +1,5 @@
 use super::error::ApiError;
-use super::extract::{page_limit, Cursor, PageLimit};
+use super::extract::{next_page, page_limit, Cursor, PageLimit};
 use super::State;
 use crate::app::queries::{self, DiscrepancyRow, Listing};
 use crate::domain::codes::{LocationCode, SkuCode};
@@ -49,8 +49,6 @@ pub async fn list_discrepancies(
         limit,
     };
     let items = queries::discrepancies(&state, listing).await?;
-    let next_after = (items.len() as i64 == limit)
-        .then(|| items.last().map(|item| item.id))
-        .flatten();
+    let next_after = next_page(&items, limit, |item| item.id);
     Ok(web::Json(DiscrepancyPage { items, next_after }))
 }

@@ -285,6 +285,14 @@ schema_rule!(
     PositiveId = integer(1, i64::MAX)
 );
 
+/// The cursor of the page after `items`, when they fill a page of `limit` (a shorter page is
+/// the last): `key` of the last item.
+pub fn next_page<T, C>(items: &[T], limit: i64, key: impl FnOnce(&T) -> C) -> Option<C> {
+    (items.len() as i64 == limit)
+        .then(|| items.last().map(key))
+        .flatten()
+}
+
 pub fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
     match raw {
         None => Ok(PAGE_LIMIT_DEFAULT),

@@ -1,5 +1,5 @@
 use super::error::ApiError;
-use super::extract::{page_limit, Json, PageLimit};
+use super::extract::{next_page, page_limit, Json, PageLimit};
 use super::State;
 use crate::app::catalog::{self, Upserted};
 use crate::app::queries::{self, SkuBalance};
@@ -100,9 +100,7 @@ pub async fn list_locations(
         .transpose()?;
     let limit = page_limit(query.limit)?;
     let locations = queries::locations(&state, kind, after.as_ref(), limit).await?;
-    let next = (locations.len() as i64 == limit)
-        .then(|| locations.last().map(|location| location.code.to_string()))
-        .flatten();
+    let next = next_page(&locations, limit, |location| location.code.to_string());
     Ok(web::Json(LocationList {
         locations: locations.into_iter().map(LocationView::from).collect(),
         next,
@@ -192,9 +190,7 @@ pub async fn location_stock(
         .transpose()?;
     let limit = page_limit(query.limit)?;
     let items = queries::location_stock(&state, &code, after.as_ref(), limit).await?;
-    let next_after = (items.len() as i64 == limit)
-        .then(|| items.last().map(|item| item.sku.clone()))
-        .flatten();
+    let next_after = next_page(&items, limit, |item| item.sku.clone());
     Ok(web::Json(LocationStockPage {
         location: code.to_string(),
         items,

@@ -1,5 +1,5 @@
 use super::error::ApiError;
-use super::extract::{page_limit, Cursor, Json, PageLimit};
+use super::extract::{next_page, page_limit, Cursor, Json, PageLimit};
 use super::State;
 use crate::app::queries::{self, Listing, MovementRow};
 use crate::app::{movements, Key, Line, Recorded, Reply};
@@ -312,8 +312,6 @@ pub async fn list_movements(
         limit,
     };
     let items = queries::movements(&state, listing, query.from, query.to).await?;
-    let next_after = (items.len() as i64 == limit)
-        .then(|| items.last().map(|item| item.id))
-        .flatten();
+    let next_after = next_page(&items, limit, |item| item.id);
     Ok(web::Json(MovementPage { items, next_after }))
 }

@@ -2,7 +2,7 @@
 //! itself is in `app::orders`.
 
 use super::error::ApiError;
-use super::extract::{page_limit, Json};
+use super::extract::{next_page, page_limit, Json};
 use super::State;
 use crate::app::orders::{self, Fulfilment, PlaceOrder, Referral, Routing, Step};
 use crate::app::queries::{self, AttributionRow, OrderView};
@@ -610,12 +610,7 @@ pub async fn attribution(
     };
     let window = (query.from, query.to);
     let rows = queries::attribution(&state, window, after, limit).await?;
-    let next = (rows.len() as i64 == limit)
-        .then(|| {
-            rows.last()
-                .map(|row| format!("{}/{}", row.store, row.clerk))
-        })
-        .flatten();
+    let next = next_page(&rows, limit, |row| format!("{}/{}", row.store, row.clerk));
     Ok(web::Json(AttributionReport {
         from: query.from,
         to: query.to,

@@ -2,7 +2,7 @@
 //! lifecycle of every transfer.
 
 use super::error::ApiError;
-use super::extract::{page_limit, Cursor, Json, OptionalJson, PageLimit, PositiveId};
+use super::extract::{next_page, page_limit, Cursor, Json, OptionalJson, PageLimit, PositiveId};
 use super::State;
 use crate::app::queries::{self, Listing};
 use crate::app::transfers::{self, Created, Reason, TransferRequest, TransferView};
@@ -128,9 +128,7 @@ pub async fn list(
         ..Listing::default()
     };
     let items = queries::transfers(&state, listing, status, reason).await?;
-    let next_after = (items.len() as i64 == limit)
-        .then(|| items.last().map(|t| t.id))
-        .flatten();
+    let next_after = next_page(&items, limit, |t| t.id);
     Ok(web::Json(TransferPage { items, next_after }))
 }
 

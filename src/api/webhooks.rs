@@ -2,7 +2,7 @@
 //! and the delivery log. Deliveries themselves are `app::webhooks`' loop.
 
 use super::error::ApiError;
-use super::extract::{page_limit, Cursor, Json, OptionalJson, PageLimit};
+use super::extract::{next_page, page_limit, Cursor, Json, OptionalJson, PageLimit};
 use super::State;
 use crate::app::webhooks::{self, DeliveryAttempt, Subscription, WebhookView};
 use crate::domain::access::Principal;
@@ -129,9 +129,7 @@ pub async fn list(
 ) -> Result<web::Json<WebhookList>, ApiError> {
     let limit = page_limit(query.limit)?;
     let webhooks = webhooks::list(&state, &by, query.after.unwrap_or(0), limit).await?;
-    let next = (webhooks.len() as i64 == limit)
-        .then(|| webhooks.last().map(|webhook| webhook.id))
-        .flatten();
+    let next = next_page(&webhooks, limit, |webhook| webhook.id);
     Ok(web::Json(WebhookList { webhooks, next }))
 }
 
