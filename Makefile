@@ -27,6 +27,10 @@ test: deps browser-deps services clean-test-databases
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+	@# The hold, order and lookup tests again, their holds on a 3-master Redis Cluster that the
+	@# test process starts and stops (those that flush or stop a Redis of their own excepted).
+	ALLOT_TEST_ON_CLUSTER=1 cargo test --test api -- holds:: orders:: stock:: \
+		--skip flushall_mid_run --skip with_redis_down --skip a_write_redis_missed
 
 bench:
 	cargo bench --workspace

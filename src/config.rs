@@ -14,6 +14,10 @@ pub struct Settings {
     /// Redis connection string.
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379/")]
     pub redis_url: String,
+    /// Seed nodes (`host:port,host:port,…`) of a Redis Cluster to keep holds in instead of the
+    /// single Redis at `REDIS_URL`; empty for a single Redis.
+    #[arg(long, env = "ALLOT_REDIS_CLUSTER", value_delimiter = ',')]
+    pub redis_cluster: Vec<String>,
     /// Prefix of every Redis key this instance uses (tests give each run its own).
     #[arg(long, env = "ALLOT_REDIS_PREFIX", default_value = "allot")]
     pub redis_prefix: String,

@@ -164,6 +164,7 @@ impl From<lifecycle::Error> for Error {
                 field: None,
             },
             ClientIdReused => Self::ClientIdReused,
+            Pending => Self::Conflict(error.to_string()),
             Capped(live) => Self::TooManyHolds { live },
             // Only returned when the ledger's figures could not be loaded after retries.
             Missing(_) => Self::Unavailable(Dependency::Redis),

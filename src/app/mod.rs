@@ -191,6 +191,7 @@ impl App {
             )?,
             Arc::new(Redis::new(
                 &settings.redis_url,
+                &settings.redis_cluster,
                 &settings.redis_prefix,
                 limits,
             )?),

@@ -5,13 +5,13 @@
 
 use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, STAMP_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
 use super::{
-    Base, Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS, STAMP_TTL_S,
+    slots, Base, Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS, STAMP_TTL_S,
 };
 use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus, HoldView, ShortLine};
 use chrono::{DateTime, TimeZone, Utc};
 use redis::Value;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,9 @@ pub enum Error {
     /// request); nothing was held. [`learn`] them, then place again.
     #[error("Redis lacks the ledger's figures for {} line(s)", .0.len())]
     Missing(Vec<usize>),
+    /// On a Cluster: the client id's earlier request has not finished placing its hold.
+    #[error("a hold with this client_id is still being placed; retry in a few seconds")]
+    Pending,
     /// The placer has this many live holds already: its cap.
     #[error("{0} live holds already: the most one credential may have")]
     Capped(i64),
@@ -59,10 +62,33 @@ fn number(value: &Value) -> i64 {
     redis::from_redis_value::<i64>(value).unwrap_or_default()
 }
 
-/// Places a hold (`status` `held`, or `confirming` for one its placer is about to write to the
-/// ledger, see [`consume`]); `(view, replayed)` where `replayed` says the client id found an
-/// earlier hold. One attempt: bases Redis lacks come back as [`Error::Missing`].
-/// Places a hold for `actor` (who is recorded on it, and whose live holds are capped).
+/// What placing a hold came to, on a single Redis or a Cluster alike (line indexes 0-based).
+pub(super) enum Outcome {
+    Held {
+        expires_ms: i64,
+    },
+    /// The client id names an earlier hold: `hold id:fingerprint`.
+    Replay(String),
+    Missing(Vec<usize>),
+    /// (line, units available) of each line that does not fit.
+    Short(Vec<(usize, i64)>),
+    Capped(i64),
+}
+
+/// One placement's inputs, shared by the single-script and the per-slot paths.
+pub(super) struct Placement<'a> {
+    pub id: &'a str,
+    pub request: &'a HoldRequest,
+    pub status: HoldStatus,
+    pub actor: &'a str,
+    pub lines_json: &'a str,
+    pub fingerprint: &'a str,
+}
+
+/// Places a hold for `actor` (who is recorded on it, and whose live holds are capped), with
+/// `status` `held`, or `confirming` for one its placer is about to write to the ledger (see
+/// [`consume`]); `(view, replayed)` where `replayed` says the client id found an earlier hold.
+/// One attempt: bases Redis lacks come back as [`Error::Missing`].
 pub async fn place(
     redis: &Redis,
     request: &HoldRequest,
@@ -72,33 +98,21 @@ pub async fn place(
     let id = Uuid::new_v4().to_string();
     let lines_json = serde_json::to_string(&request.lines).unwrap_or_default();
     let fingerprint = fingerprint(&lines_json, request.ttl_ms);
-    let client_key = redis.client_key(request.client_id.as_deref().unwrap_or(""));
-    let mut invocation = HOLD_SCRIPT.prepare_invoke();
-    invocation.key(redis.record_key(&id)).key(&client_key);
-    for line in &request.lines {
-        let (sku, location) = (line.sku.as_str(), line.location.as_str());
-        invocation
-            .key(redis.base_key(sku, location))
-            .key(redis.held_key(sku))
-            .key(redis.total_key(sku));
-    }
-    invocation.key(redis.actor_key(actor));
-    invocation
-        .arg(&id)
-        .arg(request.ttl_ms)
-        .arg(request.client_id.as_deref().unwrap_or(""))
-        .arg(&lines_json)
-        .arg(&fingerprint)
-        .arg(RECORD_RETENTION_MS)
-        .arg(status.as_str());
-    for line in &request.lines {
-        invocation.arg(line.qty.get()).arg(line.location.as_str());
-    }
-    invocation.arg(actor).arg(redis.limits.live_per_actor);
-    let reply: Vec<Value> = redis.invoke(&invocation).await?;
-    match reply.first().map(text).as_deref() {
-        Some("held") => {
-            let expires_at = at(reply.get(1).map(number).unwrap_or_default());
+    let placement = Placement {
+        id: &id,
+        request,
+        status,
+        actor,
+        lines_json: &lines_json,
+        fingerprint: &fingerprint,
+    };
+    let outcome = match redis.is_cluster() {
+        true => slots::place(redis, &placement).await?,
+        false => place_at_once(redis, &placement).await?,
+    };
+    match outcome {
+        Outcome::Held { expires_ms } => {
+            let expires_at = at(expires_ms);
             let view = HoldView {
                 id,
                 status,
@@ -110,21 +124,74 @@ pub async fn place(
             };
             Ok((view, false))
         }
-        Some("capped") => Err(Error::Capped(reply.get(1).map(number).unwrap_or_default())),
-        Some("replay") => {
-            let stored = reply.get(1).map(text).unwrap_or_default();
-            let (earlier, earlier_fingerprint) = stored.split_once(':').unwrap_or_default();
-            if earlier_fingerprint != fingerprint {
-                return Err(Error::ClientIdReused);
-            }
-            Ok((get(redis, earlier).await?, true))
-        }
-        Some("missing") => Err(Error::Missing(
-            reply[1..].iter().filter_map(line_index).collect(),
-        )),
-        Some("short") => Err(Error::Short(short_lines(request, &reply[1..]))),
-        other => Err(Unavailable(format!("unexpected reply {other:?}")).into()),
+        Outcome::Capped(live) => Err(Error::Capped(live)),
+        Outcome::Replay(stored) => replay(redis, &stored, &fingerprint).await,
+        Outcome::Missing(indexes) => Err(Error::Missing(indexes)),
+        Outcome::Short(pairs) => Err(Error::Short(short_lines(request, &pairs))),
     }
+}
+
+/// The earlier hold a client id names, if it was for the same lines.
+async fn replay(redis: &Redis, stored: &str, fingerprint: &str) -> Result<(HoldView, bool), Error> {
+    let (earlier, earlier_fingerprint) = stored.split_once(':').unwrap_or_default();
+    if earlier_fingerprint != fingerprint {
+        return Err(Error::ClientIdReused);
+    }
+    match get(redis, earlier).await {
+        Ok(view) => Ok((view, true)),
+        // On a Cluster the record is written last: the earlier request is still placing it,
+        // or was interrupted (its claim lapses, see `slots`).
+        Err(Error::NotFound(_)) if redis.is_cluster() => Err(Error::Pending),
+        Err(error) => Err(error),
+    }
+}
+
+/// On a single Redis: the whole placement in one script.
+async fn place_at_once(redis: &Redis, placement: &Placement<'_>) -> Result<Outcome, Unavailable> {
+    let request = placement.request;
+    let client_key = redis.client_key(request.client_id.as_deref().unwrap_or(""));
+    let mut invocation = HOLD_SCRIPT.prepare_invoke();
+    invocation
+        .key(redis.record_key(placement.id))
+        .key(&client_key);
+    for line in &request.lines {
+        let (sku, location) = (line.sku.as_str(), line.location.as_str());
+        invocation
+            .key(redis.base_key(sku, location))
+            .key(redis.held_key(sku))
+            .key(redis.total_key(sku));
+    }
+    invocation.key(redis.actor_key(placement.actor));
+    invocation
+        .arg(placement.id)
+        .arg(request.ttl_ms)
+        .arg(request.client_id.as_deref().unwrap_or(""))
+        .arg(placement.lines_json)
+        .arg(placement.fingerprint)
+        .arg(RECORD_RETENTION_MS)
+        .arg(placement.status.as_str());
+    for line in &request.lines {
+        invocation.arg(line.qty.get()).arg(line.location.as_str());
+    }
+    invocation
+        .arg(placement.actor)
+        .arg(redis.limits.live_per_actor);
+    let reply: Vec<Value> = redis.invoke(&invocation).await?;
+    Ok(match reply.first().map(text).as_deref() {
+        Some("held") => Outcome::Held {
+            expires_ms: reply.get(1).map(number).unwrap_or_default(),
+        },
+        Some("capped") => Outcome::Capped(reply.get(1).map(number).unwrap_or_default()),
+        Some("replay") => Outcome::Replay(reply.get(1).map(text).unwrap_or_default()),
+        Some("missing") => Outcome::Missing(reply[1..].iter().filter_map(line_index).collect()),
+        Some("short") => Outcome::Short(
+            reply[1..]
+                .chunks_exact(2)
+                .filter_map(|pair| Some((line_index(&pair[0])?, number(&pair[1]))))
+                .collect(),
+        ),
+        other => return Err(Unavailable(format!("unexpected reply {other:?}"))),
+    })
 }
 
 /// A script's 1-based line number as an index into the request's lines.
@@ -133,17 +200,17 @@ fn line_index(number: &Value) -> Option<usize> {
     usize::try_from(number).ok()?.checked_sub(1)
 }
 
-/// The script's `{line, available, ...}` pairs as short lines of `request`.
-fn short_lines(request: &HoldRequest, pairs: &[Value]) -> Vec<ShortLine> {
+/// (line, available) pairs as short lines of `request`.
+fn short_lines(request: &HoldRequest, pairs: &[(usize, i64)]) -> Vec<ShortLine> {
     pairs
-        .chunks_exact(2)
-        .filter_map(|pair| {
-            let line = request.lines.get(line_index(&pair[0])?)?;
+        .iter()
+        .filter_map(|&(index, available)| {
+            let line = request.lines.get(index)?;
             Some(ShortLine {
                 sku: line.sku.to_string(),
                 location: line.location.to_string(),
                 requested: line.qty.get(),
-                available: number(&pair[1]),
+                available,
             })
         })
         .collect()
@@ -159,11 +226,31 @@ pub async fn learn(redis: &Redis, bases: &[Base<'_>]) -> Result<(), Unavailable>
 /// every hold and lookup behind it waited; chunks let them in between.
 const SYNC_CHUNK: usize = 100;
 
+/// `items` by the Cluster slot of their SKU (one group on a single Redis), in chunks a call may
+/// take: one script per chunk, never across slots.
+fn by_slot<T: Copy>(redis: &Redis, items: &[T], sku: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+    let mut groups: BTreeMap<u16, Vec<T>> = BTreeMap::new();
+    for item in items {
+        groups
+            .entry(redis.slot_of(sku(item)))
+            .or_default()
+            .push(*item);
+    }
+    groups
+        .into_values()
+        .flat_map(|group| {
+            let chunks: Vec<Vec<T>> = group.chunks(SYNC_CHUNK).map(<[T]>::to_vec).collect();
+            chunks
+        })
+        .collect()
+}
+
 /// Stores `bases` (newest version wins); with `changed`, their SKUs' stamps move on so that
 /// copies of the ledger's figures elsewhere are read again.
 async fn sync(redis: &Redis, bases: &[Base<'_>], changed: bool) -> Result<(), Unavailable> {
     // The chunks go out together on the one multiplexed connection.
-    futures_util::future::try_join_all(bases.chunks(SYNC_CHUNK).map(|chunk| {
+    let chunks = by_slot(redis, bases, |base| base.sku);
+    futures_util::future::try_join_all(chunks.iter().map(|chunk| {
         let stamps: BTreeSet<&str> = match changed {
             true => chunk.iter().map(|base| base.sku).collect(),
             false => BTreeSet::new(),
@@ -198,8 +285,9 @@ async fn sync_chunk(
 /// them again. Best effort, like [`changed`]; a failure still drops this process's copies (see
 /// [`Redis::failures`]).
 pub async fn skus_changed(redis: &Redis, skus: &[&str]) {
-    let calls = skus
-        .chunks(SYNC_CHUNK)
+    let chunks = by_slot(redis, skus, |sku| sku);
+    let calls = chunks
+        .iter()
         .map(|chunk| sync_chunk(redis, &[], chunk.iter().copied().collect()));
     if let Err(error) = futures_util::future::try_join_all(calls).await {
         tracing::warn!(%error, "Redis did not learn of the SKUs' change; copies will expire");
@@ -246,49 +334,40 @@ pub async fn get(redis: &Redis, id: &str) -> Result<HoldView, Error> {
     })
 }
 
+/// A hold's move from one status to the next.
 #[derive(Debug, Clone, Copy)]
-enum Action {
+pub(super) enum Step {
     Release,
+    /// Claimed by the order being placed with it: `confirming`.
     Begin,
     Finish,
     Revert,
-    Extend { ttl_ms: i64 },
+    Extend,
 }
 
+impl Step {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Release => "release",
+            Self::Begin => "begin",
+            Self::Finish => "finish",
+            Self::Revert => "revert",
+            Self::Extend => "extend",
+        }
+    }
+}
+
+/// `ttl_ms` only counts for [`Step::Extend`].
 async fn transition(
     redis: &Redis,
     hold: &HoldView,
-    action: Action,
+    step: Step,
+    ttl_ms: i64,
 ) -> Result<DateTime<Utc>, Error> {
-    let mut invocation = TRANSITION_SCRIPT.prepare_invoke();
-    invocation
-        .key(redis.record_key(&hold.id))
-        .key(redis.client_key(hold.client_id.as_deref().unwrap_or("")));
-    for line in &hold.lines {
-        let sku = line.sku.as_str();
-        invocation
-            .key(redis.held_key(sku))
-            .key(redis.total_key(sku));
-    }
-    invocation.key(redis.actor_key(hold.placed_by.as_deref().unwrap_or("")));
-    let (name, ttl_ms) = match action {
-        Action::Release => ("release", 0),
-        Action::Begin => ("begin", 0),
-        Action::Finish => ("finish", 0),
-        Action::Revert => ("revert", 0),
-        Action::Extend { ttl_ms } => ("extend", ttl_ms),
+    let reply = match redis.is_cluster() {
+        true => slots::transition(redis, hold, step, ttl_ms).await?,
+        false => transition_at_once(redis, hold, step, ttl_ms).await?,
     };
-    invocation
-        .arg(name)
-        .arg(&hold.id)
-        .arg(ttl_ms)
-        .arg(CONFIRM_GRACE_MS)
-        .arg(RECORD_RETENTION_MS);
-    for line in &hold.lines {
-        invocation.arg(format!("{}|{}", line.location.as_str(), line.qty.get()));
-    }
-    invocation.arg(redis.limits.lifetime_ms);
-    let reply: Vec<Value> = redis.invoke(&invocation).await?;
     match (reply.first().map(text).as_deref(), reply.get(1)) {
         (Some("ok"), Some(expires)) => Ok(at(number(expires))),
         (Some("refused"), Some(status)) => {
@@ -302,16 +381,46 @@ async fn transition(
     }
 }
 
+async fn transition_at_once(
+    redis: &Redis,
+    hold: &HoldView,
+    step: Step,
+    ttl_ms: i64,
+) -> Result<Vec<Value>, Unavailable> {
+    let mut invocation = TRANSITION_SCRIPT.prepare_invoke();
+    invocation
+        .key(redis.record_key(&hold.id))
+        .key(redis.client_key(hold.client_id.as_deref().unwrap_or("")));
+    for line in &hold.lines {
+        let sku = line.sku.as_str();
+        invocation
+            .key(redis.held_key(sku))
+            .key(redis.total_key(sku));
+    }
+    invocation.key(redis.actor_key(hold.placed_by.as_deref().unwrap_or("")));
+    invocation
+        .arg(step.name())
+        .arg(&hold.id)
+        .arg(ttl_ms)
+        .arg(CONFIRM_GRACE_MS)
+        .arg(RECORD_RETENTION_MS);
+    for line in &hold.lines {
+        invocation.arg(format!("{}|{}", line.location.as_str(), line.qty.get()));
+    }
+    invocation.arg(redis.limits.lifetime_ms);
+    redis.invoke(&invocation).await
+}
+
 pub async fn release(redis: &Redis, id: &str) -> Result<HoldView, Error> {
     let mut hold = get(redis, id).await?;
-    transition(redis, &hold, Action::Release).await?;
+    transition(redis, &hold, Step::Release, 0).await?;
     hold.status = HoldStatus::Released;
     Ok(hold)
 }
 
 pub async fn extend(redis: &Redis, id: &str, ttl_ms: i64) -> Result<HoldView, Error> {
     let mut hold = get(redis, id).await?;
-    hold.expires_at = transition(redis, &hold, Action::Extend { ttl_ms }).await?;
+    hold.expires_at = transition(redis, &hold, Step::Extend, ttl_ms).await?;
     Ok(hold)
 }
 
@@ -323,7 +432,7 @@ pub async fn claim(redis: &Redis, id: &str) -> Result<HoldView, Error> {
     if hold.status != HoldStatus::Held {
         return Err(Error::Resolved(hold.status));
     }
-    transition(redis, &hold, Action::Begin).await?;
+    transition(redis, &hold, Step::Begin, 0).await?;
     hold.status = HoldStatus::Confirming;
     Ok(hold)
 }
@@ -332,12 +441,8 @@ pub async fn claim(redis: &Redis, id: &str) -> Result<HoldView, Error> {
 /// carries what the order took; the rest is free again); refused, the hold is held again.
 /// Best effort: if Redis fails, the units stop counting when the confirmation grace ends.
 pub async fn settle_claim(redis: &Redis, hold: &HoldView, placed: bool) {
-    let action = if placed {
-        Action::Finish
-    } else {
-        Action::Revert
-    };
-    if let Err(error) = transition(redis, hold, action).await {
+    let step = if placed { Step::Finish } else { Step::Revert };
+    if let Err(error) = transition(redis, hold, step, 0).await {
         tracing::warn!(%error, hold = hold.id, placed, "Redis did not settle the claimed hold");
     }
 }
@@ -402,9 +507,9 @@ pub async fn consume<T, E>(
     debug_assert_eq!(hold.status, HoldStatus::Confirming);
     let result = work().await;
     let settle = match result {
-        Ok(_) => transition(redis, hold, Action::Finish).await,
-        Err(_) => match transition(redis, hold, Action::Revert).await {
-            Ok(_) => transition(redis, hold, Action::Release).await,
+        Ok(_) => transition(redis, hold, Step::Finish, 0).await,
+        Err(_) => match transition(redis, hold, Step::Revert, 0).await {
+            Ok(_) => transition(redis, hold, Step::Release, 0).await,
             Err(error) => Err(error),
         },
     };

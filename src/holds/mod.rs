@@ -5,10 +5,13 @@
 
 pub mod lifecycle;
 pub mod scripts;
+mod slots;
 
 use crate::domain::hold::HOLD_TTL_S_MAX;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{FromRedisValue, ScriptInvocation};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{FromRedisValue, RedisFuture, ScriptInvocation};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -38,6 +41,12 @@ pub const HOLD_KEYS_TTL_MS: i64 = 2 * (HOLD_TTL_S_MAX * 1000 + CONFIRM_GRACE_MS)
 /// the clock, a value no copy carries, so an expiry only costs a reading of the ledger.
 pub const STAMP_TTL_S: i64 = 3600;
 
+/// How often a Cluster call is retried after a MOVED, ASK or a lost node, and the wait between
+/// tries: within one call's bound ([`REDIS_TIMEOUT`] twice), so a failover shows as a prompt
+/// 503 until the replica is promoted, then calls succeed again.
+const CLUSTER_RETRIES: u32 = 3;
+const CLUSTER_RETRY_WAIT_MS: u64 = 50;
+
 #[derive(Debug, thiserror::Error)]
 #[error("Redis: {0}")]
 pub struct Unavailable(String);
@@ -53,8 +62,6 @@ pub struct Base<'a> {
     pub version: i64,
 }
 
-/// A Redis connection that is made on first use (so the service starts while Redis is down)
-/// and reconnects by itself afterwards.
 /// Bounds on what one credential's holds may take.
 #[derive(Debug, Clone, Copy)]
 pub struct HoldLimits {
@@ -64,25 +71,99 @@ pub struct HoldLimits {
     pub live_per_actor: i64,
 }
 
+/// One Redis server, or a Redis Cluster (its seed nodes).
+enum Target {
+    Single(redis::Client),
+    Cluster(ClusterClient),
+}
+
+/// A connection to either; both reconnect by themselves, the Cluster's follows MOVED and ASK.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(connection) => connection.req_packed_command(cmd),
+            Self::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(connection) => connection.req_packed_commands(cmd, offset, count),
+            Self::Cluster(connection) => connection.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(connection) => connection.get_db(),
+            Self::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+/// Holds in Redis: a connection made on first use (so the service starts while Redis is down)
+/// that reconnects by itself afterwards.
 pub struct Redis {
-    client: redis::Client,
+    target: Target,
     prefix: String,
     pub(crate) limits: HoldLimits,
-    connection: OnceCell<ConnectionManager>,
+    connection: OnceCell<Connection>,
     /// Calls that failed so far: a copy of Redis-checked figures taken before a failure may
     /// have missed a change (see `lookup`).
     failures: AtomicU64,
 }
 
 impl Redis {
-    pub fn new(url: &str, prefix: &str, limits: HoldLimits) -> redis::RedisResult<Self> {
+    /// A single Redis at `url`, or, when `cluster_nodes` names any, the Redis Cluster they
+    /// belong to.
+    pub fn new(
+        url: &str,
+        cluster_nodes: &[String],
+        prefix: &str,
+        limits: HoldLimits,
+    ) -> redis::RedisResult<Self> {
+        // An empty entry (`ALLOT_REDIS_CLUSTER=`) names no node.
+        let nodes: Vec<String> = cluster_nodes
+            .iter()
+            .map(|node| node.trim())
+            .filter(|node| !node.is_empty())
+            .map(|node| format!("redis://{node}/"))
+            .collect();
+        let target = match nodes.is_empty() {
+            true => Target::Single(redis::Client::open(url)?),
+            false => Target::Cluster(
+                ClusterClient::builder(nodes)
+                    .connection_timeout(REDIS_TIMEOUT)
+                    .response_timeout(REDIS_TIMEOUT)
+                    .retries(CLUSTER_RETRIES)
+                    .min_retry_wait(CLUSTER_RETRY_WAIT_MS)
+                    .max_retry_wait(CLUSTER_RETRY_WAIT_MS * 4)
+                    .build()?,
+            ),
+        };
         Ok(Self {
-            client: redis::Client::open(url)?,
+            target,
             prefix: prefix.to_owned(),
             limits,
             connection: OnceCell::new(),
             failures: AtomicU64::new(0),
         })
+    }
+
+    /// Whether keys of different slots must be touched by different calls.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.target, Target::Cluster(_))
     }
 
     pub fn failures(&self) -> u64 {
@@ -96,14 +177,23 @@ impl Redis {
         result
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, Unavailable> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(REDIS_TIMEOUT)
-            .set_response_timeout(REDIS_TIMEOUT)
-            .set_number_of_retries(1);
-        let connect = self
-            .connection
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config));
+    async fn connect(&self) -> redis::RedisResult<Connection> {
+        match &self.target {
+            Target::Single(client) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(REDIS_TIMEOUT)
+                    .set_response_timeout(REDIS_TIMEOUT)
+                    .set_number_of_retries(1);
+                ConnectionManager::new_with_config(client.clone(), config)
+                    .await
+                    .map(Connection::Single)
+            }
+            Target::Cluster(client) => client.get_async_connection().await.map(Connection::Cluster),
+        }
+    }
+
+    async fn connection(&self) -> Result<Connection, Unavailable> {
+        let connect = self.connection.get_or_try_init(|| self.connect());
         match tokio::time::timeout(REDIS_TIMEOUT * 2, connect).await {
             Ok(Ok(connection)) => Ok(connection.clone()),
             Ok(Err(error)) => Err(Unavailable(error.to_string())),
@@ -129,6 +219,15 @@ impl Redis {
             bounded(invocation.invoke_async(&mut connection)).await
         };
         self.counted(result.await)
+    }
+
+    /// The Cluster slot of `sku`'s keys (0 on a single Redis, where every key may meet in one
+    /// script): the calls of a hold or a sync are grouped by it.
+    pub(crate) fn slot_of(&self, sku: &str) -> u16 {
+        match self.target {
+            Target::Single(_) => 0,
+            Target::Cluster(_) => slot(&self.held_key(sku)),
+        }
     }
 
     fn sku_tag(&self, sku: &str) -> String {
@@ -171,6 +270,18 @@ impl Redis {
     }
 }
 
+/// The Cluster slot of `key`, as Redis computes it: CRC16 of the hash tag (the text between
+/// the first `{` and the next `}`, when not empty) or of the whole key, modulo 16,384.
+fn slot(key: &str) -> u16 {
+    let bytes = key.as_bytes();
+    let tagged = bytes.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &bytes[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    crc16::State::<crc16::XMODEM>::calculate(tagged.unwrap_or(bytes)) % 16_384
+}
+
 /// A Redis call that is slow counts as a Redis that is down: the caller gets a prompt 503.
 async fn bounded<T>(
     call: impl std::future::Future<Output = redis::RedisResult<T>>,
@@ -179,5 +290,24 @@ async fn bounded<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Unavailable(error.to_string())),
         Err(_) => Err(Unavailable("timed out".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slot;
+
+    #[test]
+    fn slots_are_those_redis_computes() {
+        // Values from the documentation of `CLUSTER KEYSLOT`.
+        assert_eq!(slot("somekey"), 11058);
+        assert_eq!(slot("foo{hash_tag}"), 2515);
+        assert_eq!(slot("bar{hash_tag}"), 2515);
+        assert_eq!(slot("{user1000}.following"), slot("{user1000}.followers"));
+        assert_eq!(slot("{user1000}.following"), slot("user1000"));
+        assert_eq!(slot("foo{}{bar}"), slot("foo{}{bar}"));
+        assert_ne!(slot("foo{}{bar}"), slot("bar"));
+        assert_eq!(slot("foo{{bar}}zap"), slot("{bar"));
+        assert_eq!(slot("{P:s2:A}:h"), slot("{P:s2:A}:b:S1"));
     }
 }

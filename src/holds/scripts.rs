@@ -71,6 +71,120 @@ local function keep(held_key, total_key)
 end
 "#;
 
+/// A hold's parts, shared by the one-script placement and transitions on a single Redis and by
+/// the per-slot scripts on a Cluster (see `slots`): the same Lua decides in both.
+const PARTS: &str = r#"
+-- A hold's lines: (base, held, total) keys from KEYS[first_key], (qty, location) from
+-- ARGV[first_arg], `count` of them.
+local function hold_lines(first_key, first_arg, count)
+  local lines = {}
+  for i = 1, count do
+    local k, a = first_key + 3 * (i - 1), first_arg + 2 * (i - 1)
+    lines[i] = {base = KEYS[k], held = KEYS[k + 1], total = KEYS[k + 2],
+      qty = tonumber(ARGV[a]), location = ARGV[a + 1]}
+  end
+  return lines
+end
+-- `{'missing', i...}` (1-based) for lines whose base Redis lacks; else nil, each line knowing
+-- its base.
+local function missing_bases(lines)
+  local missing = {'missing'}
+  for i, line in ipairs(lines) do
+    local base = redis.call('GET', line.base)
+    if base then line.units = tonumber(string.match(base, ':(-?%d+)$'))
+    else table.insert(missing, i) end
+  end
+  if #missing > 1 then return missing end
+end
+-- `{'short', i, available...}` for lines that do not fit beside the live holds; else nil.
+local function short_lines(lines, now)
+  local short = {'short'}
+  for i, line in ipairs(lines) do
+    purge(line.held, line.total, now)
+    local held = tonumber(redis.call('HGET', line.total, line.location) or '0')
+    local available = math.max(math.max(line.units, 0) - held, 0)
+    if available < line.qty then
+      table.insert(short, i)
+      table.insert(short, available)
+    end
+  end
+  if #short > 1 then return short end
+end
+local function hold_units(lines, id, expires)
+  for _, line in ipairs(lines) do
+    redis.call('ZADD', line.held, expires, id .. '|' .. line.location .. '|' .. line.qty)
+    redis.call('HINCRBY', line.total, line.location, line.qty)
+    keep(line.held, line.total)
+  end
+end
+-- The placer's live holds, once its expired ones are gone.
+local function live_holds(actor_key, now)
+  redis.call('ZREMRANGEBYSCORE', actor_key, '-inf', now)
+  return redis.call('ZCARD', actor_key)
+end
+local function count_hold(actor_key, id, expires, now, flag)
+  if flag then redis.call('ZADD', actor_key, flag, expires, id)
+  else redis.call('ZADD', actor_key, expires, id) end
+  if redis.call('PTTL', actor_key) < expires - now then
+    redis.call('PEXPIRE', actor_key, expires - now)
+  end
+end
+local function write_record(key, status, expires, lines, fingerprint, client_id, actor, now, keep_ms)
+  redis.call('HSET', key, 'status', status, 'expires_ms', expires, 'lines', lines,
+    'fingerprint', fingerprint, 'client_id', client_id, 'placed_by', actor, 'created_ms', now)
+  redis.call('PEXPIRE', key, keep_ms)
+end
+-- The record's part of a transition, which decides it: the status moves on exactly once.
+-- Returns {'ok', expires} or {'refused', status} (`missing` when there is no record).
+local function transition_record(key, action, ttl, lifetime, retention, now)
+  local status = redis.call('HGET', key, 'status')
+  if not status then return {'refused', 'missing'} end
+  local expires = tonumber(redis.call('HGET', key, 'expires_ms'))
+  local live = status == 'held' and expires > now
+  local next_status
+  if action == 'release' and live then next_status = 'released'
+  elseif action == 'begin' and live then next_status = 'confirming'
+  elseif action == 'finish' and status == 'confirming' then next_status = 'confirmed'
+  elseif action == 'revert' and status == 'confirming' then next_status = 'held'
+  elseif action == 'extend' and live then
+    -- Never past the hold's lifetime, never earlier than it already runs.
+    local created = tonumber(redis.call('HGET', key, 'created_ms') or now)
+    expires = math.max(expires, math.min(now + ttl, created + lifetime))
+    redis.call('HSET', key, 'expires_ms', expires)
+    redis.call('PEXPIRE', key, expires - now + retention)
+    return {'ok', expires}
+  end
+  if not next_status then
+    if status == 'held' and not live then status = 'expired' end
+    return {'refused', status}
+  end
+  redis.call('HSET', key, 'status', next_status)
+  return {'ok', expires}
+end
+-- A line's part: released and confirmed holds stop counting; a confirmation in progress keeps
+-- its units counted for the grace, even past the hold's expiry; otherwise they count until
+-- the hold's (new) expiry.
+local function transition_line(action, held, total, member, expires, now, grace)
+  if action == 'release' or action == 'finish' then
+    drop(held, total, member)
+    return
+  end
+  local score = expires
+  if action == 'begin' then score = now + grace end
+  redis.call('ZADD', held, 'XX', score, member)
+  keep(held, total)
+end
+local function transition_actor(action, actor_key, id, expires, now)
+  if action == 'release' or action == 'finish' then redis.call('ZREM', actor_key, id)
+  elseif action == 'extend' then count_hold(actor_key, id, expires, now, 'XX') end
+end
+local function transition_client(action, client_key, expires, now, retention)
+  if action == 'extend' and redis.call('EXISTS', client_key) == 1 then
+    redis.call('PEXPIRE', client_key, expires - now + retention)
+  end
+end
+"#;
+
 /// KEYS: record, client, then (base, held, total) per line, then the placer's live holds.
 /// ARGV: id, ttl ms, client id ('' for none), lines JSON, fingerprint, retention ms, status
 /// (`held`, or `confirming` for a hold its placer is about to write to the ledger), then
@@ -78,53 +192,27 @@ end
 /// Returns `{'held', expires}`, `{'replay', value}`, `{'missing', i...}`,
 /// `{'short', i, available, ...}` (1-based line numbers) or `{'capped', live}`.
 const HOLD: &str = r#"
-local id, ttl, fingerprint, retention = ARGV[1], tonumber(ARGV[2]), ARGV[5], tonumber(ARGV[6])
-local status = ARGV[7]
+local id, ttl, client_id, lines_json = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local fingerprint, retention, status = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local actor_key, actor, live_max = KEYS[#KEYS], ARGV[#ARGV - 1], tonumber(ARGV[#ARGV])
-if ARGV[3] ~= '' then
+if client_id ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'replay', existing} end
 end
-local lines = (#KEYS - 3) / 3
-local missing = {'missing'}
-local bases = {}
-for i = 1, lines do
-  local base = redis.call('GET', KEYS[3 * i])
-  if base then bases[i] = tonumber(string.match(base, ':(-?%d+)$')) else table.insert(missing, i) end
-end
-if #missing > 1 then return missing end
+local lines = hold_lines(3, 8, (#KEYS - 3) / 3)
+local missing = missing_bases(lines)
+if missing then return missing end
 local now = now_ms()
-redis.call('ZREMRANGEBYSCORE', actor_key, '-inf', now)
-local live = redis.call('ZCARD', actor_key)
+local live = live_holds(actor_key, now)
 if live >= live_max then return {'capped', live} end
-local short = {'short'}
-for i = 1, lines do
-  local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local qty, location = tonumber(ARGV[6 + 2 * i]), ARGV[7 + 2 * i]
-  local base = bases[i]
-  purge(held_key, total_key, now)
-  local held = tonumber(redis.call('HGET', total_key, location) or '0')
-  local available = math.max(math.max(base, 0) - held, 0)
-  if available < qty then
-    table.insert(short, i)
-    table.insert(short, available)
-  end
-end
-if #short > 1 then return short end
+local short = short_lines(lines, now)
+if short then return short end
 local expires = now + ttl
-for i = 1, lines do
-  local held_key, total_key = KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local qty, location = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
-  redis.call('ZADD', held_key, expires, id .. '|' .. location .. '|' .. qty)
-  redis.call('HINCRBY', total_key, location, qty)
-  keep(held_key, total_key)
-end
-redis.call('HSET', KEYS[1], 'status', status, 'expires_ms', expires, 'lines', ARGV[4],
-  'fingerprint', fingerprint, 'client_id', ARGV[3], 'placed_by', actor, 'created_ms', now)
-redis.call('PEXPIRE', KEYS[1], ttl + retention)
-redis.call('ZADD', actor_key, expires, id)
-if redis.call('PTTL', actor_key) < ttl then redis.call('PEXPIRE', actor_key, ttl) end
-if ARGV[3] ~= '' then
+hold_units(lines, id, expires)
+write_record(KEYS[1], status, expires, lines_json, fingerprint, client_id, actor, now,
+  ttl + retention)
+count_hold(actor_key, id, expires, now)
+if client_id ~= '' then
   redis.call('SET', KEYS[2], id .. ':' .. fingerprint, 'PX', ttl + retention)
 end
 return {'held', expires}
@@ -140,58 +228,91 @@ return {'held', expires}
 const TRANSITION: &str = r#"
 local action, id = ARGV[1], ARGV[2]
 local ttl, grace, retention = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local actor_key, lifetime = KEYS[#KEYS], tonumber(ARGV[#ARGV])
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {'refused', 'missing'} end
-local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_ms'))
 local now = now_ms()
-local live = status == 'held' and expires > now
-local lines = (#KEYS - 3) / 2
-local function each_line(f)
-  for i = 1, lines do
-    f(KEYS[2 * i + 1], KEYS[2 * i + 2], id .. '|' .. ARGV[5 + i])
-  end
+local result = transition_record(KEYS[1], action, ttl, tonumber(ARGV[#ARGV]), retention, now)
+if result[1] ~= 'ok' then return result end
+local expires = result[2]
+for i = 1, (#KEYS - 3) / 2 do
+  local member = id .. '|' .. ARGV[5 + i]
+  transition_line(action, KEYS[2 * i + 1], KEYS[2 * i + 2], member, expires, now, grace)
 end
-if action == 'release' and live then
-  each_line(drop)
-  redis.call('HSET', KEYS[1], 'status', 'released')
-  redis.call('ZREM', actor_key, id)
-elseif action == 'begin' and live then
-  -- Keep the units counted while the ledger confirms, even past the hold's expiry.
-  each_line(function(held, total, member)
-    redis.call('ZADD', held, 'XX', now + grace, member)
-    keep(held, total)
-  end)
-  redis.call('HSET', KEYS[1], 'status', 'confirming')
-elseif action == 'finish' and status == 'confirming' then
-  each_line(drop)
-  redis.call('HSET', KEYS[1], 'status', 'confirmed')
-  redis.call('ZREM', actor_key, id)
-elseif action == 'revert' and status == 'confirming' then
-  each_line(function(held, total, member)
-    redis.call('ZADD', held, 'XX', expires, member)
-    keep(held, total)
-  end)
-  redis.call('HSET', KEYS[1], 'status', 'held')
-elseif action == 'extend' and live then
-  -- Never past the hold's lifetime, never earlier than it already runs.
-  local created = tonumber(redis.call('HGET', KEYS[1], 'created_ms') or now)
-  expires = math.max(expires, math.min(now + ttl, created + lifetime))
-  ttl = expires - now
-  redis.call('ZADD', actor_key, 'XX', expires, id)
-  if redis.call('PTTL', actor_key) < ttl then redis.call('PEXPIRE', actor_key, ttl) end
-  each_line(function(held, total, member)
-    redis.call('ZADD', held, 'XX', expires, member)
-    keep(held, total)
-  end)
-  redis.call('HSET', KEYS[1], 'expires_ms', expires)
-  redis.call('PEXPIRE', KEYS[1], ttl + retention)
-  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ttl + retention) end
-else
-  if status == 'held' and not live then status = 'expired' end
-  return {'refused', status}
+transition_actor(action, KEYS[#KEYS], id, expires, now)
+transition_client(action, KEYS[2], expires, now, retention)
+return result
+"#;
+
+/// On a Cluster: the record's part of a hold (one slot).
+/// KEYS: record. ARGV: `write`, status, expires, lines JSON, fingerprint, client id, placer,
+/// created ms, how long the record lives (ms); or a transition's action, ttl ms (extend), the
+/// hold's lifetime ms, retention ms. Returns `{'ok'}`, or what `transition_record` returns.
+const RECORD_PART: &str = r#"
+local op = ARGV[1]
+if op == 'write' then
+  write_record(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+  return {'ok'}
 end
-return {'ok', expires}
+return transition_record(KEYS[1], op, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]),
+  now_ms())
+"#;
+
+/// On a Cluster: a hold's lines of one slot.
+/// `reserve` / `check`: KEYS (base, held, total) per line; ARGV op, id, expires, then
+/// (qty, location) per line; returns `{'ok'}`, `{'missing', i...}` or `{'short', i, n...}` and,
+/// for `reserve` when every line fits, holds them. A transition's action (`release` also
+/// undoes a reservation): KEYS (held, total) per line; ARGV action, id, expires, grace ms,
+/// then `LOC|units` per line.
+const LINES_PART: &str = r#"
+local op, id, expires = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if op == 'reserve' or op == 'check' then
+  local lines = hold_lines(1, 4, #KEYS / 3)
+  local missing = missing_bases(lines)
+  if missing then return missing end
+  local short = short_lines(lines, now_ms())
+  if short then return short end
+  if op == 'reserve' then hold_units(lines, id, expires) end
+  return {'ok'}
+end
+local now, grace = now_ms(), tonumber(ARGV[4])
+for i = 1, #KEYS / 2 do
+  transition_line(op, KEYS[2 * i - 1], KEYS[2 * i], id .. '|' .. ARGV[4 + i], expires, now, grace)
+end
+return {'ok'}
+"#;
+
+/// On a Cluster: the placer's live holds (one slot).
+/// `take`: ARGV op, id, ttl ms, live holds allowed; counts the hold unless the placer is at its
+/// cap: `{'ok', expires}` (the hold's expiry, from this node's clock) or `{'capped', live}`.
+/// A transition's action (`release` also undoes a `take`): ARGV action, id, expires.
+const ACTOR_PART: &str = r#"
+local op, id, now = ARGV[1], ARGV[2], now_ms()
+if op == 'take' then
+  local live = live_holds(KEYS[1], now)
+  if live >= tonumber(ARGV[4]) then return {'capped', live} end
+  local expires = now + tonumber(ARGV[3])
+  count_hold(KEYS[1], id, expires, now)
+  return {'ok', expires}
+end
+transition_actor(op, KEYS[1], id, tonumber(ARGV[3]), now)
+return {'ok'}
+"#;
+
+/// On a Cluster: a hold's client id (one slot), value `hold id:fingerprint`.
+/// `claim`: ARGV op, value, ms; `{'found', value}` if taken, else takes it for ms: `{'ok'}`.
+/// `keep` / `drop`: ARGV op, value, ms; keeps it for ms (taking it again if it lapsed) or
+/// deletes it, unless another hold has it: `{'lost', value}`. A transition's action: ARGV action,
+/// expires, retention ms.
+const CLIENT_PART: &str = r#"
+local op = ARGV[1]
+if op == 'claim' or op == 'keep' or op == 'drop' then
+  local current = redis.call('GET', KEYS[1])
+  if op == 'claim' and current then return {'found', current} end
+  if op ~= 'claim' and current and current ~= ARGV[2] then return {'lost', current} end
+  if op == 'drop' then redis.call('DEL', KEYS[1])
+  else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  return {'ok'}
+end
+transition_client(op, KEYS[1], tonumber(ARGV[2]), now_ms(), tonumber(ARGV[3]))
+return {'ok'}
 "#;
 
 /// Stores bases read from the ledger unless Redis already has a newer version, and moves on the
@@ -239,7 +360,7 @@ return 0
 "#;
 
 fn source(body: &str) -> String {
-    format!("local HOLD_KEYS_TTL_MS = {HOLD_KEYS_TTL_MS}\n{PRELUDE}\n{body}")
+    format!("local HOLD_KEYS_TTL_MS = {HOLD_KEYS_TTL_MS}\n{PRELUDE}\n{PARTS}\n{body}")
 }
 
 fn with_prelude(body: &str) -> Script {
@@ -251,6 +372,10 @@ pub static TRANSITION_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(T
 pub static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(SYNC));
 pub static HELD_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(HELD));
 pub static STAMP_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(STAMP));
+pub static RECORD_PART_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(RECORD_PART));
+pub static LINES_PART_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(LINES_PART));
+pub static ACTOR_PART_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(ACTOR_PART));
+pub static CLIENT_PART_SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(CLIENT_PART));
 
 /// The Lua source of the hold script, for `redis-benchmark` (see docs/BENCHMARKS.md).
 pub fn hold_source() -> String {

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub database_url: String,
     pub redis_url: String,
     pub redis_prefix: String,
+    /// The Redis Cluster's seed nodes when holds live on one (else `redis_url`'s server).
+    pub redis_cluster: Vec<String>,
     pub client: awc::Client,
     /// Sent as `Authorization: Bearer` unless a request sets its own (an admin key by default).
     pub key: Option<String>,
@@ -29,10 +31,252 @@ pub struct Response {
     pub body: Value,
 }
 
-/// Starts the service on a free port over a new database named for this test.
+/// Starts the service on a free port over a new database named for this test. With
+/// `ALLOT_TEST_ON_CLUSTER` set, its holds live on a Redis Cluster this test process starts
+/// (once, for all its tests) instead: `make test` runs the hold, order and lookup tests so too.
 pub async fn spawn_app() -> TestApp {
+    if std::env::var_os("ALLOT_TEST_ON_CLUSTER").is_some() {
+        return spawn_app_on_cluster(shared_cluster()).await;
+    }
     let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
     spawn_app_with_redis(&redis_url).await
+}
+
+/// Starts the service with its holds on the Redis Cluster of `nodes`.
+pub async fn spawn_app_on_cluster(nodes: &[String]) -> TestApp {
+    let nodes = nodes.to_vec();
+    spawn_app_tuned(move |settings| settings.redis_cluster = nodes).await
+}
+
+/// The seed nodes of a 3-master Redis Cluster shared by this process's tests (each has its own
+/// key prefix). Started by a thread that lives as long as the process, and its servers die
+/// with the process (see [`OwnCluster`]).
+pub fn shared_cluster() -> &'static [String] {
+    static NODES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NODES.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cluster = OwnCluster::start(3, 0);
+            let _ = sender.send(cluster.nodes());
+            loop {
+                std::thread::park();
+            }
+        });
+        receiver.recv().expect("the Redis Cluster starts")
+    })
+}
+
+/// A Redis Cluster of the test's own on loopback ports: `masters` masters with `replicas`
+/// replicas each, joined by `redis-cli --cluster create`. Its servers are killed when it is
+/// dropped, and by the kernel when the thread that started them ends (a test that panics, or
+/// the process exiting), so none outlives the test run.
+pub struct OwnCluster {
+    pub ports: Vec<u16>,
+    dir: std::path::PathBuf,
+    children: Vec<(u16, std::process::Child)>,
+}
+
+/// A port whose cluster bus port (port + 10,000) is free too.
+fn free_cluster_port() -> u16 {
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let bus_free =
+            port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok();
+        if bus_free {
+            return port;
+        }
+    }
+}
+
+impl OwnCluster {
+    pub fn start(masters: usize, replicas: usize) -> Self {
+        let dir = std::env::temp_dir().join(format!("allot-cluster-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a folder for the cluster");
+        let mut cluster = Self {
+            ports: (0..masters * (1 + replicas))
+                .map(|_| free_cluster_port())
+                .collect(),
+            dir,
+            children: Vec::new(),
+        };
+        for port in cluster.ports.clone() {
+            cluster.spawn(port);
+        }
+        let status = std::process::Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(cluster.nodes())
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("redis-cli is installed (make test installs it)");
+        assert!(status.success(), "redis-cli --cluster create failed");
+        cluster.wait_until_ok();
+        cluster
+    }
+
+    fn spawn(&mut self, port: u16) {
+        // A folder per node: a replica's sync file, and no stray dump.rdb, are its own.
+        let dir = self.dir.join(port.to_string());
+        std::fs::create_dir_all(&dir).expect("a folder for the node");
+        let mut command = std::process::Command::new("redis-server");
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "1000"])
+            .args(["--cluster-replica-validity-factor", "0"])
+            .args(["--cluster-require-full-coverage", "no"])
+            // A replica's first sync starts at once, not after the default 5 s wait.
+            .args(["--repl-diskless-sync-delay", "0"])
+            .args(["--cluster-config-file", "nodes.conf", "--dir"])
+            .arg(&dir)
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null());
+        // SAFETY: prctl only, between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command
+            .spawn()
+            .expect("redis-server is installed (make test installs it)");
+        self.children.push((port, child));
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    pub fn nodes(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|port| format!("127.0.0.1:{port}"))
+            .collect()
+    }
+
+    /// What `command` answers on the node at `port`.
+    pub fn ask(&self, port: u16, command: &mut redis::Cmd) -> redis::RedisResult<redis::Value> {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
+        let mut connection =
+            client.get_connection_with_timeout(std::time::Duration::from_secs(1))?;
+        command.query(&mut connection)
+    }
+
+    /// The ports of the nodes that are masters now, by `CLUSTER NODES` of a live node.
+    pub fn masters(&self) -> Vec<u16> {
+        let live = self.children.iter().map(|(port, _)| *port);
+        let nodes = live
+            .filter_map(|port| self.ask(port, redis::cmd("CLUSTER").arg("NODES")).ok())
+            .find_map(|value| redis::from_redis_value::<String>(&value).ok())
+            .unwrap_or_default();
+        nodes
+            .lines()
+            .filter(|line| line.contains("master") && !line.contains("fail"))
+            .filter_map(|line| {
+                line.split_whitespace()
+                    .nth(1)?
+                    .split(['@', ':'])
+                    .nth(1)?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
+    /// The id of the node at `port`.
+    pub fn node_id(&self, port: u16) -> String {
+        self.ask(port, redis::cmd("CLUSTER").arg("MYID"))
+            .and_then(|value| redis::from_redis_value(&value))
+            .expect("CLUSTER MYID")
+    }
+
+    /// A master and its replica, as (master port, replica port), by `ROLE` of each node.
+    pub fn master_with_replica(&self) -> (u16, u16) {
+        let master_of = |port: u16| {
+            let role = self.ask(port, &mut redis::cmd("ROLE")).ok()?;
+            let role: Vec<redis::Value> = redis::from_redis_value(&role).ok()?;
+            redis::from_redis_value::<u16>(role.get(2)?).ok()
+        };
+        self.ports
+            .iter()
+            .find_map(|&port| Some((master_of(port)?, port)))
+            .expect("a master has a replica")
+    }
+
+    /// Waits until the replica at `replica` has every write its master at `master` has.
+    pub fn wait_in_sync(&self, master: u16, replica: u16) {
+        let offset = |port: u16, field: &str| -> Option<i64> {
+            let info = self.ask(port, redis::cmd("INFO").arg("replication")).ok()?;
+            let info: String = redis::from_redis_value(&info).ok()?;
+            let line = info.lines().find(|line| line.starts_with(field))?;
+            line.split(':').nth(1)?.trim().parse().ok()
+        };
+        for _ in 0..300 {
+            let written = offset(master, "master_repl_offset:");
+            let copied = offset(replica, "slave_repl_offset:");
+            if written.is_some() && copied >= written {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the replica at {replica} did not catch up with its master at {master}");
+    }
+
+    /// Waits until every live node reports the cluster whole (all slots served).
+    pub fn wait_until_ok(&self) {
+        for _ in 0..300 {
+            let ok = self.children.iter().all(|(port, _)| {
+                self.ask(*port, redis::cmd("CLUSTER").arg("INFO"))
+                    .ok()
+                    .and_then(|value| redis::from_redis_value::<String>(&value).ok())
+                    .is_some_and(|info| info.contains("cluster_state:ok"))
+            });
+            if ok {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the Redis Cluster did not become whole");
+    }
+
+    /// SIGKILLs the node at `port`, as a crash would.
+    pub fn kill(&mut self, port: u16) {
+        if let Some(index) = self.children.iter().position(|(p, _)| *p == port) {
+            let (_, mut child) = self.children.remove(index);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGSTOPs (`stopped`) or SIGCONTs the node at `port`: a node that stops answering.
+    pub fn freeze(&self, port: u16, stopped: bool) {
+        let signal = if stopped {
+            libc::SIGSTOP
+        } else {
+            libc::SIGCONT
+        };
+        if let Some((_, child)) = self.children.iter().find(|(p, _)| *p == port) {
+            // SAFETY: a signal to our own child, which we have not yet waited for.
+            unsafe { libc::kill(child.id() as i32, signal) };
+        }
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A Redis server of the test's own, which it may flush, stop and start again.
@@ -208,6 +452,11 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 async fn spawn_tuned(redis_url: &str, tune: impl FnOnce(&mut Settings)) -> TestApp {
+    serve(new_database(redis_url, tune).await).await
+}
+
+/// Settings over a new database named for this test, with a Redis key prefix of its own.
+async fn new_database(redis_url: &str, tune: impl FnOnce(&mut Settings)) -> Settings {
     if std::env::var("TEST_LOG").is_ok() {
         allot::telemetry::init();
     }
@@ -224,26 +473,16 @@ async fn spawn_tuned(redis_url: &str, tune: impl FnOnce(&mut Settings)) -> TestA
     let prefix = format!("test-{}", Uuid::new_v4().simple());
     let mut settings = test_settings(&database_url, redis_url, &prefix, 8);
     tune(&mut settings);
-    serve(settings).await
+    settings
 }
 
-async fn start(database_url: &str, redis_url: &str, redis_prefix: &str) -> TestApp {
-    start_with_pool(database_url, redis_url, redis_prefix, 8).await
-}
-
-async fn start_with_pool(
-    database_url: &str,
-    redis_url: &str,
-    redis_prefix: &str,
-    db_pool_size: usize,
-) -> TestApp {
-    serve(test_settings(
-        database_url,
-        redis_url,
-        redis_prefix,
-        db_pool_size,
-    ))
-    .await
+/// A migrated database with an admin key, served by no process yet: for tests whose every
+/// instance is an `allot serve` process of their own (see `nats::serve_process_with`).
+pub async fn unserved_app() -> TestApp {
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let settings = new_database(&redis_url, |_| ()).await;
+    let key = create_key(&settings, Role::Admin, &[]).await;
+    test_app(String::new(), settings, key)
 }
 
 async fn serve(settings: Settings) -> TestApp {
@@ -251,11 +490,16 @@ async fn serve(settings: Settings) -> TestApp {
     let key = create_key(&settings, Role::Admin, &[]).await;
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
+    test_app(address, settings, key)
+}
+
+fn test_app(address: String, settings: Settings, key: String) -> TestApp {
     TestApp {
         address,
         database_url: settings.database_url,
         redis_url: settings.redis_url,
         redis_prefix: settings.redis_prefix,
+        redis_cluster: settings.redis_cluster,
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
@@ -272,6 +516,7 @@ pub fn test_settings(
     Settings {
         database_url: database_url.to_owned(),
         redis_url: redis_url.to_owned(),
+        redis_cluster: Vec::new(),
         redis_prefix: redis_prefix.to_owned(),
         bind: "127.0.0.1:0".parse().expect("a valid address"),
         db_pool_size,
@@ -340,20 +585,31 @@ impl TestApp {
 
     /// The same service, called with a new key of `role` limited to `locations`.
     pub async fn as_role(&self, role: Role, locations: &[&str]) -> TestApp {
-        let settings = test_settings(&self.database_url, &self.redis_url, &self.redis_prefix, 1);
+        let settings = self.settings(1);
         self.with_key(Some(create_key(&settings, role, locations).await))
+    }
+
+    /// Settings of another process over this one's database and Redis keys.
+    fn settings(&self, db_pool_size: usize) -> Settings {
+        let mut settings = test_settings(
+            &self.database_url,
+            &self.redis_url,
+            &self.redis_prefix,
+            db_pool_size,
+        );
+        settings.redis_cluster = self.redis_cluster.clone();
+        settings
     }
 
     /// A second service process over the same database and Redis keys, as in a deployment
     /// with several instances.
     pub async fn another_instance(&self) -> TestApp {
-        start(&self.database_url, &self.redis_url, &self.redis_prefix).await
+        serve(self.settings(8)).await
     }
 
     /// Another instance with settings of the test's own (its NATS, say).
     pub async fn another_instance_tuned(&self, tune: impl FnOnce(&mut Settings)) -> TestApp {
-        let mut settings =
-            test_settings(&self.database_url, &self.redis_url, &self.redis_prefix, 8);
+        let mut settings = self.settings(8);
         tune(&mut settings);
         serve(settings).await
     }
@@ -361,13 +617,7 @@ impl TestApp {
     /// Another instance whose pool has `size` connections: with one, a request that needs a
     /// second connection while it holds the first waits for itself until the pool times out.
     pub async fn another_instance_with_pool(&self, size: usize) -> TestApp {
-        start_with_pool(
-            &self.database_url,
-            &self.redis_url,
-            &self.redis_prefix,
-            size,
-        )
-        .await
+        serve(self.settings(size)).await
     }
 
     pub async fn request(
@@ -495,10 +745,19 @@ impl TestApp {
             )
     }
 
-    pub fn redis_connection(&self) -> redis::Connection {
-        redis::Client::open(self.redis_url.as_str())
-            .and_then(|client| client.get_connection())
-            .expect("Redis is running")
+    /// A connection to this app's Redis, or to its Cluster (which routes each key's command).
+    pub fn redis_connection(&self) -> Box<dyn redis::ConnectionLike> {
+        if self.redis_cluster.is_empty() {
+            let client = redis::Client::open(self.redis_url.as_str()).expect("a Redis URL");
+            return Box::new(client.get_connection().expect("Redis is running"));
+        }
+        let nodes = self
+            .redis_cluster
+            .iter()
+            .map(|node| format!("redis://{node}/"));
+        let client = redis::cluster::ClusterClient::new(nodes.collect::<Vec<String>>())
+            .expect("cluster nodes");
+        Box::new(client.get_connection().expect("the Redis Cluster is up"))
     }
 
     /// A key of this app's, written with `%` for its prefix.

@@ -267,7 +267,7 @@ async fn the_same_client_id_gets_the_same_hold() {
     let mut redis = app.redis_connection();
     let client_ttl_ms: i64 = redis::cmd("PTTL")
         .arg(app.redis_key("{%:c:cart-42}"))
-        .query(&mut redis)
+        .query(&mut *redis)
         .unwrap();
     assert!(
         client_ttl_ms > 800_000,
@@ -317,7 +317,7 @@ async fn a_wrong_redis_cannot_make_the_ledger_promise_more_than_it_has() {
     redis::cmd("SET")
         .arg(&key)
         .arg("999999:100")
-        .exec(&mut redis)
+        .exec(&mut *redis)
         .unwrap();
     let placed = hold(
         &app,

@@ -2,6 +2,7 @@
 //! key prefix per test, so tests run in parallel.
 
 mod access;
+mod cluster;
 mod costs;
 mod events;
 mod expected_failures;
@@ -9,6 +10,7 @@ mod helpers;
 mod holds;
 mod import;
 mod input_errors;
+mod instances;
 mod ledger;
 mod limits;
 mod nats;

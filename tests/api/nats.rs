@@ -266,6 +266,14 @@ async fn events_tail_prints_each_event_as_it_is_published() {
 /// `allot serve` as its own process over `app`'s database and Redis keys, publishing to
 /// `nats_url`; answers once it is up.
 pub(crate) async fn serve_process(app: &TestApp, nats_url: &str) -> (std::process::Child, TestApp) {
+    serve_process_with(app, &[("NATS_URL", nats_url)]).await
+}
+
+/// `allot serve` as its own process over `app`'s database and Redis keys, with `env` on top.
+pub(crate) async fn serve_process_with(
+    app: &TestApp,
+    env: &[(&str, &str)],
+) -> (std::process::Child, TestApp) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
@@ -274,9 +282,11 @@ pub(crate) async fn serve_process(app: &TestApp, nats_url: &str) -> (std::proces
         .arg("serve")
         .env("DATABASE_URL", &app.database_url)
         .env("REDIS_URL", &app.redis_url)
+        .env("ALLOT_REDIS_CLUSTER", app.redis_cluster.join(","))
         .env("ALLOT_REDIS_PREFIX", &app.redis_prefix)
         .env("ALLOT_BIND", format!("127.0.0.1:{port}"))
-        .env("NATS_URL", nats_url)
+        .env("NATS_URL", "")
+        .envs(env.iter().copied())
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

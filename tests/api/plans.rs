@@ -14,7 +14,7 @@ fn days_ago(days: i64) -> String {
 /// Two stores 3 km apart. For each SKU, A sold its 28 units yesterday and has none; B holds
 /// 100 that did not sell. A's demand is 28 × 0.5^(1/7) / Σ_{d<28} 0.5^(d/7) ≈ 2.55 a day, so
 /// the rebalance should move ⌈14 × 2.55⌉ = 36 from B to A.
-async fn trading_chain(app: &TestApp, skus: usize) -> Vec<String> {
+pub(crate) async fn trading_chain(app: &TestApp, skus: usize) -> Vec<String> {
     app.store("A", 25.033, 121.565).await;
     app.store("B", 25.050, 121.540).await;
     let codes: Vec<String> = (0..skus).map(|i| format!("SKU-{i:03}")).collect();
@@ -37,7 +37,7 @@ async fn trading_chain(app: &TestApp, skus: usize) -> Vec<String> {
     codes
 }
 
-async fn transfers(app: &TestApp, reason: &str) -> Vec<Value> {
+pub(crate) async fn transfers(app: &TestApp, reason: &str) -> Vec<Value> {
     let response = app
         .get(&format!("/v1/transfers?reason={reason}&limit=1000"))
         .await;
@@ -502,7 +502,7 @@ async fn a_plans_lines_come_in_pages_best_first_with_a_cursor() {
 }
 
 /// Waits for planning run `id` to finish or fail (the planners poll every 2 s).
-async fn run_done(app: &TestApp, id: i64) -> Value {
+pub(crate) async fn run_done(app: &TestApp, id: i64) -> Value {
     for _ in 0..150 {
         let run = app.get(&format!("/v1/plans/runs/{id}")).await;
         assert_eq!(run.status, StatusCode::OK, "{:?}", run.body);

@@ -15,7 +15,7 @@ fn keys(app: &TestApp) -> Vec<String> {
         .arg("COUNT")
         .arg(1000)
         .clone()
-        .iter(&mut connection)
+        .iter(&mut *connection)
         .expect("SCAN")
         .collect();
     keys.sort();
@@ -25,7 +25,7 @@ fn keys(app: &TestApp) -> Vec<String> {
 fn pttl(app: &TestApp, key: &str) -> i64 {
     redis::cmd("PTTL")
         .arg(key)
-        .query(&mut app.redis_connection())
+        .query(&mut *app.redis_connection())
         .expect("PTTL")
 }
 
