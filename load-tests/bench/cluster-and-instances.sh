@@ -20,8 +20,9 @@ redis-cli --cluster create $(for p in $PORTS; do echo 127.0.0.1:$p; done) --clus
 until redis-cli -p 7101 cluster info | grep -q cluster_state:ok; do sleep 0.2; done
 NODES=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
 serve() { # port prefix cluster-nodes
+  # The load generator's one key may go as fast as the service can (no rate or holds cap).
   DATABASE_URL=$PG/allot_scale ALLOT_BIND=127.0.0.1:$1 ALLOT_REDIS_PREFIX=$2 ALLOT_REDIS_CLUSTER=$3 \
-    ALLOT_DB_POOL_SIZE=32 RUST_LOG=error "$B/allot" serve > $R/serve-$2-$1.log 2>&1 &
+    ALLOT_DB_POOL_SIZE=32 ALLOT_RATE_PER_S=10000000 ALLOT_LIVE_HOLDS_MAX=1000000000 RUST_LOG=error "$B/allot" serve > $R/serve-$2-$1.log 2>&1 &
   echo $! >> /tmp/bench-scale.pids
   for i in $(seq 1 120); do curl -sf 127.0.0.1:$1/health >/dev/null && return 0; sleep 0.5; done
   echo "service did not start"; exit 1
@@ -33,7 +34,8 @@ export ALLOT_KEY=$(DATABASE_URL=$PG/allot_scale "$B/allot" keys create --role ad
 rm -f /tmp/bench-scale.pids
 serve 8090 scale-seed ""
 echo "== seed ($(stamp))" >> $OUT
-"$B/allot-load-tests" seed >> $OUT 2>&1
+# Twice: the second pass gives opening stock to any store a busy database refused (503).
+for pass in 1 2; do "$B/allot-load-tests" seed >> $OUT 2>&1; done
 stop
 for round in 1 2; do
   for redis in single cluster; do
@@ -50,13 +52,15 @@ done
 for round in 1 2; do
   serve 8090 scale-orders ""
   echo "== orders, one instance, c64, round $round ($(stamp))" >> $OUT
-  "$B/allot-load-tests" mixed --mix 0,0,0,100 --duration 20s --warmup 2s --concurrency 64 2>&1 | grep "^order" >> $OUT
+  # Each run tags its order ids (--run), so none replays an earlier run's.
+  "$B/allot-load-tests" mixed --mix 0,0,0,100 --duration 20s --warmup 2s --concurrency 64 \
+    --run $((10 * round)) 2>&1 | grep "^order" >> $OUT
   serve 8091 scale-orders ""
   echo "== orders, two instances, c32 each, round $round ($(stamp))" >> $OUT
   loads=""
   for port in 8090 8091; do
     ALLOT_LOAD_ADDR=127.0.0.1:$port "$B/allot-load-tests" mixed --mix 0,0,0,100 --duration 20s \
-      --warmup 2s --concurrency 32 > $R/orders-$port.txt 2>&1 &
+      --warmup 2s --concurrency 32 --run $((10 * round + port - 8089)) > $R/orders-$port.txt 2>&1 &
     loads="$loads $!"
   done
   wait $loads

@@ -127,6 +127,10 @@ impl From<ledger::Error> for Error {
                 tracing::warn!(%error, "a statement ran out of time");
                 Self::Unavailable(Dependency::Database)
             }
+            error @ Corrupt(_) => Self::Fault {
+                constraint: None,
+                source: Box::new(error),
+            },
             Database(error) => Self::Fault {
                 constraint: error
                     .as_db_error()

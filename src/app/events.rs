@@ -7,6 +7,7 @@ use crate::domain::access::{Principal, Scope};
 use crate::ledger::events;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 pub use crate::ledger::events::{EventView, Figures};
 
@@ -16,7 +17,8 @@ pub const EVENTS_PAGE_MAX: i64 = 1000;
 pub const WAIT_S_MAX: u64 = 30;
 /// How often a waiting feed request looks again.
 const FEED_POLL_INTERVAL: Duration = Duration::from_millis(100);
-/// How often the relay numbers newly committed events, and how many at most per round.
+/// How often an idle relay looks for newly committed events (to number, to publish), and how
+/// many it numbers at most at once.
 const NUMBERING_INTERVAL: Duration = Duration::from_millis(100);
 const NUMBERING_BATCH: i64 = 10_000;
 
@@ -69,29 +71,56 @@ const NATS_SINK: &str = "nats";
 
 /// Numbers events as they commit and publishes them to NATS, for the life of the process. Safe
 /// on every instance at once: one numbers at a time (an advisory lock), one publishes at a time
-/// (the sink's row lock), the others skip the round.
+/// (the sink's row lock), the others skip the round. Numbering, publishing and purging run side
+/// by side: in turns, a round of each added up, and NATS fell ever further behind under ingest
+/// (docs/BENCHMARKS.md, "Stock events").
 pub async fn relay(app: Arc<App>) {
     let span = tracing::info_span!("relay");
-    let _entered = span.enter();
+    futures_util::future::join3(
+        number_forever(&app),
+        publish_forever(&app),
+        purge_forever(&app),
+    )
+    .instrument(span)
+    .await;
+}
+
+async fn number_forever(app: &App) {
     loop {
-        let numbered =
-            match events::number(&app.pool, NUMBERING_BATCH, app.chain_low_stock_below).await {
-                Ok(numbered) => numbered,
-                Err(error) => {
-                    tracing::warn!(%error, "numbering stock events failed; retrying");
-                    0
-                }
-            };
-        let published = publish_some(&app).await;
-        purge(&app).await;
+        let numbered = events::number(&app.pool, NUMBERING_BATCH, app.chain_low_stock_below).await;
+        let numbered = numbered.unwrap_or_else(|error| {
+            tracing::warn!(%error, "numbering stock events failed; retrying");
+            0
+        });
         // A full batch: more are waiting, go on at once.
-        if numbered < NUMBERING_BATCH as u64 && published < PUBLISH_BATCH as usize {
+        if numbered < NUMBERING_BATCH as u64 {
             tokio::time::sleep(NUMBERING_INTERVAL).await;
         }
     }
 }
 
-/// Events one purge round deletes at most.
+async fn publish_forever(app: &App) {
+    if app.broker.is_none() {
+        return;
+    }
+    loop {
+        if publish(app).await < PUBLISH_BATCH as usize {
+            tokio::time::sleep(NUMBERING_INTERVAL).await;
+        }
+    }
+}
+
+/// How often old events are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(10);
+
+async fn purge_forever(app: &App) {
+    loop {
+        purge(app).await;
+        tokio::time::sleep(PURGE_INTERVAL).await;
+    }
+}
+
+/// Events one purge statement deletes at most.
 const PURGE_BATCH: i64 = 10_000;
 
 /// Deletes events past their retention that every sink has delivered. Consumers of the pull
@@ -102,32 +131,20 @@ async fn purge(app: &App) {
         Some(_) => &[NATS_SINK],
         None => &[],
     };
-    let purged = match app.client().await {
-        Ok(client) => events::purge(&client, before, sinks, PURGE_BATCH).await,
-        Err(_) => return,
+    let Ok(client) = app.client().await else {
+        return;
     };
-    if let Err(error) = purged {
-        tracing::warn!(%error, "purging old stock events failed; retrying");
-    }
-}
-
-/// Publish batches one relay round sends at most: numbering gives up to 10,000 events a round,
-/// and publishing one batch of 1,000 a round left NATS ever further behind under ingest
-/// (docs/BENCHMARKS.md, 2026-12-03).
-const PUBLISH_BATCHES_PER_ROUND: usize = 10;
-
-/// Batches of NATS deliveries until caught up or [`PUBLISH_BATCHES_PER_ROUND`] were sent; how
-/// many events they published.
-async fn publish_some(app: &App) -> usize {
-    let mut published = 0;
-    for _ in 0..PUBLISH_BATCHES_PER_ROUND {
-        let batch = publish(app).await;
-        published += batch;
-        if batch < PUBLISH_BATCH as usize {
-            break;
+    // Full batches: more are past their retention, go on.
+    loop {
+        match events::purge(&client, before, sinks, PURGE_BATCH).await {
+            Ok(purged) if purged == PURGE_BATCH as u64 => continue,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, "purging old stock events failed; retrying");
+                return;
+            }
         }
     }
-    published
 }
 
 /// One batch of NATS deliveries; how many events it published.

@@ -38,7 +38,7 @@ pub async fn current(client: &impl GenericClient) -> Result<Versioned> {
             &[],
         )
         .await?;
-    Ok(from_row(&row))
+    from_row(&row)
 }
 
 /// Stores `model` as the next version (validated by the caller), inside the caller's
@@ -68,7 +68,7 @@ pub async fn store(
             &[&model],
         )
         .await?;
-    Ok(from_row(&row))
+    from_row(&row)
 }
 
 const STORE_LOCK: i64 = 7_261_010;
@@ -82,20 +82,22 @@ pub async fn of_plan(client: &impl GenericClient, plan: i64) -> Result<CostModel
             &[&plan],
         )
         .await?;
-    Ok(row.map_or_else(CostModel::default, |row| {
-        serde_json::from_value(row.get(0)).expect("stored cost models parse")
-    }))
+    row.map_or_else(|| Ok(CostModel::default()), |row| parse(row.get(0)))
 }
 
-fn from_row(row: &tokio_postgres::Row) -> Versioned {
-    let model: serde_json::Value = row.get(1);
-    Versioned {
+/// Only validated models are stored, by this module: one that does not parse is a fault.
+fn parse(model: serde_json::Value) -> Result<CostModel> {
+    serde_json::from_value(model)
+        .map_err(|error| Error::Corrupt(format!("a stored cost model: {error}")))
+}
+
+fn from_row(row: &tokio_postgres::Row) -> Result<Versioned> {
+    Ok(Versioned {
         version: CostVersion(row.get(0)),
-        // Only validated models are stored, by this module.
-        model: serde_json::from_value(model).expect("stored cost models parse"),
+        model: parse(row.get(1))?,
         created_at: row.get(2),
         created_by: row.get(3),
-    }
+    })
 }
 
 /// Walk-in sales per day of `skus` at every location that sells them, by (SKU, location) code.

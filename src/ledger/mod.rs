@@ -53,6 +53,10 @@ pub enum Error {
     NotFound(String),
     #[error("database error")]
     Database(#[from] tokio_postgres::Error),
+    /// A stored row this code wrote does not read back (a fault: it is logged, the client
+    /// gets a 500).
+    #[error("stored data does not parse: {0}")]
+    Corrupt(String),
     #[error("database pool error")]
     Pool(#[from] deadpool_postgres::PoolError),
 }
