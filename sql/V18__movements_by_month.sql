@@ -179,8 +179,8 @@ CREATE TRIGGER discrepancies_movement_exists AFTER INSERT ON discrepancies
 
 -- Detaches every month before `through` (a month start, UTC) from the ledger, in one
 -- transaction: a checkpoint per (SKU, location) first, then each month becomes a table of its
--- own, movements_archive_YYYY_MM, to dump and drop. Refused unless the checkpoint and the
--- months left reproduce every balance. Rows of those months waiting in the default partition
+-- own, movements_archive_YYYY_MM, to dump and drop (an empty month is dropped). Refused
+-- unless the checkpoint and the months left reproduce every balance. Rows of those months waiting in the default partition
 -- get their month's partition first; afterwards the default refuses rows before `through`.
 CREATE FUNCTION detach_movements_before(through timestamptz)
     RETURNS TABLE (archive text, rows bigint) LANGUAGE plpgsql AS $$
@@ -189,6 +189,7 @@ DECLARE
     months text[];
     part text;
     total bigint := 0;
+    archived text[] := '{}';
     stray date;
     drift text;
 BEGIN
@@ -219,8 +220,7 @@ BEGIN
     FOREACH part IN ARRAY months LOOP
         EXECUTE format('LOCK TABLE %I IN SHARE MODE', part);
     END LOOP;
-    INSERT INTO movement_detachments (through, archives, movements)
-    VALUES (through, ARRAY(SELECT replace(m, 'movements_', 'movements_archive_') FROM unnest(months) m), 0);
+    INSERT INTO movement_detachments (through, archives, movements) VALUES (through, '{}', 0);
     INSERT INTO movement_checkpoints (sku_id, through, location_id, on_hand, allocated, in_transit)
     SELECT sku_id, detach_movements_before.through, location_id, sum(on_hand), sum(allocated), sum(in_transit)
     FROM (SELECT c.sku_id, c.location_id, c.on_hand, c.allocated, c.in_transit
@@ -252,11 +252,18 @@ BEGIN
         archive := replace(part, 'movements_', 'movements_archive_');
         EXECUTE format('SELECT count(*) FROM %I', part) INTO rows;
         EXECUTE format('ALTER TABLE movements DETACH PARTITION %I', part);
+        -- An empty month has nothing to archive.
+        IF rows = 0 THEN
+            EXECUTE format('DROP TABLE %I', part);
+            CONTINUE;
+        END IF;
         EXECUTE format('ALTER TABLE %I RENAME TO %I', part, archive);
         total := total + rows;
+        archived := archived || archive;
         RETURN NEXT;
     END LOOP;
-    UPDATE movement_detachments d SET movements = total WHERE d.through = detach_movements_before.through;
+    UPDATE movement_detachments d SET movements = total, archives = archived
+    WHERE d.through = detach_movements_before.through;
     IF horizon IS NOT NULL THEN
         ALTER TABLE movements_default DROP CONSTRAINT movements_retained;
     END IF;
