@@ -113,6 +113,8 @@ DECLARE
     name text := 'movements_' || to_char(first, 'YYYY_MM');
     strays bigint;
 BEGIN
+    -- One at a time (every instance's housekeeping, retention): the second finds it made.
+    PERFORM pg_advisory_xact_lock(7261018);
     IF to_regclass(name) IS NOT NULL THEN
         RETURN false;
     END IF;
@@ -185,7 +187,7 @@ CREATE TRIGGER discrepancies_movement_exists AFTER INSERT ON discrepancies
 CREATE FUNCTION detach_movements_before(through timestamptz)
     RETURNS TABLE (archive text, rows bigint) LANGUAGE plpgsql AS $$
 DECLARE
-    horizon timestamptz := (SELECT max(d.through) FROM movement_detachments d);
+    horizon timestamptz;
     months text[];
     part text;
     total bigint := 0;
@@ -193,6 +195,8 @@ DECLARE
     stray date;
     drift text;
 BEGIN
+    PERFORM pg_advisory_xact_lock(7261018);
+    horizon := (SELECT max(d.through) FROM movement_detachments d);
     IF through <> date_trunc('month', through AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' THEN
         RAISE EXCEPTION 'through: % is not the start of a month (UTC)', through
             USING ERRCODE = 'invalid_parameter_value';

@@ -279,3 +279,117 @@ async fn a_ledger_that_does_not_reproduce_its_balances_is_not_detached() {
         .get(0);
     assert!(attached, "{partition} stays in the ledger");
 }
+
+/// A deployed ledger has rows when V18 runs: they move into their months with their ids, and
+/// the identity sequence goes on after them. (The SQL files run as refinery runs them, each
+/// whole, on a database of the test's own.)
+#[actix_web::test]
+async fn existing_movements_move_into_their_months_with_their_ids() {
+    let database = format!("allot_test_{}", uuid::Uuid::new_v4().simple());
+    let (admin, connection) = tokio_postgres::connect(
+        &format!("{}/postgres", crate::helpers::server_url()),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    admin
+        .execute(&format!("CREATE DATABASE {database}"), &[])
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(
+        &format!("{}/{database}", crate::helpers::server_url()),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let sql = |version: u32| {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+        let prefix = format!("V{version}__");
+        let file = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| {
+                path.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&prefix)
+            })
+            .unwrap();
+        std::fs::read_to_string(file).unwrap()
+    };
+    for version in 1..=17 {
+        client.batch_execute(&sql(version)).await.unwrap();
+    }
+    let old = day_of(-2, 3).to_rfc3339();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO skus (code, name) VALUES ('BAG', 'Bag');
+             INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship)
+                 VALUES ('S1', 'Store', 'store', 25, 121.5, true, true);
+             INSERT INTO balances (sku_id, location_id, on_hand) VALUES (1, 1, 16);
+             INSERT INTO movements (sku_id, location_id, kind, qty, on_hand_delta, request_id,
+                                    occurred_at, actor)
+             VALUES (1, 1, 'receipt', 10, 10, gen_random_uuid(), '2004-07-08T00:00:00Z', 'system:test'),
+                    (1, 1, 'receipt', 7, 7, gen_random_uuid(), '{old}', 'system:test'),
+                    (1, 1, 'sale', 1, -1, gen_random_uuid(), now(), 'system:test');
+             INSERT INTO discrepancies (sku_id, location_id, movement_id, kind, on_hand_before,
+                                        on_hand_after, allocated, shortfall)
+             VALUES (1, 1, 3, 'sale_exceeded_on_hand', 0, 0, 0, 1);"
+        ))
+        .await
+        .unwrap();
+    client.batch_execute(&sql(18)).await.unwrap();
+    let rows: Vec<(i64, String)> = client
+        .query(
+            "SELECT id, tableoid::regclass::text FROM movements ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (1, "movements_2004_07".to_owned()),
+            (2, partition_of(day_of(-2, 3))),
+            (3, partition_of(Utc::now())),
+        ]
+    );
+    let next: i64 = client
+        .query_one(
+            "INSERT INTO movements (sku_id, location_id, kind, qty, on_hand_delta, request_id,
+                                    occurred_at, actor)
+             VALUES (1, 1, 'receipt', 1, 1, gen_random_uuid(), now(), 'system:test') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(next, 4, "the sequence goes on after the copied rows");
+    let missing = client
+        .execute(
+            "INSERT INTO discrepancies (sku_id, location_id, movement_id, kind, on_hand_before,
+                                        on_hand_after, allocated, shortfall)
+             VALUES (1, 1, 99, 'sale_exceeded_on_hand', 0, 0, 0, 1)",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{missing:?}").contains("discrepancy_movement_exists"),
+        "{missing:?}"
+    );
+    let rewrite = client
+        .execute("DELETE FROM movements_2004_07", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{rewrite:?}").contains("never updated"),
+        "{rewrite:?}"
+    );
+}
