@@ -126,7 +126,9 @@ BEGIN
     -- The bound as a constraint first, so ATTACH need not scan the table to prove it.
     EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (occurred_at >= %L AND occurred_at < %L)',
                    name, name || '_bound', lo, hi);
-    -- Rows of this month that waited in the default partition move in with it.
+    -- Rows of this month that waited in the default partition move in with it; none may
+    -- arrive there meanwhile (ATTACH would find them).
+    LOCK TABLE movements_default IN SHARE ROW EXCLUSIVE MODE;
     EXECUTE format('INSERT INTO %I SELECT * FROM movements_default WHERE occurred_at >= $1 AND occurred_at < $2', name)
         USING lo, hi;
     GET DIAGNOSTICS strays = ROW_COUNT;
