@@ -47,9 +47,10 @@ pub async fn run(
     for archive in &archives {
         writeln!(out, "{}\t{} movements", archive.table, archive.movements)?;
     }
+    // Empty months are dropped, not archived: only tables with rows are listed.
     writeln!(
         out,
-        "{} months detached; the ledger starts at {before}. Dump each table with pg_dump --table, then drop it.",
+        "{} months archived; the ledger starts at {before}. Dump each table with pg_dump --table, then drop it.",
         archives.len()
     )?;
     Ok(())

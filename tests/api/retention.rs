@@ -183,7 +183,7 @@ async fn detached_months_leave_balances_and_later_as_of_exact() {
         let table = format!("movements_archive_{}", month.to_string().replace('-', "_"));
         assert!(printed.contains(&table), "{printed}");
     }
-    assert!(printed.contains("3 months detached"), "{printed}");
+    assert!(printed.contains("3 months archived"), "{printed}");
     let database = app.database().await;
     let archived: i64 = database
         .query_one(
