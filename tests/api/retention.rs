@@ -164,6 +164,38 @@ async fn movements_land_in_their_month_and_reads_stay_exact_across_months() {
     }
 }
 
+/// The migration made the coming months; the service makes them too, from its start (here the
+/// last one is gone, as if time had passed, and a second instance starts).
+#[actix_web::test]
+async fn the_service_makes_the_coming_months_partitions_itself() {
+    let app = shop().await;
+    let database = app.database().await;
+    let last = partition_of(day_of(3, 0));
+    database
+        .batch_execute(&format!("DROP TABLE {last}"))
+        .await
+        .unwrap();
+    let _second = app.another_instance().await;
+    let mut made = false;
+    for _ in 0..100 {
+        let row = database
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&last])
+            .await
+            .unwrap();
+        made = row.get(0);
+        if made {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(made, "{last} was made again");
+    let error = database
+        .execute(format!("DELETE FROM {last}").as_str(), &[])
+        .await
+        .unwrap_err();
+    assert!(format!("{error:?}").contains("never updated"), "{error:?}");
+}
+
 #[actix_web::test]
 async fn detached_months_leave_balances_and_later_as_of_exact() {
     let app = shop().await;
