@@ -5,6 +5,12 @@
 //! pg_dump --table=movements_archive_2025_01 --format=custom "$DATABASE_URL" > movements_2025_01.dump
 //! psql "$DATABASE_URL" -c 'DROP TABLE movements_archive_2025_01'
 //! ```
+//!
+//! The check that the checkpoint and the months kept give every balance reads the whole ledger
+//! once, in one statement (bounded by ALLOT_PLANNING_STATEMENT_TIMEOUT_MS); meanwhile only
+//! writes into the months being detached (and far backdated ones, into the default partition)
+//! wait. Detaching itself waits at most 5 s for its lock on `movements`, then gives up with
+//! nothing changed.
 
 use crate::app::{self, retention, App};
 use crate::config::Settings;
