@@ -74,7 +74,7 @@ fn refused(error: tokio_postgres::Error) -> Error {
         },
         SqlState::DATA_EXCEPTION => Error::Conflict(db.message().to_owned()),
         SqlState::LOCK_NOT_AVAILABLE => Error::Conflict(
-            "the ledger is busy: a lock on movements was not granted in 5 s; nothing detached, try again"
+            "the ledger is busy: a lock on it was not granted in 5 s; nothing detached, try again"
                 .into(),
         ),
         _ => error.into(),

@@ -317,7 +317,8 @@ pub enum IdTable {
 }
 
 /// The ledger's own audit: (SKU, location) pairs whose stored balance differs from the fold of
-/// their movements (from the newest checkpoint on), or that hold a negative figure. Empty on a healthy ledger.
+/// their movements (from the newest checkpoint on), or that hold a negative figure. Empty on a
+/// healthy ledger.
 pub async fn invariant_violations(client: &impl GenericClient) -> Result<Vec<String>> {
     let rows = client
         .cached_query(
