@@ -184,8 +184,9 @@ CREATE TRIGGER discrepancies_movement_exists AFTER INSERT ON discrepancies
 -- Detaches every month before `through` (a month start, UTC) from the ledger, in one
 -- transaction: a checkpoint per (SKU, location) first, then each month becomes a table of its
 -- own, movements_archive_YYYY_MM, to dump and drop (an empty month is dropped). Refused
--- unless the checkpoint and the months left reproduce every balance. Rows of those months waiting in the default partition
--- get their month's partition first; afterwards the default refuses rows before `through`.
+-- unless the checkpoint and the months left reproduce every balance. Rows of those months
+-- waiting in the default partition get their month's partition first; afterwards the default
+-- refuses rows before `through`.
 CREATE FUNCTION detach_movements_before(through timestamptz)
     RETURNS TABLE (archive text, rows bigint) LANGUAGE plpgsql AS $$
 DECLARE
@@ -211,6 +212,9 @@ BEGIN
         RAISE EXCEPTION 'through: the ledger starts at % already', horizon
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- No far backdated row may reach the default partition from here on: it would miss both
+    -- the months detached and the checkpoint.
+    LOCK TABLE movements_default IN SHARE ROW EXCLUSIVE MODE;
     -- Collected first: the partitions are made with the default partition no longer open.
     FOREACH stray IN ARRAY ARRAY(
         SELECT DISTINCT date_trunc('month', m.occurred_at AT TIME ZONE 'UTC')::date
