@@ -1,7 +1,7 @@
 #![warn(clippy::too_many_lines)]
 
 use allot::commands::plan::Which;
-use allot::commands::{access, costs, demo, events, import, plan};
+use allot::commands::{access, costs, demo, events, import, plan, retention};
 use allot::config::Settings;
 use allot::planning::{RebalanceParams, ReplenishParams};
 use allot::startup::Application;
@@ -53,6 +53,11 @@ enum Command {
     Events {
         #[command(subcommand)]
         command: events::Events,
+    },
+    /// The ledger's old months: `retention detach --before YYYY-MM` archives them.
+    Retention {
+        #[command(subcommand)]
+        command: retention::Retention,
     },
     /// Bulk-import locations or SKUs from CSV or NDJSON.
     Import {
@@ -106,6 +111,9 @@ async fn main() -> ExitCode {
             Command::Events {
                 command: events::Events::Tail { subject, count },
             } => events::tail(&cli.settings, &subject, count, &mut std::io::stdout()).await?,
+            Command::Retention { command } => {
+                retention::run(&cli.settings, command, &mut std::io::stdout()).await?
+            }
             Command::Import { what, file } => import::run(&cli.settings, what, &file).await?,
             Command::Rebalance { params, report } => {
                 plan::run(&cli.settings, Which::Rebalance(params), &report).await?

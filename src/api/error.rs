@@ -373,6 +373,12 @@ const CONSTRAINTS: &[ConstraintRule] = &[
         "must be 1 to 200 characters",
     ),
     (
+        "movements_retained",
+        Code::Refused,
+        "occurred_at",
+        "falls in a month detached from the ledger (archived); the ledger starts later",
+    ),
+    (
         "order_referrer_whole",
         Code::UnknownLocation,
         "referrer.store",

@@ -23,7 +23,8 @@ pub struct StockQuery {
     /// Sort by distance from this store (its code); not with `near`.
     #[param(value_type = Option<LocationCode>)]
     pub store: Option<String>,
-    /// The ledger as it stood at this instant (RFC 3339); live holds are not historical.
+    /// The ledger as it stood at this instant (RFC 3339); live holds are not historical. An
+    /// instant in a month retention detached from the ledger is refused (422).
     pub as_of: Option<DateTime<Utc>>,
     /// The `next` of the previous page.
     #[param(value_type = Option<StockCursorText>)]

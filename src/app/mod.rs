@@ -19,6 +19,7 @@ pub mod orders;
 pub mod planner;
 pub mod plans;
 pub mod queries;
+pub mod retention;
 pub mod transfers;
 pub mod webhooks;
 

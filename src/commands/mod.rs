@@ -1,4 +1,4 @@
-//! Batch work run from the CLI: bulk import, demo data, planning runs.
+//! Batch work run from the CLI: bulk import, demo data, planning runs, ledger retention.
 
 pub mod access;
 pub mod costs;
@@ -6,6 +6,7 @@ pub mod demo;
 pub mod events;
 pub mod import;
 pub mod plan;
+pub mod retention;
 
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod limits;
 pub mod location;
+pub mod month;
 pub mod order;
 pub mod plan;
 pub mod quantity;

@@ -11,6 +11,7 @@ pub mod movements;
 pub mod orders;
 pub mod plan_runs;
 pub mod plans;
+pub mod retention;
 pub mod skus;
 pub mod stock;
 pub mod transfers;

@@ -132,10 +132,13 @@ pub async fn record_in(
         discrepancies,
         discrepancy_entries,
     } = entries(lines, &outcomes, &ids, request_id);
-    let (movement_ids, touched) = tokio::try_join!(
+    let (inserted, written) = tokio::join!(
         rows.insert(transaction),
         write_balances(transaction, &balances, &safety_stock, &ids, lines)
-    )?;
+    );
+    // Pipelined: when a constraint refuses the insert (a detached month's `occurred_at`), the
+    // update reports only the aborted transaction; the insert's error is the cause.
+    let (movement_ids, touched) = (inserted?, written?);
     for (movement, id) in movements.iter_mut().zip(&movement_ids) {
         movement.id = *id;
     }

@@ -1,7 +1,7 @@
 //! Reading stock: balances now, balances as of a past instant (folded from the ledger), the
 //! audit trail and the discrepancies.
 
-use super::{Cached, Result};
+use super::{Cached, Error, Result};
 use crate::domain::ledger::Balance;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -16,7 +16,8 @@ pub struct SkuFigures {
 }
 
 /// The SKU's figures now, or as the ledger stood at `as_of` (movements that occurred up to and
-/// including that instant), in one statement; `None` for an unknown SKU.
+/// including that instant), in one statement; `None` for an unknown SKU. A past instant adds
+/// the retained months to the newest checkpoint; one before it (a detached month) is refused.
 pub async fn sku_figures(
     client: &impl GenericClient,
     sku: &str,
@@ -35,21 +36,23 @@ pub async fn sku_figures(
                 .await?
         }
         Some(instant) => {
-            client
-                .cached_query(
-                    "SELECT s.name, f.location_id, f.on_hand, f.allocated, f.in_transit
-                     FROM skus s LEFT JOIN LATERAL (
-                         SELECT location_id, sum(on_hand_delta)::int8 AS on_hand,
-                                sum(allocated_delta)::int8 AS allocated,
-                                sum(in_transit_delta)::int8 AS in_transit
-                         FROM movements WHERE sku_id = s.id AND occurred_at <= $2
-                         GROUP BY location_id
-                         HAVING sum(on_hand_delta) <> 0 OR sum(allocated_delta) <> 0
-                             OR sum(in_transit_delta) <> 0) f ON true
-                     WHERE s.code = $1",
-                    &[&sku, &instant],
-                )
-                .await?
+            let rows = client
+                .cached_query(SKU_FIGURES_AS_OF, &[&sku, &instant])
+                .await?;
+            let horizon = rows
+                .first()
+                .and_then(|row| row.get::<_, Option<DateTime<Utc>>>(5));
+            if let Some(horizon) = horizon.filter(|horizon| instant < *horizon) {
+                return Err(Error::Refused {
+                    field: "as_of".into(),
+                    message: format!(
+                        "the ledger starts at {}: the months before it were detached \
+                         (archived); ask for an instant from then on",
+                        horizon.to_rfc3339()
+                    ),
+                });
+            }
+            rows
         }
     };
     let Some(first) = rows.first() else {
@@ -63,6 +66,26 @@ pub async fn sku_figures(
             .collect(),
     }))
 }
+
+/// A SKU's figures at `$2`: its checkpoint at the ledger's start (the horizon, the newest
+/// detachment) plus the movements since, up to `$2`; the horizon comes along, so an instant
+/// before it is refused by the caller (nothing is summed then).
+const SKU_FIGURES_AS_OF: &str = "
+    SELECT s.name, f.location_id, f.on_hand, f.allocated, f.in_transit, h.horizon
+    FROM skus s
+    CROSS JOIN (SELECT max(through) AS horizon FROM movement_detachments) h
+    LEFT JOIN LATERAL (
+        SELECT location_id, sum(on_hand)::int8 AS on_hand, sum(allocated)::int8 AS allocated,
+               sum(in_transit)::int8 AS in_transit
+        FROM (SELECT c.location_id, c.on_hand, c.allocated, c.in_transit
+              FROM movement_checkpoints c WHERE c.sku_id = s.id AND c.through = h.horizon
+              UNION ALL
+              SELECT m.location_id, m.on_hand_delta, m.allocated_delta, m.in_transit_delta
+              FROM movements m WHERE m.sku_id = s.id AND m.occurred_at <= $2) figures
+        GROUP BY location_id
+        HAVING sum(on_hand) <> 0 OR sum(allocated) <> 0 OR sum(in_transit) <> 0) f
+      ON h.horizon IS NULL OR $2 >= h.horizon
+    WHERE s.code = $1";
 
 fn balance_at(row: &tokio_postgres::Row, offset: usize) -> Balance {
     Balance {
@@ -294,14 +317,21 @@ pub enum IdTable {
 }
 
 /// The ledger's own audit: (SKU, location) pairs whose stored balance differs from the fold of
-/// their movements, or that hold a negative figure. Empty on a healthy ledger.
+/// their movements (from the newest checkpoint on), or that hold a negative figure. Empty on a
+/// healthy ledger.
 pub async fn invariant_violations(client: &impl GenericClient) -> Result<Vec<String>> {
     let rows = client
         .cached_query(
             "WITH folded AS (
-                 SELECT sku_id, location_id, sum(on_hand_delta) AS on_hand,
-                        sum(allocated_delta) AS allocated, sum(in_transit_delta) AS in_transit
-                 FROM movements GROUP BY sku_id, location_id)
+                 SELECT sku_id, location_id, sum(on_hand) AS on_hand,
+                        sum(allocated) AS allocated, sum(in_transit) AS in_transit
+                 FROM (SELECT c.sku_id, c.location_id, c.on_hand, c.allocated, c.in_transit
+                       FROM movement_checkpoints c
+                       WHERE c.through = (SELECT max(through) FROM movement_detachments)
+                       UNION ALL
+                       SELECT sku_id, location_id, on_hand_delta, allocated_delta, in_transit_delta
+                       FROM movements) figures
+                 GROUP BY sku_id, location_id)
              SELECT format('sku %s at location %s: stored (%s, %s, %s) vs ledger (%s, %s, %s)',
                            coalesce(b.sku_id, f.sku_id), coalesce(b.location_id, f.location_id),
                            b.on_hand, b.allocated, b.in_transit, f.on_hand, f.allocated, f.in_transit)

@@ -18,6 +18,7 @@ mod operations;
 mod orders;
 mod plans;
 mod redis_keys;
+mod retention;
 mod search;
 mod shutdown;
 mod stock;
