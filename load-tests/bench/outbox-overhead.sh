@@ -50,7 +50,7 @@ psql -qX $PG/allot_outbox_on -c "VACUUM ANALYZE"
 psql -qX $PG/postgres -c "CREATE DATABASE allot_outbox_off TEMPLATE allot_outbox_on"
 psql -qX $PG/allot_outbox_off -c "ALTER TABLE balances DISABLE TRIGGER balances_record_events" \
   -c "ALTER TABLE locations DISABLE TRIGGER locations_record_safety_stock_events"
-for round in 1 2 3; do
+for round in $(seq 1 ${ROUNDS:-3}); do
   ingest "without events, round $round" allot_outbox_off outbox-off "" "$KEY"
   ingest "with events and NATS, round $round" allot_outbox_on outbox-on nats://127.0.0.1:4222 "$KEY"
 done

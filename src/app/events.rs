@@ -73,7 +73,7 @@ const NATS_SINK: &str = "nats";
 /// on every instance at once: one numbers at a time (an advisory lock), one publishes at a time
 /// (the sink's row lock), the others skip the round. Numbering, publishing and purging run side
 /// by side: in turns, a round of each added up, and NATS fell ever further behind under ingest
-/// (docs/BENCHMARKS.md, "Stock events").
+/// (docs/BENCHMARKS.md, "Stock events: the relay's loops side by side").
 pub async fn relay(app: Arc<App>) {
     let span = tracing::info_span!("relay");
     futures_util::future::join3(
