@@ -74,6 +74,9 @@ async fn import<R>(
 ) -> Result<()> {
     let mut client = app.client().await?;
     let transaction = client.transaction().await.map_err(ledger::Error::from)?;
+    // Who and why, for the stock events a location's safety-stock change writes.
+    let importer = crate::domain::access::Actor::System("import");
+    ledger::act_as(&transaction, &importer, &ledger::Cause::Other("import")).await?;
     for chunk in rows.chunks(IMPORT_CHUNK_ROWS) {
         upsert(&transaction, chunk).await?;
         written(chunk.len());

@@ -134,3 +134,41 @@ async fn a_sku_renamed_by_import_shows_at_once_in_lookups() {
         "the import moved the SKU's stamp, so the copy was not used"
     );
 }
+
+#[actix_web::test]
+async fn a_safety_stock_changed_by_import_says_so_in_its_events() {
+    let app = spawn_app().await;
+    app.store("S1", 25.03, 121.56).await;
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 5).await;
+    let locations = write(
+        "safety.csv",
+        "code,name,kind,latitude,longitude,pickup,ship,safety_stock\n\
+         S1,Store S1,store,25.03,121.56,true,true,2\n",
+    );
+    import::run(&settings(&app.database_url), Kind::Locations, &locations)
+        .await
+        .unwrap();
+    // The relay numbers events a moment after their commit.
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        let feed = app.get("/v1/events?after=0&limit=100").await;
+        events = feed.body["events"].as_array().cloned().unwrap_or_default();
+        if events
+            .iter()
+            .any(|event| event["cause"]["other"] == "import")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let imported: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|event| event["cause"]["other"] == "import")
+        .collect();
+    assert!(!imported.is_empty(), "{events:#?}");
+    for event in imported {
+        assert_eq!(event["after"]["available"], 3, "{event}");
+        assert_eq!(event["cause"]["actor"], "system:import", "{event}");
+    }
+}
