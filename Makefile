@@ -51,6 +51,8 @@ deps:
 	fi
 	@# The contract fuzzer tests/contract.rs runs, at its pinned version.
 	@command -v st >/dev/null || python3 -m pip install -q -r tests/contract/requirements.txt
+	@# The independent MILP solver/tests/exactness.rs checks the sourcing optimiser against.
+	@python3 -c "import scipy" 2>/dev/null || python3 -m pip install -q -r load-tests/exactness/requirements.txt
 
 # playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
 browser-deps:
