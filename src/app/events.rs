@@ -65,7 +65,7 @@ fn line(value: &impl serde::Serialize) -> bytes::Bytes {
 }
 
 /// Events one NATS delivery round publishes at most.
-const PUBLISH_BATCH: i64 = 1000;
+const PUBLISH_BATCH: i64 = 5000;
 /// The sink cursor NATS deliveries move.
 const NATS_SINK: &str = "nats";
 
