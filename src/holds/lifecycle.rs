@@ -5,13 +5,14 @@
 
 use super::scripts::{HELD_SCRIPT, HOLD_SCRIPT, STAMP_SCRIPT, SYNC_SCRIPT, TRANSITION_SCRIPT};
 use super::{
-    slots, Base, Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS, RECORD_RETENTION_MS, STAMP_TTL_S,
+    number_at, slots, text_at, Base, Redis, Unavailable, BASE_TTL_S, CONFIRM_GRACE_MS,
+    RECORD_RETENTION_MS, STAMP_TTL_S,
 };
 use crate::domain::hold::{HoldLine, HoldRequest, HoldStatus, HoldView, ShortLine};
 use chrono::{DateTime, TimeZone, Utc};
 use redis::Value;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,14 +53,6 @@ fn fingerprint(lines_json: &str, ttl_ms: i64) -> String {
             let _ = write!(hex, "{byte:02x}");
             hex
         })
-}
-
-fn text(value: &Value) -> String {
-    redis::from_redis_value::<String>(value).unwrap_or_default()
-}
-
-fn number(value: &Value) -> i64 {
-    redis::from_redis_value::<i64>(value).unwrap_or_default()
 }
 
 /// What placing a hold came to, on a single Redis or a Cluster alike (line indexes 0-based).
@@ -177,25 +170,25 @@ async fn place_at_once(redis: &Redis, placement: &Placement<'_>) -> Result<Outco
         .arg(placement.actor)
         .arg(redis.limits.live_per_actor);
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
-    Ok(match reply.first().map(text).as_deref() {
-        Some("held") => Outcome::Held {
-            expires_ms: reply.get(1).map(number).unwrap_or_default(),
+    Ok(match text_at(&reply, 0).as_str() {
+        "held" => Outcome::Held {
+            expires_ms: number_at(&reply, 1),
         },
-        Some("capped") => Outcome::Capped(reply.get(1).map(number).unwrap_or_default()),
-        Some("replay") => Outcome::Replay(reply.get(1).map(text).unwrap_or_default()),
-        Some("missing") => Outcome::Missing(reply[1..].iter().filter_map(line_index).collect()),
-        Some("short") => Outcome::Short(
+        "capped" => Outcome::Capped(number_at(&reply, 1)),
+        "replay" => Outcome::Replay(text_at(&reply, 1)),
+        "missing" => Outcome::Missing(reply[1..].iter().filter_map(line_index).collect()),
+        "short" => Outcome::Short(
             reply[1..]
                 .chunks_exact(2)
-                .filter_map(|pair| Some((line_index(&pair[0])?, number(&pair[1]))))
+                .filter_map(|pair| Some((line_index(&pair[0])?, number_at(pair, 1))))
                 .collect(),
         ),
-        other => return Err(Unavailable(format!("unexpected reply {other:?}"))),
+        _ => return Err(Unavailable(format!("unexpected reply {reply:?}"))),
     })
 }
 
 /// A script's 1-based line number as an index into the request's lines.
-fn line_index(number: &Value) -> Option<usize> {
+pub(super) fn line_index(number: &Value) -> Option<usize> {
     let number = redis::from_redis_value::<i64>(number).ok()?;
     usize::try_from(number).ok()?.checked_sub(1)
 }
@@ -226,22 +219,12 @@ pub async fn learn(redis: &Redis, bases: &[Base<'_>]) -> Result<(), Unavailable>
 /// every hold and lookup behind it waited; chunks let them in between.
 const SYNC_CHUNK: usize = 100;
 
-/// `items` by the Cluster slot of their SKU (one group on a single Redis), in chunks a call may
-/// take: one script per chunk, never across slots.
-fn by_slot<T: Copy>(redis: &Redis, items: &[T], sku: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
-    let mut groups: BTreeMap<u16, Vec<T>> = BTreeMap::new();
-    for item in items {
-        groups
-            .entry(redis.slot_of(sku(item)))
-            .or_default()
-            .push(*item);
-    }
+/// `items` by slot, in chunks a call may take: one script per chunk, never across slots.
+fn chunks_by_slot<T: Copy>(redis: &Redis, items: &[T], sku: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+    let groups = redis.by_slot(items.iter().copied(), sku);
     groups
-        .into_values()
-        .flat_map(|group| {
-            let chunks: Vec<Vec<T>> = group.chunks(SYNC_CHUNK).map(<[T]>::to_vec).collect();
-            chunks
-        })
+        .iter()
+        .flat_map(|group| group.chunks(SYNC_CHUNK).map(<[T]>::to_vec))
         .collect()
 }
 
@@ -249,7 +232,7 @@ fn by_slot<T: Copy>(redis: &Redis, items: &[T], sku: impl Fn(&T) -> &str) -> Vec
 /// copies of the ledger's figures elsewhere are read again.
 async fn sync(redis: &Redis, bases: &[Base<'_>], changed: bool) -> Result<(), Unavailable> {
     // The chunks go out together on the one multiplexed connection.
-    let chunks = by_slot(redis, bases, |base| base.sku);
+    let chunks = chunks_by_slot(redis, bases, |base| base.sku);
     futures_util::future::try_join_all(chunks.iter().map(|chunk| {
         let stamps: BTreeSet<&str> = match changed {
             true => chunk.iter().map(|base| base.sku).collect(),
@@ -285,7 +268,7 @@ async fn sync_chunk(
 /// them again. Best effort, like [`changed`]; a failure still drops this process's copies (see
 /// [`Redis::failures`]).
 pub async fn skus_changed(redis: &Redis, skus: &[&str]) {
-    let chunks = by_slot(redis, skus, |sku| sku);
+    let chunks = chunks_by_slot(redis, skus, |sku| sku);
     let calls = chunks
         .iter()
         .map(|chunk| sync_chunk(redis, &[], chunk.iter().copied().collect()));
@@ -368,16 +351,13 @@ async fn transition(
         true => slots::transition(redis, hold, step, ttl_ms).await?,
         false => transition_at_once(redis, hold, step, ttl_ms).await?,
     };
-    match (reply.first().map(text).as_deref(), reply.get(1)) {
-        (Some("ok"), Some(expires)) => Ok(at(number(expires))),
-        (Some("refused"), Some(status)) => {
-            let status = text(status);
-            match HoldStatus::from_stored(&status, 0, 0) {
-                Some(status) => Err(Error::Resolved(status)),
-                None => Err(Error::NotFound(hold.id.clone())),
-            }
-        }
-        other => Err(Unavailable(format!("unexpected reply {other:?}")).into()),
+    match (text_at(&reply, 0).as_str(), reply.len()) {
+        ("ok", 2..) => Ok(at(number_at(&reply, 1))),
+        ("refused", 2..) => match HoldStatus::from_stored(&text_at(&reply, 1), 0, 0) {
+            Some(status) => Err(Error::Resolved(status)),
+            None => Err(Error::NotFound(hold.id.clone())),
+        },
+        _ => Err(Unavailable(format!("unexpected reply {reply:?}")).into()),
     }
 }
 
@@ -480,7 +460,7 @@ pub async fn live(redis: &Redis, sku: &str) -> Result<Live, Unavailable> {
     };
     let held = reply[1..]
         .chunks_exact(2)
-        .map(|pair| (text(&pair[0]), number(&pair[1])))
+        .map(|pair| (text_at(pair, 0), number_at(pair, 1)))
         .collect();
     Ok(Live { stamp, held })
 }

@@ -223,11 +223,29 @@ impl Redis {
 
     /// The Cluster slot of `sku`'s keys (0 on a single Redis, where every key may meet in one
     /// script): the calls of a hold or a sync are grouped by it.
-    pub(crate) fn slot_of(&self, sku: &str) -> u16 {
+    fn slot_of(&self, sku: &str) -> u16 {
         match self.target {
             Target::Single(_) => 0,
             Target::Cluster(_) => slot(&self.held_key(sku)),
         }
+    }
+
+    /// `items` grouped by the Cluster slot of their SKU, in slot order (one group on a single
+    /// Redis): what one script call may touch together, in the fixed order every caller
+    /// follows.
+    pub(crate) fn by_slot<T>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        sku: impl Fn(&T) -> &str,
+    ) -> Vec<Vec<T>> {
+        let mut groups: std::collections::BTreeMap<u16, Vec<T>> = Default::default();
+        for item in items {
+            groups
+                .entry(self.slot_of(sku(&item)))
+                .or_default()
+                .push(item);
+        }
+        groups.into_values().collect()
     }
 
     fn sku_tag(&self, sku: &str) -> String {
@@ -268,6 +286,22 @@ impl Redis {
     pub(crate) async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, Unavailable> {
         self.counted(self.query(redis::cmd("HGETALL").arg(key)).await)
     }
+}
+
+/// A script reply's `index`th value as text ("" when absent or not text).
+fn text_at(reply: &[redis::Value], index: usize) -> String {
+    reply
+        .get(index)
+        .and_then(|value| redis::from_redis_value::<String>(value).ok())
+        .unwrap_or_default()
+}
+
+/// A script reply's `index`th value as a number (0 when absent or not a number).
+fn number_at(reply: &[redis::Value], index: usize) -> i64 {
+    reply
+        .get(index)
+        .and_then(|value| redis::from_redis_value::<i64>(value).ok())
+        .unwrap_or_default()
 }
 
 /// The Cluster slot of `key`, as Redis computes it: CRC16 of the hash tag (the text between

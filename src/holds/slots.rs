@@ -8,41 +8,21 @@
 //! safe side: its reserved units count until the hold's expiry, its cap entry until then, and
 //! its client id answers "being placed" for [`CLAIM_MS`], after which a retry places anew.
 
-use super::lifecycle::{Outcome, Placement, Step};
+use super::lifecycle::{line_index, Outcome, Placement, Step};
 use super::scripts::{
     ACTOR_PART_SCRIPT, CLIENT_PART_SCRIPT, LINES_PART_SCRIPT, RECORD_PART_SCRIPT,
 };
-use super::{Redis, Unavailable, CONFIRM_GRACE_MS, RECORD_RETENTION_MS};
+use super::{number_at, text_at, Redis, Unavailable, CONFIRM_GRACE_MS, RECORD_RETENTION_MS};
 use crate::domain::hold::{HoldLine, HoldView};
 use redis::Value;
-use std::collections::BTreeMap;
 
 /// How long a client id stays claimed by a placement that has not finished: far longer than
 /// a placement's steps take, short enough that a retry after a crash is not refused for long.
 const CLAIM_MS: i64 = 10_000;
 
-/// The request's lines by slot, in slot order (the fixed order every placement follows).
+/// The request's lines (with their indexes) by slot, in slot order.
 fn slot_groups<'a>(redis: &Redis, lines: &'a [HoldLine]) -> Vec<Vec<(usize, &'a HoldLine)>> {
-    let mut groups: BTreeMap<u16, Vec<(usize, &HoldLine)>> = BTreeMap::new();
-    for (index, line) in lines.iter().enumerate() {
-        groups
-            .entry(redis.slot_of(line.sku.as_str()))
-            .or_default()
-            .push((index, line));
-    }
-    groups.into_values().collect()
-}
-
-fn text(value: Option<&Value>) -> String {
-    value
-        .and_then(|value| redis::from_redis_value::<String>(value).ok())
-        .unwrap_or_default()
-}
-
-fn number(value: Option<&Value>) -> i64 {
-    value
-        .and_then(|value| redis::from_redis_value::<i64>(value).ok())
-        .unwrap_or_default()
+    redis.by_slot(lines.iter().enumerate(), |(_, line)| line.sku.as_str())
 }
 
 /// What a placement took so far, undone in reverse when a later step fails.
@@ -75,8 +55,8 @@ async fn steps<'a>(
     if let Some(client_id) = placement.request.client_id.as_deref() {
         let key = redis.client_key(client_id);
         let reply = client(redis, &key, "claim", &value, CLAIM_MS).await?;
-        if text(reply.first()) == "found" {
-            return Ok(Outcome::Replay(text(reply.get(1))));
+        if text_at(&reply, 0) == "found" {
+            return Ok(Outcome::Replay(text_at(&reply, 1)));
         }
         taken.client = Some((key, value.clone()));
     }
@@ -93,10 +73,10 @@ async fn steps<'a>(
     if let Some((key, value)) = &taken.client {
         let keep_ms = placement.request.ttl_ms + RECORD_RETENTION_MS;
         let reply = client(redis, key, "keep", value, keep_ms).await?;
-        if text(reply.first()) == "lost" {
+        if text_at(&reply, 0) == "lost" {
             // The claim lapsed and another request with this client id took it over.
             taken.client = None;
-            return Ok(Outcome::Replay(text(reply.get(1))));
+            return Ok(Outcome::Replay(text_at(&reply, 1)));
         }
     }
     Ok(Outcome::Held { expires_ms })
@@ -127,9 +107,9 @@ async fn take_actor(
         .arg(placement.request.ttl_ms)
         .arg(redis.limits.live_per_actor);
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
-    Ok(match text(reply.first()).as_str() {
-        "ok" => Ok(number(reply.get(1))),
-        _ => Err(number(reply.get(1))),
+    Ok(match text_at(&reply, 0).as_str() {
+        "ok" => Ok(number_at(&reply, 1)),
+        _ => Err(number_at(&reply, 1)),
     })
 }
 
@@ -159,16 +139,13 @@ async fn reserve<'a>(
                 .arg(location);
         }
         let reply: Vec<Value> = redis.invoke(&invocation).await?;
-        let global = |value: &Value| {
-            let local = usize::try_from(number(Some(value))).ok()?.checked_sub(1)?;
-            group.get(local).map(|(index, _)| *index)
-        };
-        match text(reply.first()).as_str() {
+        let global = |value: &Value| Some(group.get(line_index(value)?)?.0);
+        match text_at(&reply, 0).as_str() {
             "missing" => missing.extend(reply[1..].iter().filter_map(global)),
             "short" => short.extend(
                 reply[1..]
                     .chunks_exact(2)
-                    .filter_map(|pair| Some((global(&pair[0])?, number(pair.get(1))))),
+                    .filter_map(|pair| Some((global(&pair[0])?, number_at(pair, 1)))),
             ),
             _ if op == "reserve" => taken.groups.push(group),
             _ => {}
@@ -288,17 +265,20 @@ pub(super) async fn transition(
         .arg(redis.limits.lifetime_ms)
         .arg(RECORD_RETENTION_MS);
     let reply: Vec<Value> = redis.invoke(&invocation).await?;
-    if text(reply.first()) != "ok" {
+    if text_at(&reply, 0) != "ok" {
         return Ok(reply);
     }
-    let expires_ms = number(reply.get(1));
+    let expires_ms = number_at(&reply, 1);
     let mut result = Ok(());
     for group in slot_groups(redis, &hold.lines) {
         let lines = group.into_iter().map(|(_, line)| line);
         result = result.and(lines_step(redis, &hold.id, step, expires_ms, lines).await);
     }
-    let placer = hold.placed_by.as_deref().unwrap_or("");
-    result = result.and(actor_step(redis, placer, &hold.id, step, expires_ms).await);
+    // Beginning and reverting a confirmation leave the placer's live holds as they are.
+    if matches!(step, Step::Release | Step::Finish | Step::Extend) {
+        let placer = hold.placed_by.as_deref().unwrap_or("");
+        result = result.and(actor_step(redis, placer, &hold.id, step, expires_ms).await);
+    }
     if let (Step::Extend, Some(client_id)) = (step, hold.client_id.as_deref()) {
         let key = redis.client_key(client_id);
         let mut invocation = CLIENT_PART_SCRIPT.prepare_invoke();
