@@ -191,6 +191,9 @@ struct Replenishment {
     time_limit: Duration,
 }
 
+/// The optimiser's absolute gap: a store's net value at or below it is a tie with nothing.
+const TIE_VALUE_MAX: f64 = 1e-9;
+
 /// Sends per need, in `Replenishment::needs` order.
 type Quantities = Vec<u32>;
 
@@ -202,7 +205,10 @@ pub fn solve_replenishment(problem: &ReplenishmentProblem) -> Result<Replenishme
         return Ok(run.plan(&nothing, SolveStatus::Optimal, Method::Trivial));
     }
     Ok(match run.solve_mip()? {
-        Some(quantities) => run.plan(&quantities, SolveStatus::Optimal, Method::Mip),
+        Some(quantities) => {
+            let worth_sending = run.without_empty_trucks(quantities);
+            run.plan(&worth_sending, SolveStatus::Optimal, Method::Mip)
+        }
         None => {
             let reason = format!(
                 "time limit of {} ms reached before the optimiser proved a plan",
@@ -404,7 +410,7 @@ impl Replenishment {
             .using(highs)
             .set_time_limit(self.time_limit.as_secs_f64())
             .set_option("mip_rel_gap", 0.0)
-            .set_option("mip_abs_gap", 1e-9);
+            .set_option("mip_abs_gap", TIE_VALUE_MAX);
 
         for sku in 0..self.skus.len() {
             let shipped: Expression = self.needs_where(|need| need.sku == sku).map(sent).sum();
@@ -441,6 +447,24 @@ impl Replenishment {
                 .map(|n| whole(urgent[n]) + whole(topup[n]))
                 .collect(),
         ))
+    }
+
+    /// A store whose units are worth no more than its handling and trucks is a tie with sending
+    /// nothing; the optimiser may pick either, a warehouse would rather not load the truck.
+    /// Dropping a store only frees stock and picking for the others, so the plan stays optimal.
+    fn without_empty_trucks(&self, mut quantities: Quantities) -> Quantities {
+        for s in 0..self.stores.len() {
+            let mut alone = vec![0; quantities.len()];
+            for n in self.needs_where(|need| need.store == s) {
+                alone[n] = quantities[n];
+            }
+            if self.value(&alone).0.net <= TIE_VALUE_MAX {
+                for n in self.needs_where(|need| need.store == s) {
+                    quantities[n] = 0;
+                }
+            }
+        }
+        quantities
     }
 
     fn needs_where<'a>(
@@ -678,6 +702,42 @@ mod tests {
             })
         });
         stock_ok && trucks_ok
+    }
+
+    /// Two units worth 2.3 each cost 3.4 for the truck and 0.6 each to pick: net zero.
+    #[test]
+    fn a_truck_that_nets_nothing_is_not_sent() {
+        let need = |sku: &str, min| StoreNeed {
+            sku: Sku(sku.to_string()),
+            on_hand: 0,
+            target: StockTarget::Levels { min, target: min },
+        };
+        let problem = ReplenishmentProblem {
+            warehouse: "dc".into(),
+            warehouse_stock: vec![WarehouseStock {
+                sku: Sku("k0".to_string()),
+                available: 2,
+            }],
+            pick_capacity_units: None,
+            handling_per_unit: 0.6,
+            truck_capacity_units: 2,
+            values: ReplenishmentValues {
+                below_min_per_unit: 2.3,
+                to_target_per_unit: 0.0,
+            },
+            stores: vec![ReplenishmentStore {
+                location: LocationId("s0".to_string()),
+                truck_cost: 3.4,
+                trucks_max: 1,
+                receive_capacity_units: None,
+                needs: vec![need("k0", 2)],
+            }],
+            time_limit_ms: 10_000,
+        };
+        let plan = solve_replenishment(&problem).unwrap();
+        assert!(plan.status.is_optimal());
+        assert!(plan.shipments.is_empty(), "{:?}", plan.shipments);
+        assert!(plan.value.net.abs() < 1e-12);
     }
 
     proptest! {
