@@ -575,3 +575,48 @@ async fn a_safety_stock_change_is_an_event_for_each_balance_it_moves() {
     let (again, _) = follow(&app, cursor, Duration::from_millis(600)).await;
     assert_eq!(again.len(), events.len(), "no change, no event");
 }
+
+/// With more committed events waiting than a numbering round takes, the oldest go first: a
+/// SKU's changes do not overtake older ones of a SKU that sorts after it (under full ingest
+/// the last SKUs waited many rounds). Straight on the ledger, with no relay running.
+#[actix_rt::test]
+async fn a_numbering_round_takes_the_oldest_events_first() {
+    let app = crate::helpers::unserved_app().await;
+    let db = app.database().await;
+    db.batch_execute(
+        "INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship)
+             VALUES ('S1', 'S1', 'store', 25.0, 121.5, true, true);
+         INSERT INTO skus (code, name) VALUES ('EARLY', 'early'), ('LATE', 'late');
+         INSERT INTO balances (sku_id, location_id) SELECT s.id, l.id FROM skus s, locations l;",
+    )
+    .await
+    .expect("a store and two SKUs");
+    for sku in ["LATE", "EARLY", "EARLY"] {
+        db.execute(
+            "UPDATE balances SET on_hand = on_hand + 1, version = version + 1
+             WHERE sku_id = (SELECT id FROM skus WHERE code = $1)",
+            &[&sku],
+        )
+        .await
+        .expect("a change");
+    }
+    let pool = allot::ledger::pool(&app.database_url, 1, Duration::from_secs(5)).expect("a pool");
+    let numbered = |limit| allot::ledger::events::number(&pool, limit, 0);
+    // Each call also numbers the chain's crossings (LATE's first unit is back in stock).
+    numbered(1).await.expect("numbers one");
+    numbered(10).await.expect("numbers the rest");
+    let order: Vec<(String, i64)> = db
+        .query(
+            "SELECT s.code, e.sequence FROM stock_events e JOIN skus s ON s.id = e.sku_id
+             WHERE e.location_id IS NOT NULL AND e.kind = 'availability_changed'
+             ORDER BY e.position",
+            &[],
+        )
+        .await
+        .expect("the numbered events")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let expected = [("LATE", 1), ("EARLY", 1), ("EARLY", 2)].map(|(sku, seq)| (sku.into(), seq));
+    assert_eq!(order, expected);
+}
