@@ -21,6 +21,8 @@ const FEED_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// many it numbers at most at once.
 const NUMBERING_INTERVAL: Duration = Duration::from_millis(100);
 const NUMBERING_BATCH: i64 = 10_000;
+/// The pause after a round that numbered some events but not a full batch.
+const NUMBERING_BUSY_INTERVAL: Duration = Duration::from_millis(20);
 
 /// Events after `position`, at most `limit`; with `wait`, waits up to that long for the first
 /// one instead of answering an empty page.
@@ -76,36 +78,46 @@ const NATS_SINK: &str = "nats";
 /// (docs/BENCHMARKS.md, "Stock events: the relay's loops side by side").
 pub async fn relay(app: Arc<App>) {
     let span = tracing::info_span!("relay");
+    let numbered = tokio::sync::Notify::new();
     futures_util::future::join3(
-        number_forever(&app),
-        publish_forever(&app),
+        number_forever(&app, &numbered),
+        publish_forever(&app, &numbered),
         purge_forever(&app),
     )
     .instrument(span)
     .await;
 }
 
-async fn number_forever(app: &App) {
+/// Wakes `publish_forever` (through `numbered`) as soon as a round numbered anything.
+async fn number_forever(app: &App, numbered_now: &tokio::sync::Notify) {
     loop {
         let numbered = events::number(&app.pool, NUMBERING_BATCH, app.chain_low_stock_below).await;
         let numbered = numbered.unwrap_or_else(|error| {
             tracing::warn!(%error, "numbering stock events failed; retrying");
             0
         });
-        // A full batch: more are waiting, go on at once.
-        if numbered < NUMBERING_BATCH as u64 {
+        if numbered > 0 {
+            numbered_now.notify_one();
+        }
+        // A full batch: more are waiting, go on at once; some: more are coming, look again soon.
+        if numbered == 0 {
             tokio::time::sleep(NUMBERING_INTERVAL).await;
+        } else if numbered < NUMBERING_BATCH as u64 {
+            tokio::time::sleep(NUMBERING_BUSY_INTERVAL).await;
         }
     }
 }
 
-async fn publish_forever(app: &App) {
+/// Caught up, it waits for this instance's next numbering round, or another instance's (seen
+/// after at most `NUMBERING_INTERVAL`): a sleep alone added up to that interval to every
+/// event's way to NATS.
+async fn publish_forever(app: &App, numbered: &tokio::sync::Notify) {
     if app.broker.is_none() {
         return;
     }
     loop {
         if publish(app).await < PUBLISH_BATCH as usize {
-            tokio::time::sleep(NUMBERING_INTERVAL).await;
+            let _ = tokio::time::timeout(NUMBERING_INTERVAL, numbered.notified()).await;
         }
     }
 }
