@@ -2,6 +2,7 @@
 # The stock-event outbox's cost to POS ingest, one release build, one run: a seeded chain and
 # its copy with the event triggers disabled (no events written, the relay idle), ingest
 # alternating between them three times, NATS publishing on for the copy with events.
+# Each round also says where the machine's CPU went per 1,000 movements (/proc, cpu-of.py).
 # Run from the repository after `cargo build --release --bin allot -p allot-load-tests`.
 set -u
 PG=postgres://postgres@127.0.0.1:5432
@@ -17,6 +18,11 @@ serve() { # db prefix nats-url
   echo "service did not start"; exit 1
 }
 stop() { kill "$(cat /tmp/bench-serve.pid)"; sleep 2; }
+# CPU time in clock ticks: of one process, and of the whole machine (busy, not idle or iowait).
+ticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
+busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+MOVEMENTS=$((300 * 1000))
 ingest() { # label db prefix nats-url key
   serve "$2" "$3" "$4"
   echo "== $1 ($(stamp))" >> $OUT
@@ -25,9 +31,26 @@ ingest() { # label db prefix nats-url key
       | python3 "$(dirname "$0")/nats-lag.py" >> $OUT &
     TAIL=$!
   fi
-  ALLOT_KEY=$5 "$B/allot-load-tests" ingest --stores ${STORES:-50} --skus ${SKUS:-5000} \
+  local nats serve machine0 serve0 nats0
+  nats=$(pgrep -x nats-server | head -n 1); serve=$(cat /tmp/bench-serve.pid)
+  machine0=$(busy); serve0=$(ticks $serve); nats0=$(ticks "${nats:-0}"); rm -f $R/loadgen.cpu
+  ALLOT_KEY=$5 python3 "$(dirname "$0")/cpu-of.py" $R/loadgen.cpu \
+    "$B/allot-load-tests" ingest --stores ${STORES:-50} --skus ${SKUS:-5000} \
     --carry-percent 30 --batches 300 --batch-size 1000 --concurrency 4 \
     --duration 30s --warmup 2s 2>&1 | grep -E "^ingest " >> $OUT
+  # Where the two cores went while the 300 batches ran, per 1,000 movements; the rest is
+  # PostgreSQL (with autovacuum), the NATS subscriber and anything else on the machine.
+  python3 - "$(( $(busy) - machine0 ))" "$(( $(ticks $serve) - serve0 ))" \
+    "$(( $(ticks "${nats:-0}") - nats0 ))" "$(cat $R/loadgen.cpu)" $HZ $MOVEMENTS >> $OUT <<'PY'
+import sys
+machine, serve, nats, hz, movements = (float(sys.argv[i]) for i in (1, 2, 3, 5, 6))
+loadgen = float(sys.argv[4]) * hz
+per = lambda ticks: ticks / hz * 1e6 / movements  # CPU µs per movement = ms per 1,000
+rest = machine - serve - nats - loadgen
+print(f"cpu per 1,000 movements: machine {per(machine):.1f} ms = allot {per(serve):.1f}"
+      f" + nats-server {per(nats):.1f} + load generator {per(loadgen):.1f}"
+      f" + PostgreSQL and the rest {per(rest):.1f}")
+PY
   sleep 3 # what was committed reaches NATS
   [ -n "$4" ] && { pkill -f "events tail --subject stock" ; wait $TAIL 2>/dev/null; }
   stop
