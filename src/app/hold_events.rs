@@ -2,6 +2,7 @@
 //! its hold requests touched and when their holds expire, and once a second writes what Redis
 //! holds there now to the feed, only where it changed (`ledger::hold_events`). At most one
 //! event per (location, SKU) per second from each instance, expiry included with no request.
+//! A sweep asks again about every place the feed says is held, for expiries no timer saw.
 
 use super::App;
 use crate::domain::hold::HoldView;
@@ -68,6 +69,20 @@ impl HoldChanges {
         }
     }
 
+    /// Notes places a sweep found, as far as the bound on waiting places allows.
+    fn recheck(&self, places: impl IntoIterator<Item = Place>) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        for place in places
+            .into_iter()
+            .take(PENDING_MAX.saturating_sub(pending.size))
+        {
+            pending.size += 1;
+            pending.touched.insert(place);
+        }
+    }
+
     /// The places due by `now_ms`, each once.
     fn take_due(&self, now_ms: i64) -> Vec<Place> {
         let Ok(mut pending) = self.pending.lock() else {
@@ -83,19 +98,56 @@ impl HoldChanges {
     }
 }
 
-/// Writes the touched places' holds to the feed once a second, for the life of the process.
+/// Writes the touched places' holds to the feed once a second, and sweeps the places the feed
+/// says are held, for the life of the process.
 pub async fn publish_forever(app: Arc<App>) {
     use tracing::Instrument;
-    async move {
+    let coalesce = async {
         loop {
             tokio::time::sleep(COALESCE_INTERVAL).await;
             if let Err(error) = publish(&app).await {
                 tracing::warn!(%error, "writing hold events failed; they go next round");
             }
         }
+    };
+    futures_util::future::join(coalesce, sweep_forever(&app))
+        .instrument(tracing::info_span!("hold_events"))
+        .await;
+}
+
+/// How often each instance asks Redis again about every place the feed says is held.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// Places one sweep asks about at most; the next sweep goes on after the last.
+const SWEEP_MAX: i64 = 10_000;
+
+/// The expiry schedule lives in the memory of the instance that placed the hold. When that
+/// instance dies, when Redis loses its holds, or when too many places were waiting, no timer
+/// fires: the feed would say units are held that no longer are. The sweep finds them from
+/// `held_published`, so the next coalesced round writes what Redis holds (within
+/// `SWEEP_INTERVAL` and a round, on any instance).
+async fn sweep_forever(app: &App) {
+    let mut after = (0, 0);
+    loop {
+        let swept = match app.client().await {
+            Ok(client) => hold_events::held_places(&client, after, SWEEP_MAX)
+                .await
+                .map_err(super::Error::from),
+            Err(error) => Err(error),
+        };
+        match swept {
+            Ok(places) => {
+                // A short page: the sweep went round, the next one starts again.
+                after = match places.last() {
+                    Some(last) if places.len() as i64 == SWEEP_MAX => last.after,
+                    _ => (0, 0),
+                };
+                let places = places.into_iter().map(|place| (place.sku, place.location));
+                app.hold_changes.recheck(places);
+            }
+            Err(error) => tracing::warn!(%error, "sweeping held places failed; next time"),
+        }
+        tokio::time::sleep(SWEEP_INTERVAL).await;
     }
-    .instrument(tracing::info_span!("hold_events"))
-    .await;
 }
 
 async fn publish(app: &App) -> super::Result<()> {
@@ -126,8 +178,9 @@ async fn publish(app: &App) -> super::Result<()> {
         }
     }
     app.hold_changes.again(unanswered);
-    let recorded =
-        async { Ok::<_, super::Error>(hold_events::record(&app.client().await?, &held).await?) };
+    let recorded = async {
+        Ok::<_, super::Error>(hold_events::record(&mut app.client().await?, &held).await?)
+    };
     if let Err(error) = recorded.await {
         app.hold_changes.again(
             held.into_iter()

@@ -4,9 +4,26 @@
 use super::{Cached, Result};
 use deadpool_postgres::GenericClient;
 
+/// The advisory lock under which one instance at a time writes hold events: two instances
+/// that noted the same place would otherwise both read the same "before" and both write it.
+const RECORDING_LOCK: i64 = 7_261_018;
+
 /// Writes an `availability_changed` event for every (SKU code, location code, units held now)
 /// whose held units differ from what the feed last said; says how many.
-pub async fn record(client: &impl GenericClient, held: &[(String, String, i64)]) -> Result<u64> {
+pub async fn record(
+    client: &mut deadpool_postgres::Client,
+    held: &[(String, String, i64)],
+) -> Result<u64> {
+    let transaction = client.transaction().await?;
+    transaction
+        .cached_query("SELECT pg_advisory_xact_lock($1)", &[&RECORDING_LOCK])
+        .await?;
+    let written = write_changed(&transaction, held).await?;
+    transaction.commit().await?;
+    Ok(written)
+}
+
+async fn write_changed(client: &impl GenericClient, held: &[(String, String, i64)]) -> Result<u64> {
     let skus: Vec<&str> = held.iter().map(|(sku, _, _)| sku.as_str()).collect();
     let locations: Vec<&str> = held
         .iter()
@@ -44,4 +61,39 @@ pub async fn record(client: &impl GenericClient, held: &[(String, String, i64)])
             &[&skus, &locations, &units],
         )
         .await
+}
+
+/// A place the feed last said has units held: (SKU id, location id) to go on from, and the
+/// codes to ask Redis with.
+pub struct HeldPlace {
+    pub after: (i64, i64),
+    pub sku: String,
+    pub location: String,
+}
+
+/// Up to `limit` places the feed last said have units held, after `after` in (SKU, location)
+/// order: what a sweep asks Redis about again.
+pub async fn held_places(
+    client: &impl GenericClient,
+    after: (i64, i64),
+    limit: i64,
+) -> Result<Vec<HeldPlace>> {
+    let rows = client
+        .cached_query(
+            "SELECT p.sku_id, p.location_id, s.code, l.code FROM held_published p
+             JOIN skus s ON s.id = p.sku_id
+             JOIN locations l ON l.id = p.location_id
+             WHERE p.held > 0 AND (p.sku_id, p.location_id) > ($1, $2)
+             ORDER BY p.sku_id, p.location_id LIMIT $3",
+            &[&after.0, &after.1, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| HeldPlace {
+            after: (row.get(0), row.get(1)),
+            sku: row.get(2),
+            location: row.get(3),
+        })
+        .collect())
 }

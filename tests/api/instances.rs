@@ -208,3 +208,59 @@ async fn wait_for_run(db: &tokio_postgres::Client, status: &str) -> i64 {
     }
     panic!("no run became {status} in 30 s");
 }
+
+/// The feed's (before, after) held units of TEE at S1, from the hold events so far.
+async fn held_changes(app: &TestApp) -> Vec<(i64, i64)> {
+    let page = app.get("/v1/events?after=0&limit=1000").await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+    let events = page.body["events"].as_array().cloned().unwrap_or_default();
+    events
+        .iter()
+        .filter(|e| e["cause"]["holds"] == true && e["location"] == "S1" && e["sku"] == "TEE")
+        .map(|e| {
+            let held = |side: &str| e[side]["held"].as_i64().unwrap_or(-1);
+            (held("before"), held("after"))
+        })
+        .collect()
+}
+
+/// A hold's expiry is noted only in the memory of the instance that placed it. That instance
+/// dies (SIGKILL) after the feed said "2 held" and before the hold expires: the other
+/// instance's sweep finds the place and the feed says "0 held", with no request.
+#[actix_web::test]
+async fn a_holds_expiry_reaches_the_feed_after_the_instance_that_placed_it_died() {
+    let app = crate::helpers::spawn_app().await;
+    app.store("S1", 25.03, 121.56).await;
+    app.sku("TEE").await;
+    app.receive("S1", "TEE", 5).await;
+    let (mut doomed, placer) = serve_process_with(&app, &[]).await;
+    let hold = json!({"lines": [{"sku": "TEE", "location": "S1", "qty": 2}], "ttl_s": 3});
+    let placed = placer.post("/v1/holds", &hold).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    let waited = |want: (i64, i64), seconds: u64| {
+        let app = &app;
+        async move {
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(seconds) {
+                if held_changes(app).await.contains(&want) {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    assert!(waited((0, 2), 5).await, "the placement reached the feed");
+    kill_9(&mut doomed);
+    let bound_s = 3 + allot::app::hold_events::SWEEP_INTERVAL.as_secs() + 3;
+    assert!(
+        waited((2, 0), bound_s).await,
+        "the expiry reached the feed: {:?}",
+        held_changes(&app).await
+    );
+    assert_eq!(
+        held_changes(&app).await,
+        [(0, 2), (2, 0)],
+        "each change once"
+    );
+}
