@@ -234,7 +234,7 @@ async fn a_holds_expiry_reaches_the_feed_after_the_instance_that_placed_it_died(
     app.sku("TEE").await;
     app.receive("S1", "TEE", 5).await;
     let (mut doomed, placer) = serve_process_with(&app, &[]).await;
-    let hold = json!({"lines": [{"sku": "TEE", "location": "S1", "qty": 2}], "ttl_s": 3});
+    let hold = json!({"lines": [{"sku": "TEE", "location": "S1", "qty": 2}], "ttl_s": 5});
     let placed = placer.post("/v1/holds", &hold).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
     let waited = |want: (i64, i64), seconds: u64| {
@@ -250,9 +250,9 @@ async fn a_holds_expiry_reaches_the_feed_after_the_instance_that_placed_it_died(
             false
         }
     };
-    assert!(waited((0, 2), 5).await, "the placement reached the feed");
+    assert!(waited((0, 2), 10).await, "the placement reached the feed");
     kill_9(&mut doomed);
-    let bound_s = 3 + allot::app::hold_events::SWEEP_INTERVAL.as_secs() + 3;
+    let bound_s = 5 + allot::app::hold_events::SWEEP_INTERVAL.as_secs() + 3;
     assert!(
         waited((2, 0), bound_s).await,
         "the expiry reached the feed: {:?}",
