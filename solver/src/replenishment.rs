@@ -453,15 +453,20 @@ impl Replenishment {
     /// nothing; the optimiser may pick either, a warehouse would rather not load the truck.
     /// Dropping a store only frees stock and picking for the others, so the plan stays optimal.
     fn without_empty_trucks(&self, mut quantities: Quantities) -> Quantities {
-        for s in 0..self.stores.len() {
-            let mut alone = vec![0; quantities.len()];
-            for n in self.needs_where(|need| need.store == s) {
-                alone[n] = quantities[n];
-            }
-            if self.value(&alone).0.net <= TIE_VALUE_MAX {
-                for n in self.needs_where(|need| need.store == s) {
-                    quantities[n] = 0;
-                }
+        let (_, trucks) = self.value(&quantities);
+        let mut nets: Vec<f64> = self
+            .stores
+            .iter()
+            .zip(&trucks)
+            .map(|(store, &count)| -store.truck_cost * f64::from(count))
+            .collect();
+        for (need, &qty) in self.needs.iter().zip(&quantities) {
+            let (below_min, to_target, handling) = self.worth(need, qty);
+            nets[need.store] += below_min + to_target - handling;
+        }
+        for (need, qty) in self.needs.iter().zip(&mut quantities) {
+            if nets[need.store] <= TIE_VALUE_MAX {
+                *qty = 0;
             }
         }
         quantities
@@ -508,16 +513,26 @@ impl Replenishment {
         quantities
     }
 
-    /// Splits each need's units into urgent then top-up, as the model values them.
+    /// What `qty` units sent to `need` are worth below its minimum and up to its target, and
+    /// cost to handle: urgent units first, as the model values them.
+    fn worth(&self, need: &Need, qty: u32) -> (f64, f64, f64) {
+        let urgent = qty.min(need.urgent);
+        let topup = qty - urgent;
+        (
+            self.values.below_min_per_unit * f64::from(urgent),
+            self.values.to_target_per_unit * f64::from(topup),
+            self.handling_per_unit * f64::from(qty),
+        )
+    }
+
     fn value(&self, quantities: &[u32]) -> (ReplenishmentValue, Vec<u32>) {
         let mut value = ReplenishmentValue::default();
         let mut per_store = vec![0u32; self.stores.len()];
         for (need, &qty) in self.needs.iter().zip(quantities) {
-            let urgent = qty.min(need.urgent);
-            let topup = qty - urgent;
-            value.below_min_covered += self.values.below_min_per_unit * f64::from(urgent);
-            value.to_target_covered += self.values.to_target_per_unit * f64::from(topup);
-            value.handling += self.handling_per_unit * f64::from(qty);
+            let (below_min, to_target, handling) = self.worth(need, qty);
+            value.below_min_covered += below_min;
+            value.to_target_covered += to_target;
+            value.handling += handling;
             per_store[need.store] += qty;
         }
         let trucks: Vec<u32> = per_store
