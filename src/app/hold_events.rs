@@ -74,12 +74,13 @@ impl HoldChanges {
         let Ok(mut pending) = self.pending.lock() else {
             return;
         };
-        for place in places
-            .into_iter()
-            .take(PENDING_MAX.saturating_sub(pending.size))
-        {
-            pending.size += 1;
-            pending.touched.insert(place);
+        for place in places {
+            if pending.size >= PENDING_MAX {
+                return;
+            }
+            if pending.touched.insert(place) {
+                pending.size += 1;
+            }
         }
     }
 
@@ -115,7 +116,7 @@ pub async fn publish_forever(app: Arc<App>) {
         .await;
 }
 
-/// How often each instance asks Redis again about every place the feed says is held.
+/// How often the places the feed says are held are asked about again, across all instances.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// Places one sweep asks about at most; the next sweep goes on after the last.
 const SWEEP_MAX: i64 = 10_000;
@@ -123,27 +124,20 @@ const SWEEP_MAX: i64 = 10_000;
 /// The expiry schedule lives in the memory of the instance that placed the hold. When that
 /// instance dies, when Redis loses its holds, or when too many places were waiting, no timer
 /// fires: the feed would say units are held that no longer are. The sweep finds them from
-/// `held_published`, so the next coalesced round writes what Redis holds (within
-/// `SWEEP_INTERVAL` and a round, on any instance).
+/// `held_published`, so the next coalesced round writes what Redis holds. Every instance
+/// tries each interval; the first to claim it sweeps (`ledger::hold_events::sweep`).
 async fn sweep_forever(app: &App) {
-    let mut after = (0, 0);
+    // A little under the interval, so an instance alone wins every time it looks.
+    let claim_s = SWEEP_INTERVAL.as_secs_f64() * 0.9;
     loop {
-        let swept = match app.client().await {
-            Ok(client) => hold_events::held_places(&client, after, SWEEP_MAX)
-                .await
-                .map_err(super::Error::from),
-            Err(error) => Err(error),
+        let swept = async {
+            Ok::<_, super::Error>(
+                hold_events::sweep(&mut app.client().await?, claim_s, SWEEP_MAX).await?,
+            )
         };
-        match swept {
-            Ok(places) => {
-                // A short page: the sweep went round, the next one starts again.
-                after = match places.last() {
-                    Some(last) if places.len() as i64 == SWEEP_MAX => last.after,
-                    _ => (0, 0),
-                };
-                let places = places.into_iter().map(|place| (place.sku, place.location));
-                app.hold_changes.recheck(places);
-            }
+        match swept.await {
+            Ok(Some(places)) => app.hold_changes.recheck(places),
+            Ok(None) => {}
             Err(error) => tracing::warn!(%error, "sweeping held places failed; next time"),
         }
         tokio::time::sleep(SWEEP_INTERVAL).await;

@@ -63,37 +63,49 @@ async fn write_changed(client: &impl GenericClient, held: &[(String, String, i64
         .await
 }
 
-/// A place the feed last said has units held: (SKU id, location id) to go on from, and the
-/// codes to ask Redis with.
-pub struct HeldPlace {
-    pub after: (i64, i64),
-    pub sku: String,
-    pub location: String,
-}
-
-/// Up to `limit` places the feed last said have units held, after `after` in (SKU, location)
-/// order: what a sweep asks Redis about again.
-pub async fn held_places(
-    client: &impl GenericClient,
-    after: (i64, i64),
+/// Claims the next sweep of held places unless one ran less than `interval_s` ago, and gives up
+/// to `limit` (SKU code, location code)s the feed last said have units held, after where the
+/// last sweep stopped; the next goes on after these, or from the start after a short page.
+/// Not this instance's turn: `None`.
+pub async fn sweep(
+    client: &mut deadpool_postgres::Client,
+    interval_s: f64,
     limit: i64,
-) -> Result<Vec<HeldPlace>> {
-    let rows = client
+) -> Result<Option<Vec<(String, String)>>> {
+    let transaction = client.transaction().await?;
+    let Some(after) = transaction
+        .cached_query_opt(
+            "UPDATE hold_sweep SET swept_at = now()
+             WHERE swept_at <= now() - $1 * interval '1 second'
+             RETURNING after_sku_id, after_location_id",
+            &[&interval_s],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let rows = transaction
         .cached_query(
             "SELECT p.sku_id, p.location_id, s.code, l.code FROM held_published p
              JOIN skus s ON s.id = p.sku_id
              JOIN locations l ON l.id = p.location_id
              WHERE p.held > 0 AND (p.sku_id, p.location_id) > ($1, $2)
              ORDER BY p.sku_id, p.location_id LIMIT $3",
-            &[&after.0, &after.1, &limit],
+            &[&after.get::<_, i64>(0), &after.get::<_, i64>(1), &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| HeldPlace {
-            after: (row.get(0), row.get(1)),
-            sku: row.get(2),
-            location: row.get(3),
-        })
-        .collect())
+    let next: (i64, i64) = match rows.last() {
+        Some(last) if rows.len() as i64 == limit => (last.get(0), last.get(1)),
+        _ => (0, 0),
+    };
+    transaction
+        .cached_execute(
+            "UPDATE hold_sweep SET after_sku_id = $1, after_location_id = $2",
+            &[&next.0, &next.1],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(Some(
+        rows.iter().map(|row| (row.get(2), row.get(3))).collect(),
+    ))
 }
