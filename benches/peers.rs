@@ -423,6 +423,85 @@ fn run(
     tally
 }
 
+/// A lower bound on what any policy, a clairvoyant one included, pays for the stream: the sum of
+/// each order's own optimum on the *opening* stock. Every policy serves an order from stock that
+/// earlier orders can only have shrunk, and no term of the model gets cheaper with less stock (a
+/// row with fewer units offers a subset of the allocations, and more of them reach below the
+/// protected level), so each order costs it at least that order's optimum with nothing taken.
+/// An order whose solve is not proven optimal adds 0, which keeps the bound valid.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bound {
+    total: f64,
+    proven: usize,
+    unproven: usize,
+}
+
+/// Where the balanced stream's problems on the opening stock go, for the clairvoyant optimum
+/// (`python3 load-tests/exactness/hindsight.py FILE`).
+const HINDSIGHT_OUT: &str = "target/peers-hindsight.jsonl";
+
+/// The bound, and in the sampled regime the stream's problems on the opening stock written to
+/// [`HINDSIGHT_OUT`].
+fn no_depletion_bound(chain: &Chain, orders: &[Order], regime: &Regime) -> Bound {
+    let mut bound = Bound::default();
+    let mut stream = String::new();
+    for order in orders {
+        let problem = sourcing_problem(chain, order, &chain.opening, &regime.costs, false);
+        if regime.sample {
+            let line = serde_json::json!({ "problem": &problem });
+            let _ = writeln!(stream, "{line}");
+        }
+        match solve_sourcing(&problem) {
+            Ok(plan) if plan.status.is_optimal() => {
+                bound.total += plan.cost.total;
+                bound.proven += 1;
+            }
+            _ => bound.unproven += 1,
+        }
+    }
+    if regime.sample {
+        std::fs::write(HINDSIGHT_OUT, stream).expect("the hindsight file is writable");
+        println!(
+            "The stream's problems on the opening stock: {HINDSIGHT_OUT}; the clairvoyant \
+             optimum with `python3 load-tests/exactness/hindsight.py {HINDSIGHT_OUT}`."
+        );
+    }
+    bound
+}
+
+/// The cheapest peer's name and tally.
+fn best_peer(tallies: &[Tally]) -> (Policy, &Tally) {
+    let (best, peer) = POLICIES
+        .iter()
+        .zip(tallies)
+        .skip(1)
+        .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost))
+        .expect("two peers");
+    (*best, peer)
+}
+
+/// What the bound says about the target: the most any policy could save against the best peer.
+fn reachable(tallies: &[Tally], bound: &Bound) -> String {
+    let (best, peer) = best_peer(tallies);
+    let most = 1.0 - bound.total / peer.cost;
+    format!(
+        "Lower bound for any policy, clairvoyant included (each order's own optimum on the \
+         opening stock; {} proven, {} unproven counted as 0): {:.0}, {:.1} % below {}. Allot is \
+         {:.1} % above the bound. A 10 % saving is {} on this stream.\n",
+        bound.proven,
+        bound.unproven,
+        bound.total,
+        100.0 * most,
+        best.name(),
+        100.0 * (tallies[0].cost / bound.total - 1.0),
+        if most >= TARGET_SAVING {
+            "not ruled out"
+        } else {
+            "out of reach for every policy"
+        },
+    )
+}
+
 fn table(regime: &Regime, tallies: &[Tally]) -> String {
     let allot = &tallies[0];
     let mut out = format!("\n### {}\n\n{}\n\n", regime.name, figures(&regime.costs));
@@ -466,12 +545,7 @@ fn table(regime: &Regime, tallies: &[Tally]) -> String {
 /// Whether Allot is ≥ 10 % below the best peer's total, serving no fewer orders.
 fn verdict(tallies: &[Tally]) -> String {
     let allot = &tallies[0];
-    let (best, peer) = POLICIES
-        .iter()
-        .zip(tallies)
-        .skip(1)
-        .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost))
-        .expect("two peers");
+    let (best, peer) = best_peer(tallies);
     let saving = 1.0 - allot.cost / peer.cost;
     let most_served = tallies[1..].iter().map(|t| t.served).max().unwrap_or(0);
     let met = saving >= TARGET_SAVING && allot.served >= most_served;
@@ -615,6 +689,10 @@ fn main() {
             .map(|&policy| run(&chain, &orders, &regime, policy, &mut sample))
             .collect();
         print!("{}", table(&regime, &tallies));
+        print!(
+            "{}",
+            reachable(&tallies, &no_depletion_bound(&chain, &orders, &regime))
+        );
         if regime.sample {
             write_exactness(&sample);
         }

@@ -3,6 +3,10 @@
 # its copy with the event triggers disabled (no events written, the relay idle), ingest
 # alternating between them three times, NATS publishing on for the copy with events.
 # Each round also says where the machine's CPU went per 1,000 movements (/proc, cpu-of.py).
+# FLOOR=1 adds a third ingest per round, without events but with JetStream storing, on a stream
+# of its own, 85 % of the events the round's ingest with events wrote per movement times the
+# rate of the round without events (`allot-load-tests broker`): the broker's work alone at the
+# event rate the 15 % bound needs, no outbox and no relay.
 # Run from the repository after `cargo build --release --bin allot -p allot-load-tests`.
 set -u
 PG=postgres://postgres@127.0.0.1:5432
@@ -23,9 +27,15 @@ ticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
 busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
 MOVEMENTS=$((300 * 1000))
-ingest() { # label db prefix nats-url key
+ingest() { # label db prefix nats-url key [events/s the broker stores meanwhile]
   serve "$2" "$3" "$4"
   echo "== $1 ($(stamp))" >> $OUT
+  local publisher=0
+  if [ -n "${6:-}" ]; then
+    "$B/allot-load-tests" broker --rate "$6" --prefix "floor$round" --stream "FLOOR$round" \
+      --stores ${STORES:-50} --skus ${SKUS:-5000} > $R/broker.log 2>&1 &
+    publisher=$!; sleep 1
+  fi
   if [ -n "$4" ]; then # how long events take to reach a NATS subscriber meanwhile
     NATS_URL=$4 ALLOT_NATS_PREFIX=$3 "$B/allot" events tail --subject 'stock.>' 2>/dev/null \
       | python3 "$(dirname "$0")/nats-lag.py" >> $OUT &
@@ -37,7 +47,13 @@ ingest() { # label db prefix nats-url key
   ALLOT_KEY=$5 python3 "$(dirname "$0")/cpu-of.py" $R/loadgen.cpu \
     "$B/allot-load-tests" ingest --stores ${STORES:-50} --skus ${SKUS:-5000} \
     --carry-percent 30 --batches 300 --batch-size 1000 --concurrency 4 \
-    --duration 30s --warmup 2s 2>&1 | grep -E "^ingest " >> $OUT
+    --duration 30s --warmup 2s 2>&1 | grep -E "^ingest " > $R/ingest.txt
+  cat $R/ingest.txt >> $OUT
+  RATE=$(awk '$1 == "ingest" && $2 ~ /^[0-9]+$/ {print $6}' $R/ingest.txt)
+  if [ "$publisher" != 0 ]; then
+    kill $publisher; wait $publisher 2>/dev/null
+    echo "$(tail -n 1 $R/broker.log) (asked $6/s); its own cpu is in the rest" >> $OUT
+  fi
   # Where the two cores went while the 300 batches ran, per 1,000 movements; the rest is
   # PostgreSQL (with autovacuum), the NATS subscriber and anything else on the machine.
   python3 - "$(( $(busy) - machine0 ))" "$(( $(ticks $serve) - serve0 ))" \
@@ -73,9 +89,17 @@ psql -qX $PG/allot_outbox_on -c "VACUUM ANALYZE"
 psql -qX $PG/postgres -c "CREATE DATABASE allot_outbox_off TEMPLATE allot_outbox_on"
 psql -qX $PG/allot_outbox_off -c "ALTER TABLE balances DISABLE TRIGGER balances_record_events" \
   -c "ALTER TABLE locations DISABLE TRIGGER locations_record_safety_stock_events"
+events() { psql -tAX $PG/allot_outbox_on -c "SELECT count(*) FROM stock_events"; }
 for round in $(seq 1 ${ROUNDS:-3}); do
   ingest "without events, round $round" allot_outbox_off outbox-off "" "$KEY"
+  BASE=$RATE; WRITTEN=$(events)
   ingest "with events and NATS, round $round" allot_outbox_on outbox-on nats://127.0.0.1:4222 "$KEY"
+  if [ -n "${FLOOR:-}" ]; then
+    FLOOR_RATE=$(python3 -c "print(round(0.85 * $BASE * ($(events) - $WRITTEN) / $MOVEMENTS))")
+    ingest "without events, the broker alone storing $FLOOR_RATE events/s (85 % of $BASE mov/s \
+times $(( $(events) - WRITTEN )) events per $MOVEMENTS movements), round $round" \
+      allot_outbox_off outbox-off "" "$KEY" "$FLOOR_RATE"
+  fi
 done
 echo "== events written: $(psql -tAX $PG/allot_outbox_on -c 'SELECT count(*) FROM stock_events'), \
 unpublished: $(unpublished)" >> $OUT

@@ -3,6 +3,7 @@
 //! ledger. See docs/BENCHMARKS.md for the figures and the commands that produced them.
 
 mod assortment;
+mod broker;
 mod check;
 mod holds;
 mod ingest;
@@ -132,6 +133,22 @@ enum Command {
         #[arg(long, default_value = "70,10,10,10")]
         mix: mixed::Mix,
     },
+    /// JetStream storing events shaped like the relay's at a set rate, through the service's
+    /// publish path, with no Allot running: the broker's own share of the cores. Runs until
+    /// killed, printing the count stored each second.
+    Broker {
+        #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+        #[arg(long, env = "ALLOT_NATS_PREFIX", default_value = "allot")]
+        prefix: String,
+        #[arg(long, env = "ALLOT_NATS_STREAM", default_value = "ALLOT_STOCK")]
+        stream: String,
+        /// Events per second.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=broker::RATE_MAX))]
+        rate: u64,
+        #[command(flatten)]
+        chain: Assortment,
+    },
     /// Print the Lua source of the service's hold script (for `redis-benchmark` baselines).
     HoldScript,
     /// Audit the ledger: balances equal the fold of movements, nothing negative.
@@ -231,6 +248,20 @@ fn main() -> ExitCode {
                 "mixed", &scenario, service, &load, requests, chain.seed, setup,
             )
         }
+        Command::Broker {
+            nats_url,
+            prefix,
+            stream,
+            rate,
+            chain,
+        } => broker::run(&broker::Pace {
+            url: &nats_url,
+            prefix: &prefix,
+            stream: &stream,
+            rate_per_second: rate,
+            stores: chain.stores,
+            skus: chain.skus,
+        }),
         Command::HoldScript => {
             println!("{}", allot::holds::scripts::hold_source());
             Ok(())
