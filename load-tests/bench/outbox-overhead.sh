@@ -103,4 +103,13 @@ times $(( $(events) - WRITTEN )) events per $MOVEMENTS movements), round $round"
 done
 echo "== events written: $(psql -tAX $PG/allot_outbox_on -c 'SELECT count(*) FROM stock_events'), \
 unpublished: $(unpublished)" >> $OUT
+# The broker rounds' streams are the bench's own: delete them (JetStream's API, no NATS CLI).
+python3 - ${ROUNDS:-3} <<'PY'
+import socket, sys
+nats = socket.create_connection(("127.0.0.1", 4222), timeout=5); nats.recv(4096)
+nats.sendall(b"CONNECT {}\r\nSUB _INBOX.bench 1\r\n")
+for round in range(1, int(sys.argv[1]) + 1):
+    nats.sendall(f"PUB $JS.API.STREAM.DELETE.FLOOR{round} _INBOX.bench 0\r\n\r\n".encode())
+    nats.recv(4096)
+PY
 echo "== done ($(stamp))" >> $OUT

@@ -6,12 +6,16 @@ can cost less, so its dual bound says how far below a peer any policy could get.
     python3 hindsight.py STREAM.jsonl [--time-limit SECONDS] [--best-peer COST]
     python3 hindsight.py STREAM.jsonl --self-test N
     python3 hindsight.py STREAM.jsonl --bid-prices
+    python3 hindsight.py STREAM.jsonl --lagrangian
 
 --bid-prices decides the stream order by order, as Allot does, from the stock left, but charges
 each unit the shadow price of its (location, SKU)'s stock in the joint LP relaxation (a bid
 price, as airlines price their last seats), then prices every plan with the plain model. With
 the stream's own prices this is a clairvoyant policy: its total is a feasible joint plan, an
 upper bound on the clairvoyant optimum. Run with prices 0 it is Allot's per-order policy.
+
+--lagrangian prices the LP's shadow prices into each order and solves the orders alone, exactly:
+a lower bound for every policy that keeps each order's integrality (lagrangian_bound).
 
 --self-test solves each of the first N orders alone with this joint model and with check.py's
 own (solve_exact): the two must agree, which checks the reformulation.
@@ -116,7 +120,8 @@ def add_order(model: Model, m: Milp, stock: Stock) -> None:
 
 
 def add_stock_rows(m: Milp, stock: Stock, protection_per_unit: float) -> dict:
-    """The stock rows, and each one's index per (location, SKU)."""
+    """The stock rows, and the index of each (location, SKU)'s stock row; its protection row
+    follows it."""
     rows = {}
     for key, takes in stock.takes.items():
         terms = [(x, 1.0) for x in takes]
@@ -166,7 +171,37 @@ def shadow_prices(problems: list[dict]) -> dict[tuple[str, str], float]:
         raise RuntimeError(f"the joint LP: {result.message}")
     print(f"joint LP relaxation: {result.fun:.1f}")
     position = {row: k for k, row in enumerate(ub_index)}
-    return {key: -result.ineqlin.marginals[position[row]] for key, row in stock_rows.items()}
+    dual = lambda row: -result.ineqlin.marginals[position[row]]  # noqa: E731
+    stock = {key: dual(row) for key, row in stock_rows.items()}
+    protection = {key: dual(row + 1) for key, row in stock_rows.items()}
+    return stock, protection
+
+
+def lagrangian_bound(problems: list[dict], stock_price: dict, protection_price: dict) -> float:
+    """A lower bound for every policy: the stock (and protection) rows priced into each order,
+    each order then solved exactly (integer) on its own. For any prices λ ≥ 0 on stock and
+    0 ≤ μ ≤ the penalty on protection, Σ_o min(cost_o + (λ + μ)·x_o) − λ·stock − μ·unprotected
+    is at most the joint optimum. With μ empty each order pays its protection on the opening
+    stock instead, which is no more than its share of the joint term (Σ max(0, x_o − U) ≤
+    max(0, Σ x_o − U)); with λ empty too that is the bench's no-depletion bound."""
+    opening = Stock()
+    for problem in problems:
+        opening.note(build_model(problem))
+    total = -sum(stock_price[key] * units for key, units in opening.available.items() if key in stock_price)
+    total -= sum(protection_price[key] * opening.unprotected[key] for key in protection_price)
+    for problem in problems:
+        model = build_model(problem)
+        if protection_price:
+            model.protection_per_unit = 0.0  # paid through μ instead
+        prices = {key: stock_price[key] + protection_price.get(key, 0.0) for key in stock_price}
+        m = build_milp(model)
+        for (l, i), col in m.x.items():
+            m.columns.cost[col] += prices.get((model.sources[i].location, model.lines[l][0]), 0.0)
+        result = run_highs(m, TIME_LIMIT_S)
+        if result.status != 0:
+            raise RuntimeError(f"an order's subproblem: {result.message}")
+        total += result.fun
+    return total
 
 
 def protected_levels(problems: list[dict]) -> dict[tuple[str, str], int]:
@@ -237,12 +272,20 @@ def main() -> int:
     parser.add_argument("--best-peer", type=float, help="the best peer's total on the stream")
     parser.add_argument("--self-test", type=int, metavar="N")
     parser.add_argument("--bid-prices", action="store_true")
+    parser.add_argument("--lagrangian", action="store_true")
     args = parser.parse_args()
     problems = [case["problem"] for case in read_cases(args.stream)]
     if args.self_test:
         return self_test(problems, args.self_test)
+    if args.lagrangian:
+        stock_price, protection_price = shadow_prices(problems)
+        for name, mu in [("stock and protection", protection_price), ("stock", {})]:
+            bound = lagrangian_bound(problems, stock_price, mu)
+            print(f"lower bound for every policy (the LP's {name} prices): {bound:.1f}")
+        return 0
     if args.bid_prices:
-        for name, prices in [("none (per order)", {}), ("the stream's", shadow_prices(problems))]:
+        stock_price, _ = shadow_prices(problems)
+        for name, prices in [("none (per order)", {}), ("the stream's", stock_price)]:
             total, served = bid_price_run(problems, prices)
             print(f"bid prices {name}: {served} orders served, total {total:.1f}")
         return 0
