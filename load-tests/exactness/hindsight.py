@@ -7,6 +7,7 @@ can cost less, so its dual bound says how far below a peer any policy could get.
     python3 hindsight.py STREAM.jsonl --self-test N
     python3 hindsight.py STREAM.jsonl --bid-prices
     python3 hindsight.py STREAM.jsonl --lagrangian
+    python3 hindsight.py STREAM.jsonl --ascend STEPS --upper COST [--theta F] [--best-peer COST]
 
 --bid-prices decides the stream order by order, as Allot does, from the stock left, but charges
 each unit the shadow price of its (location, SKU)'s stock in the joint LP relaxation (a bid
@@ -16,6 +17,8 @@ upper bound on the clairvoyant optimum. Run with prices 0 it is Allot's per-orde
 
 --lagrangian prices the LP's shadow prices into each order and solves the orders alone, exactly:
 a lower bound for every policy that keeps each order's integrality (lagrangian_bound).
+--ascend raises that bound by subgradient steps from the LP's prices (each step solves every
+order once); --upper is a known plan's cost, such as Allot's total.
 
 --self-test solves each of the first N orders alone with this joint model and with check.py's
 own (solve_exact): the two must agree, which checks the reformulation.
@@ -187,8 +190,20 @@ def lagrangian_bound(problems: list[dict], stock_price: dict, protection_price: 
     opening = Stock()
     for problem in problems:
         opening.note(build_model(problem))
-    total = -sum(stock_price[key] * units for key, units in opening.available.items() if key in stock_price)
+    return lagrangian(problems, stock_price, protection_price)[0]
+
+
+def lagrangian(
+    problems: list[dict], stock_price: dict, protection_price: dict
+) -> tuple[float, dict[tuple[str, str], int], Stock]:
+    """lagrangian_bound's value, the units the orders take per (location, SKU) at it, and the
+    opening stock."""
+    opening = Stock()
+    for problem in problems:
+        opening.note(build_model(problem))
+    total = -sum(stock_price[key] * opening.available[key] for key in stock_price)
     total -= sum(protection_price[key] * opening.unprotected[key] for key in protection_price)
+    taken: dict[tuple[str, str], int] = {}
     for problem in problems:
         model = build_model(problem)
         if protection_price:
@@ -201,7 +216,46 @@ def lagrangian_bound(problems: list[dict], stock_price: dict, protection_price: 
         if result.status != 0:
             raise RuntimeError(f"an order's subproblem: {result.message}")
         total += result.fun
-    return total
+        for (l, i), units in np.ndenumerate(np.array(allocation_from(model, m, result.x))):
+            if units:
+                key = (model.sources[i].location, model.lines[l][0])
+                taken[key] = taken.get(key, 0) + int(units)
+    return total, taken, opening
+
+
+def ascend(
+    problems: list[dict], steps: int, upper: float, penalty: float, theta_start: float
+) -> float:
+    """Subgradient ascent on the Lagrangian from the LP's prices (Polyak steps towards `upper`,
+    a known plan's cost); every value is a valid bound, so the best is kept."""
+    stock_price, protection_price = shadow_prices(problems)
+    best, theta = -np.inf, theta_start
+    for step in range(steps + 1):
+        value, taken, opening = lagrangian(problems, stock_price, protection_price)
+        print(f"step {step}: lower bound for every policy {value:.1f}")
+        if value > best:
+            best, at_best = value, (stock_price, protection_price, taken)
+        else:  # back to the best prices, with half the step
+            theta /= 2
+            stock_price, protection_price, taken = at_best
+        grad_stock = {k: taken.get(k, 0) - opening.available[k] for k in stock_price}
+        grad_protect = {k: taken.get(k, 0) - opening.unprotected[k] for k in protection_price}
+        # Only the prices a step can move count (projected subgradient): one at 0 with a slack
+        # row, or at the penalty with a short one, stays where it is.
+        norm = sum(g * g for k, g in grad_stock.items() if g > 0 or stock_price[k] > 0)
+        norm += sum(
+            g * g
+            for k, g in grad_protect.items()
+            if (g > 0 and protection_price[k] < penalty) or (g < 0 and protection_price[k] > 0)
+        )
+        if norm == 0:
+            break  # the relaxed plan keeps every coupling row: it is the joint optimum
+        t = theta * (upper - value) / norm
+        stock_price = {k: max(0.0, p + t * grad_stock[k]) for k, p in stock_price.items()}
+        protection_price = {
+            k: min(penalty, max(0.0, p + t * grad_protect[k])) for k, p in protection_price.items()
+        }
+    return best
 
 
 def protected_levels(problems: list[dict]) -> dict[tuple[str, str], int]:
@@ -273,10 +327,20 @@ def main() -> int:
     parser.add_argument("--self-test", type=int, metavar="N")
     parser.add_argument("--bid-prices", action="store_true")
     parser.add_argument("--lagrangian", action="store_true")
+    parser.add_argument("--ascend", type=int, metavar="STEPS")
+    parser.add_argument("--upper", type=float, help="a known plan's cost, for --ascend's steps")
+    parser.add_argument("--theta", type=float, default=0.5, help="--ascend's first step factor")
     args = parser.parse_args()
     problems = [case["problem"] for case in read_cases(args.stream)]
     if args.self_test:
         return self_test(problems, args.self_test)
+    if args.ascend:
+        penalty = build_model(problems[0]).protection_per_unit
+        best = ascend(problems, args.ascend, args.upper, penalty, args.theta)
+        print(f"best lower bound for every policy: {best:.1f}")
+        if args.best_peer:
+            print(f"at most {1.0 - best / args.best_peer:.2%} below the best peer")
+        return 0
     if args.lagrangian:
         stock_price, protection_price = shadow_prices(problems)
         for name, mu in [("stock and protection", protection_price), ("stock", {})]:
