@@ -198,20 +198,18 @@ def lagrangian(
 ) -> tuple[float, dict[tuple[str, str], int], Stock]:
     """lagrangian_bound's value, the units the orders take per (location, SKU) at it, and the
     opening stock."""
+    models = [build_model(problem) for problem in problems]
     opening = Stock()
-    for problem in problems:
-        opening.note(build_model(problem))
+    for model in models:
+        opening.note(model)
     total = -sum(stock_price[key] * opening.available[key] for key in stock_price)
     total -= sum(protection_price[key] * opening.unprotected[key] for key in protection_price)
+    prices = {key: stock_price[key] + protection_price.get(key, 0.0) for key in stock_price}
     taken: dict[tuple[str, str], int] = {}
-    for problem in problems:
-        model = build_model(problem)
+    for model in models:
         if protection_price:
             model.protection_per_unit = 0.0  # paid through μ instead
-        prices = {key: stock_price[key] + protection_price.get(key, 0.0) for key in stock_price}
-        m = build_milp(model)
-        for (l, i), col in m.x.items():
-            m.columns.cost[col] += prices.get((model.sources[i].location, model.lines[l][0]), 0.0)
+        m = priced_milp(model, prices)
         result = run_highs(m, TIME_LIMIT_S)
         if result.status != 0:
             raise RuntimeError(f"an order's subproblem: {result.message}")
@@ -278,11 +276,17 @@ def on_stock_left(model: Model, left: dict, protected: dict) -> Model:
     return model
 
 
-def decide(model: Model, prices: dict) -> list[list[int]] | None:
-    """The order's optimum with every unit charged its bid price."""
+def priced_milp(model: Model, prices: dict) -> Milp:
+    """check.py's MILP of one order, each unit also charged its (location, SKU)'s price."""
     m = build_milp(model)
     for (l, i), col in m.x.items():
         m.columns.cost[col] += prices.get((model.sources[i].location, model.lines[l][0]), 0.0)
+    return m
+
+
+def decide(model: Model, prices: dict) -> list[list[int]] | None:
+    """The order's optimum with every unit charged its bid price."""
+    m = priced_milp(model, prices)
     result = run_highs(m, TIME_LIMIT_S)
     return allocation_from(model, m, result.x) if result.status == 0 else None
 
