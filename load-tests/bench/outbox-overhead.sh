@@ -7,6 +7,7 @@
 # of its own, 85 % of the events the round's ingest with events wrote per movement times the
 # rate of the round without events (`allot-load-tests broker`): the broker's work alone at the
 # event rate the 15 % bound needs, no outbox and no relay.
+# SERVE_LOG sets the service's RUST_LOG (its log is RESULTS/serve-PREFIX.log).
 # Run from the repository after `cargo build --release --bin allot -p allot-load-tests`.
 set -u
 PG=postgres://postgres@127.0.0.1:5432
@@ -16,7 +17,7 @@ OUT=$R/outbox.txt
 stamp() { date -u +%FT%TZ; }
 serve() { # db prefix nats-url
   DATABASE_URL=$PG/$1 ALLOT_BIND=127.0.0.1:8090 ALLOT_REDIS_PREFIX=$2 NATS_URL=$3 \
-    ALLOT_NATS_PREFIX=$2 ALLOT_NATS_STREAM=${2^^} RUST_LOG=error "$B/allot" serve > $R/serve-$2.log 2>&1 &
+    ALLOT_NATS_PREFIX=$2 ALLOT_NATS_STREAM=${2^^} RUST_LOG=${SERVE_LOG:-error} "$B/allot" serve > $R/serve-$2.log 2>&1 &
   echo $! > /tmp/bench-serve.pid
   for i in $(seq 1 120); do curl -sf 127.0.0.1:8090/health >/dev/null && return 0; sleep 0.5; done
   echo "service did not start"; exit 1

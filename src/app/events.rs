@@ -91,7 +91,14 @@ pub async fn relay(app: Arc<App>) {
 /// Wakes `publish_forever` (through `numbered`) as soon as a round numbered anything.
 async fn number_forever(app: &App, numbered_now: &tokio::sync::Notify) {
     loop {
+        let started = Instant::now();
         let numbered = events::number(&app.pool, NUMBERING_BATCH, app.chain_low_stock_below).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(
+            numbered = numbered.as_ref().ok(),
+            elapsed_ms,
+            "numbering round"
+        );
         let numbered = numbered.unwrap_or_else(|error| {
             tracing::warn!(%error, "numbering stock events failed; retrying");
             0
@@ -164,7 +171,10 @@ async fn publish(app: &App) -> usize {
     let Some(broker) = &app.broker else {
         return 0;
     };
+    let started = Instant::now();
+    let mut publish_ms = 0;
     let delivered = events::deliver(&app.pool, NATS_SINK, PUBLISH_BATCH, async |page| {
+        let publishing = Instant::now();
         let messages: Vec<Message<'_, EventView>> = page
             .iter()
             .map(|event| Message {
@@ -175,9 +185,19 @@ async fn publish(app: &App) -> usize {
                 body: event,
             })
             .collect();
-        broker.publish(&messages).await
+        let published = broker.publish(&messages).await;
+        publish_ms = publishing.elapsed().as_millis() as u64;
+        published
     })
     .await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let count = delivered.as_ref().ok().and_then(|done| done.as_ref().ok());
+    tracing::debug!(
+        published = count,
+        publish_ms,
+        elapsed_ms,
+        "publishing round"
+    );
     match delivered {
         Ok(Ok(published)) => published,
         Ok(Err(error)) => {

@@ -620,3 +620,38 @@ async fn a_numbering_round_takes_the_oldest_events_first() {
     let expected = [("LATE", 1), ("EARLY", 1), ("EARLY", 2)].map(|(sku, seq)| (sku.into(), seq));
     assert_eq!(order, expected);
 }
+
+/// A POS batch waits for its balances' row locks behind the batches before it: its events are
+/// stamped when its balances change, not when its transaction began, so `at` (and the lag to
+/// NATS measured from it) does not count the wait.
+#[actix_rt::test]
+async fn an_event_is_stamped_when_its_balance_changes_not_when_its_transaction_began() {
+    let app = crate::helpers::unserved_app().await;
+    let mut db = app.database().await;
+    db.batch_execute(
+        "INSERT INTO locations (code, name, kind, latitude, longitude, pickup, ship)
+             VALUES ('S1', 'S1', 'store', 25.0, 121.5, true, true);
+         INSERT INTO skus (code, name) VALUES ('A', 'a');
+         INSERT INTO balances (sku_id, location_id) SELECT s.id, l.id FROM skus s, locations l;",
+    )
+    .await
+    .expect("a store and a SKU");
+    let transaction = db.transaction().await.expect("a transaction");
+    transaction
+        .batch_execute(
+            "SELECT pg_sleep(0.3);
+             UPDATE balances SET on_hand = on_hand + 1, version = version + 1;",
+        )
+        .await
+        .expect("a change after a wait");
+    let waited_ms: f64 = transaction
+        .query_one(
+            "SELECT (extract(epoch FROM min(at) - now()) * 1000)::float8 FROM stock_events",
+            &[],
+        )
+        .await
+        .expect("the event's time")
+        .get(0);
+    transaction.commit().await.expect("committed");
+    assert!(waited_ms >= 300.0, "stamped {waited_ms} ms after the start");
+}
