@@ -286,4 +286,33 @@ proptest! {
         prop_assert!(same_cost(plan.cost.total, full.cost.total), "{} vs {}", plan.cost.total, full.cost.total);
         assert_respects_problem(&problem, &plan);
     }
+
+    /// On orders too big for brute force, the runner-up (found by the pruned search without each
+    /// chosen source in turn) costs what the cheapest full-MIP re-solve without one costs.
+    #[test]
+    fn the_runner_up_of_a_larger_order_is_the_best_re_solve_without_one_chosen_source(problem in larger_problem()) {
+        let plan = solve_sourcing(&problem).unwrap();
+        prop_assume!(plan.status.is_optimal());
+        let best = crate::plan_sources(&plan)
+            .into_iter()
+            .filter_map(|without| {
+                let mut alternative = problem.clone();
+                for candidate in &mut alternative.candidates {
+                    if candidate.location == without {
+                        candidate.stock.clear();
+                    }
+                }
+                let other = solve_sourcing_mip_only(&alternative).unwrap();
+                other.status.is_optimal().then_some(other.cost.total)
+            })
+            .reduce(f64::min);
+        match (&plan.runner_up, best) {
+            (None, None) => {}
+            (Some(runner_up), Some(best)) => {
+                prop_assert!(same_cost(runner_up.cost.total, best), "{} vs {}", runner_up.cost.total, best);
+                prop_assert!(!runner_up.sources.contains(&runner_up.without));
+            }
+            (runner_up, best) => prop_assert!(false, "{runner_up:?} vs {best:?}"),
+        }
+    }
 }
