@@ -31,6 +31,39 @@ struct Totals {
     time: Duration,
 }
 
+/// Solves and their time per way the plan was decided: the mean hides a few slow MIPs.
+#[derive(Default)]
+struct ByMethod(Vec<(String, usize, usize, Duration)>);
+
+impl ByMethod {
+    fn add(&mut self, plan: &SourcingPlan, time: Duration) {
+        let how = match &plan.status {
+            SolveStatus::Optimal => format!("optimal by {:?}", plan.method),
+            SolveStatus::FallbackGreedy { .. } => "fell back to greedy".to_string(),
+            SolveStatus::Infeasible { .. } => "infeasible".to_string(),
+            SolveStatus::Unsolved { .. } => "unsolved".to_string(),
+        };
+        let explained = usize::from(plan.runner_up.is_some());
+        match self.0.iter_mut().find(|(key, _, _, _)| *key == how) {
+            Some((_, count, with_runner_up, total)) => {
+                (*count, *with_runner_up, *total) =
+                    (*count + 1, *with_runner_up + explained, *total + time);
+            }
+            None => self.0.push((how, 1, explained, time)),
+        }
+    }
+
+    fn print(&self) {
+        for (how, count, with_runner_up, total) in &self.0 {
+            let mean_us = total.as_secs_f64() * 1e6 / *count as f64;
+            println!(
+                "  {how:<22} {count:>5} solves ({with_runner_up} with a runner-up), \
+                 {total:>10.1?} in all, {mean_us:>9.1} µs each"
+            );
+        }
+    }
+}
+
 fn sources(plan: &SourcingPlan) -> usize {
     let mut used: Vec<&str> = plan
         .lines
@@ -92,6 +125,7 @@ fn main() {
         time: Duration::ZERO,
     };
     let (mut compared, mut not_optimal) = (0, 0);
+    let mut by_method = ByMethod::default();
     for _ in 0..ORDERS {
         let line_count = 1 + random.next(4) as usize;
         let mut lines: Vec<(SkuCode, Qty)> = Vec::new();
@@ -138,6 +172,7 @@ fn main() {
         let started = Instant::now();
         let best = solve_sourcing(&sourcing).expect("a valid problem");
         optimal.time += started.elapsed();
+        by_method.add(&best, started.elapsed());
         let started = Instant::now();
         let nearest = solve_sourcing_greedy(&sourcing).expect("a valid problem");
         greedy.time += started.elapsed();
@@ -181,6 +216,8 @@ fn main() {
         greedy.splits as i64 - optimal.splits as i64,
         optimal.time.as_secs_f64() * 1e6 / ORDERS as f64
     );
+    println!("optimiser's solves (with their runner-up) by how the plan was decided:");
+    by_method.print();
     assert!(
         optimal.cost <= greedy.cost + 1e-6,
         "the optimiser is never worse than greedy"

@@ -90,7 +90,7 @@ pub use sourcing::{
     plan_sources, solve_sourcing, solve_sourcing_greedy, Candidate, CostBreakdown, Fulfilment,
     Lane, LinePlan, LineSource, LocationKind, OrderLine, PickupBatch, Route, RunnerUp, Shipment,
     SourcingCosts, SourcingPlan, SourcingProblem, StockLevel, Transfer, LEAD_TIME_HOURS_MAX,
-    LINE_QTY_MAX, ORDER_LINES_MAX,
+    LINE_QTY_MAX, ORDER_LINES_MAX, RUNNER_UP_SHARE,
 };
 pub use status::{Method, SolveStatus};
 

@@ -52,7 +52,7 @@ mod brute;
 #[cfg(test)]
 mod properties;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -317,24 +317,36 @@ pub struct CostBreakdown {
 /// `infeasible`.
 pub fn solve_sourcing(problem: &SourcingProblem) -> Result<SourcingPlan> {
     let started = Instant::now();
-    let mut plan = solve_once(problem, started)?;
+    let time_limit_ms = crate::error::check::time_limit_ms(
+        "time_limit_ms",
+        problem.time_limit_ms,
+        crate::SOLVE_TIME_MS_MAX,
+    )?;
+    let time_limit = Duration::from_millis(time_limit_ms);
+    let mut plan = solve_once(problem, started + time_limit)?;
     if plan.status.is_optimal() {
-        plan.runner_up = runner_up(problem, &plan, started)?;
+        let deadline = (Instant::now() + time_limit / RUNNER_UP_SHARE).min(started + time_limit);
+        plan.runner_up = runner_up(problem, &plan, deadline)?;
     }
     Ok(plan)
 }
 
-fn solve_once(problem: &SourcingProblem, started: Instant) -> Result<SourcingPlan> {
+/// The runner-up explains a decision and does not change it: its re-solves may take this
+/// fraction of the solve's time limit at most. The few that need a long MIP took 100–200 ms
+/// each, most of all the time spent solving (docs/BENCHMARKS.md, "Where sourcing's solve time
+/// goes"); without them the answer omits the runner-up, as it does when time runs out.
+pub const RUNNER_UP_SHARE: u32 = 10;
+
+fn solve_once(problem: &SourcingProblem, deadline: Instant) -> Result<SourcingPlan> {
     let sourcing = Sourcing::parse(problem)?;
     let greedy = greedy::allocate(&sourcing);
-    let budget = sourcing.time_limit();
     match exact::solve(&sourcing, greedy.as_ref()) {
         exact::Outcome::Optimal(allocation) => {
             Ok(sourcing.plan(&allocation, SolveStatus::Optimal, Method::Enumeration))
         }
         exact::Outcome::Infeasible => Ok(sourcing.infeasible_plan(Method::Enumeration)),
         exact::Outcome::TooLarge(kept_sources) => {
-            let remaining = budget.saturating_sub(started.elapsed());
+            let remaining = deadline.saturating_duration_since(Instant::now());
             match model::solve(&sourcing, &kept_sources, remaining)? {
                 model::Outcome::Optimal(allocation) => {
                     Ok(sourcing.plan(&allocation, SolveStatus::Optimal, Method::Mip))
@@ -362,7 +374,7 @@ pub fn plan_sources(plan: &SourcingPlan) -> Vec<LocationId> {
 fn runner_up(
     problem: &SourcingProblem,
     plan: &SourcingPlan,
-    started: Instant,
+    deadline: Instant,
 ) -> Result<Option<Box<RunnerUp>>> {
     let mut best: Option<Box<RunnerUp>> = None;
     for without in plan_sources(plan) {
@@ -373,7 +385,7 @@ fn runner_up(
             }
         }
         // The plan stands whatever happens here: an alternative that fails is no runner-up.
-        let Ok(other) = solve_once(&alternative, started) else {
+        let Ok(other) = solve_once(&alternative, deadline) else {
             return Ok(None);
         };
         let covers = !matches!(

@@ -4,7 +4,6 @@
 //! allocation is priced with.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use super::{
     Candidate, CostBreakdown, Fulfilment, LinePlan, LineSource, PickupBatch, Route, Shipment,
@@ -259,8 +258,9 @@ impl Sourcing {
         })
     }
 
-    pub(crate) fn time_limit(&self) -> Duration {
-        Duration::from_millis(self.time_limit_ms)
+    #[cfg(test)]
+    pub(crate) fn time_limit(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.time_limit_ms)
     }
 
     pub(crate) fn total_qty(&self) -> u32 {
