@@ -93,16 +93,12 @@ async fn number_forever(app: &App, numbered_now: &tokio::sync::Notify) {
     loop {
         let started = Instant::now();
         let numbered = events::number(&app.pool, NUMBERING_BATCH, app.chain_low_stock_below).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        tracing::debug!(
-            numbered = numbered.as_ref().ok(),
-            elapsed_ms,
-            "numbering round"
-        );
         let numbered = numbered.unwrap_or_else(|error| {
             tracing::warn!(%error, "numbering stock events failed; retrying");
             0
         });
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(numbered, elapsed_ms, "numbering round");
         if numbered > 0 {
             numbered_now.notify_one();
         }
@@ -190,15 +186,7 @@ async fn publish(app: &App) -> usize {
         published
     })
     .await;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    let count = delivered.as_ref().ok().and_then(|done| done.as_ref().ok());
-    tracing::debug!(
-        published = count,
-        publish_ms,
-        elapsed_ms,
-        "publishing round"
-    );
-    match delivered {
+    let published = match delivered {
         Ok(Ok(published)) => published,
         Ok(Err(error)) => {
             tracing::warn!(%error, "publishing stock events failed; they go again");
@@ -208,5 +196,8 @@ async fn publish(app: &App) -> usize {
             tracing::warn!(%error, "reading stock events to publish failed; retrying");
             0
         }
-    }
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(published, publish_ms, elapsed_ms, "publishing round");
+    published
 }

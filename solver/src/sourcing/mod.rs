@@ -52,7 +52,7 @@ mod brute;
 #[cfg(test)]
 mod properties;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -317,13 +317,9 @@ pub struct CostBreakdown {
 /// `infeasible`.
 pub fn solve_sourcing(problem: &SourcingProblem) -> Result<SourcingPlan> {
     let started = Instant::now();
-    let time_limit_ms = crate::error::check::time_limit_ms(
-        "time_limit_ms",
-        problem.time_limit_ms,
-        crate::SOLVE_TIME_MS_MAX,
-    )?;
-    let time_limit = Duration::from_millis(time_limit_ms);
-    let mut plan = solve_once(problem, started + time_limit)?;
+    let sourcing = Sourcing::parse(problem)?;
+    let time_limit = sourcing.time_limit();
+    let mut plan = solve_once(&sourcing, started + time_limit)?;
     if plan.status.is_optimal() {
         let deadline = (Instant::now() + time_limit / RUNNER_UP_SHARE).min(started + time_limit);
         plan.runner_up = runner_up(problem, &plan, deadline)?;
@@ -337,17 +333,16 @@ pub fn solve_sourcing(problem: &SourcingProblem) -> Result<SourcingPlan> {
 /// goes"); without them the answer omits the runner-up, as it does when time runs out.
 pub const RUNNER_UP_SHARE: u32 = 10;
 
-fn solve_once(problem: &SourcingProblem, deadline: Instant) -> Result<SourcingPlan> {
-    let sourcing = Sourcing::parse(problem)?;
-    let greedy = greedy::allocate(&sourcing);
-    match exact::solve(&sourcing, greedy.as_ref()) {
+fn solve_once(sourcing: &Sourcing, deadline: Instant) -> Result<SourcingPlan> {
+    let greedy = greedy::allocate(sourcing);
+    match exact::solve(sourcing, greedy.as_ref()) {
         exact::Outcome::Optimal(allocation) => {
             Ok(sourcing.plan(&allocation, SolveStatus::Optimal, Method::Enumeration))
         }
         exact::Outcome::Infeasible => Ok(sourcing.infeasible_plan(Method::Enumeration)),
         exact::Outcome::TooLarge(kept_sources) => {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            match model::solve(&sourcing, &kept_sources, remaining)? {
+            match model::solve(sourcing, &kept_sources, remaining)? {
                 model::Outcome::Optimal(allocation) => {
                     Ok(sourcing.plan(&allocation, SolveStatus::Optimal, Method::Mip))
                 }
@@ -356,6 +351,20 @@ fn solve_once(problem: &SourcingProblem, deadline: Instant) -> Result<SourcingPl
             }
         }
     }
+}
+
+/// The same order with `location`'s stock withdrawn: the problem a runner-up re-solves.
+pub(crate) fn without_stock_of(
+    problem: &SourcingProblem,
+    location: &LocationId,
+) -> SourcingProblem {
+    let mut alternative = problem.clone();
+    for candidate in &mut alternative.candidates {
+        if candidate.location == *location {
+            candidate.stock.clear();
+        }
+    }
+    alternative
 }
 
 /// The sources a plan uses, in the order its lines name them.
@@ -378,14 +387,9 @@ fn runner_up(
 ) -> Result<Option<Box<RunnerUp>>> {
     let mut best: Option<Box<RunnerUp>> = None;
     for without in plan_sources(plan) {
-        let mut alternative = problem.clone();
-        for candidate in &mut alternative.candidates {
-            if candidate.location == without {
-                candidate.stock.clear();
-            }
-        }
+        let alternative = without_stock_of(problem, &without);
         // The plan stands whatever happens here: an alternative that fails is no runner-up.
-        let Ok(other) = solve_once(&alternative, deadline) else {
+        let Ok(other) = Sourcing::parse(&alternative).and_then(|s| solve_once(&s, deadline)) else {
             return Ok(None);
         };
         let covers = !matches!(

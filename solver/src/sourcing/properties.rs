@@ -149,6 +149,34 @@ fn larger_problem() -> impl Strategy<Value = SourcingProblem> {
         .prop_map(|(order, candidates)| build(order, candidates))
 }
 
+/// `plan`'s runner-up against the cheapest `least_cost` of the order without one chosen source
+/// (`None`: no plan covers it then).
+fn check_runner_up(
+    problem: &SourcingProblem,
+    plan: &SourcingPlan,
+    least_cost: impl Fn(&SourcingProblem) -> Option<f64>,
+) -> std::result::Result<(), TestCaseError> {
+    let best = crate::plan_sources(plan)
+        .iter()
+        .filter_map(|without| least_cost(&super::without_stock_of(problem, without)))
+        .reduce(f64::min);
+    match (&plan.runner_up, best) {
+        (None, None) => {}
+        (Some(runner_up), Some(best)) => {
+            prop_assert!(
+                same_cost(runner_up.cost.total, best),
+                "{} vs {}",
+                runner_up.cost.total,
+                best
+            );
+            prop_assert!(runner_up.extra_cost >= 0.0);
+            prop_assert!(!runner_up.sources.contains(&runner_up.without));
+        }
+        (runner_up, best) => prop_assert!(false, "{runner_up:?} vs {best:?}"),
+    }
+    Ok(())
+}
+
 fn same_cost(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
 }
@@ -222,29 +250,9 @@ proptest! {
     fn the_runner_up_is_the_best_plan_without_one_chosen_source(problem in small_problem()) {
         let plan = solve_sourcing(&problem).unwrap();
         prop_assume!(plan.status.is_optimal());
-        let mut best: Option<f64> = None;
-        for without in crate::plan_sources(&plan) {
-            let mut alternative = problem.clone();
-            for candidate in &mut alternative.candidates {
-                if candidate.location == without {
-                    candidate.stock.clear();
-                }
-            }
-            let cost = super::brute::least_cost(&Sourcing::parse(&alternative).unwrap());
-            best = match (best, cost) {
-                (Some(b), Some(c)) => Some(b.min(c)),
-                (b, c) => b.or(c),
-            };
-        }
-        match (&plan.runner_up, best) {
-            (None, None) => {}
-            (Some(runner_up), Some(best)) => {
-                prop_assert!(same_cost(runner_up.cost.total, best), "{} vs {}", runner_up.cost.total, best);
-                prop_assert!(runner_up.extra_cost >= 0.0);
-                prop_assert!(!runner_up.sources.contains(&runner_up.without));
-            }
-            (runner_up, best) => prop_assert!(false, "{runner_up:?} vs {best:?}"),
-        }
+        check_runner_up(&problem, &plan, |alternative| {
+            super::brute::least_cost(&Sourcing::parse(alternative).unwrap())
+        })?;
     }
 
     #[test]
@@ -293,26 +301,9 @@ proptest! {
     fn the_runner_up_of_a_larger_order_is_the_best_re_solve_without_one_chosen_source(problem in larger_problem()) {
         let plan = solve_sourcing(&problem).unwrap();
         prop_assume!(plan.status.is_optimal());
-        let best = crate::plan_sources(&plan)
-            .into_iter()
-            .filter_map(|without| {
-                let mut alternative = problem.clone();
-                for candidate in &mut alternative.candidates {
-                    if candidate.location == without {
-                        candidate.stock.clear();
-                    }
-                }
-                let other = solve_sourcing_mip_only(&alternative).unwrap();
-                other.status.is_optimal().then_some(other.cost.total)
-            })
-            .reduce(f64::min);
-        match (&plan.runner_up, best) {
-            (None, None) => {}
-            (Some(runner_up), Some(best)) => {
-                prop_assert!(same_cost(runner_up.cost.total, best), "{} vs {}", runner_up.cost.total, best);
-                prop_assert!(!runner_up.sources.contains(&runner_up.without));
-            }
-            (runner_up, best) => prop_assert!(false, "{runner_up:?} vs {best:?}"),
-        }
+        check_runner_up(&problem, &plan, |alternative| {
+            let other = solve_sourcing_mip_only(alternative).unwrap();
+            other.status.is_optimal().then_some(other.cost.total)
+        })?;
     }
 }

@@ -4,6 +4,7 @@
 //! allocation is priced with.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use super::{
     Candidate, CostBreakdown, Fulfilment, LinePlan, LineSource, PickupBatch, Route, Shipment,
@@ -258,9 +259,8 @@ impl Sourcing {
         })
     }
 
-    #[cfg(test)]
-    pub(crate) fn time_limit(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.time_limit_ms)
+    pub(crate) fn time_limit(&self) -> Duration {
+        Duration::from_millis(self.time_limit_ms)
     }
 
     pub(crate) fn total_qty(&self) -> u32 {
