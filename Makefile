@@ -27,6 +27,8 @@ test: deps browser-deps services clean-test-databases
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+	@# The clairvoyant bound and plans that docs/BENCHMARKS.md cites, against brute force.
+	cd load-tests/exactness && python3 master_test.py
 	@# The hold, order and lookup tests again, their holds on a 3-master Redis Cluster that the
 	@# test process starts and stops (those that flush or stop a Redis of their own excepted).
 	ALLOT_TEST_ON_CLUSTER=1 cargo test --test api -- holds:: orders:: stock:: \
@@ -51,8 +53,10 @@ deps:
 	fi
 	@# The contract fuzzer tests/contract.rs runs, at its pinned version.
 	@command -v st >/dev/null || python3 -m pip install -q -r tests/contract/requirements.txt
-	@# The independent MILP solver/tests/exactness.rs checks the sourcing optimiser against.
-	@python3 -c "import scipy" 2>/dev/null || python3 -m pip install -q -r load-tests/exactness/requirements.txt
+	@# The independent MILP solver/tests/exactness.rs checks the sourcing optimiser against,
+	@# and the clairvoyant bounds of load-tests/exactness (HiGHS through scipy and highspy).
+	@python3 -c "import scipy, highspy" 2>/dev/null || \
+		python3 -m pip install -q -r load-tests/exactness/requirements.txt
 
 # playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
 browser-deps:

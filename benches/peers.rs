@@ -495,7 +495,7 @@ fn reachable(tallies: &[Tally], bound: &Bound) -> String {
         best.name(),
         100.0 * (tallies[0].cost / bound.total - 1.0),
         if most >= TARGET_SAVING {
-            "not ruled out"
+            "not ruled out by this bound (load-tests/exactness/master.py computes a tighter one)"
         } else {
             "out of reach for every policy"
         },

@@ -41,6 +41,7 @@ bound, and, with --best-peer, the most any policy could save against that peer.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -213,12 +214,33 @@ def lagrangian(
         result = run_highs(m, TIME_LIMIT_S)
         if result.status != 0:
             raise RuntimeError(f"an order's subproblem: {result.message}")
-        total += result.fun
+        total += result.mip_dual_bound  # proven, so the sum stays a bound
         for (l, i), units in np.ndenumerate(np.array(allocation_from(model, m, result.x))):
             if units:
                 key = (model.sources[i].location, model.lines[l][0])
                 taken[key] = taken.get(key, 0) + int(units)
     return total, taken, opening
+
+
+def read_prices(path: Path, problems: list[dict]) -> tuple[dict, dict]:
+    """Prices written by master.py: {"stock": [[location, sku, λ], …], "protection": [[…, μ]]}.
+    The bound holds only for λ ≥ 0 and 0 ≤ μ ≤ the penalty on (location, SKU)s of the stream:
+    anything else is refused, not clipped."""
+    penalty = build_model(problems[0]).protection_per_unit
+    opening = Stock.opening(problems)
+    prices = json.loads(path.read_text())
+    stock = {(loc, sku): float(p) for loc, sku, p in prices["stock"]}
+    protection = {(loc, sku): float(p) for loc, sku, p in prices["protection"]}
+    unknown = [k for k in (*stock, *protection) if k not in opening]
+    if unknown:
+        raise ValueError(f"{path}: prices for stock the stream does not hold: {unknown[:3]}")
+    if any(p < 0 for p in stock.values()) or any(not 0 <= p <= penalty for p in protection.values()):
+        raise ValueError(f"{path}: a stock price below 0 or a protection price outside [0, {penalty}]")
+    for key in stock:
+        protection.setdefault(key, 0.0)
+    for key in protection:
+        stock.setdefault(key, 0.0)
+    return stock, protection
 
 
 def ascend(
@@ -333,11 +355,19 @@ def main() -> int:
     parser.add_argument("--lagrangian", action="store_true")
     parser.add_argument("--ascend", type=int, metavar="STEPS")
     parser.add_argument("--upper", type=float, help="a known plan's cost, for --ascend's steps")
+    parser.add_argument("--prices", type=Path, help="the Lagrangian bound at these prices")
     parser.add_argument("--theta", type=float, default=0.5, help="--ascend's first step factor")
     args = parser.parse_args()
     problems = [case["problem"] for case in read_cases(args.stream)]
     if args.self_test:
         return self_test(problems, args.self_test)
+    if args.prices:
+        stock_price, protection_price = read_prices(args.prices, problems)
+        bound = lagrangian_bound(problems, stock_price, protection_price)
+        print(f"lower bound for every policy (the prices in {args.prices}): {bound:.1f}")
+        if args.best_peer:
+            print(f"at most {1.0 - bound / args.best_peer:.2%} below the best peer")
+        return 0
     if args.ascend:
         penalty = build_model(problems[0]).protection_per_unit
         best = ascend(problems, args.ascend, args.upper, penalty, args.theta)
