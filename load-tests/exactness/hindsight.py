@@ -5,8 +5,9 @@ can cost less, so its dual bound says how far below a peer any policy could get.
 
     python3 hindsight.py STREAM.jsonl [--time-limit SECONDS] [--best-peer COST]
     python3 hindsight.py STREAM.jsonl --self-test N
-    python3 hindsight.py STREAM.jsonl --bid-prices
+    python3 hindsight.py STREAM.jsonl --bid-prices [--prices FILE]
     python3 hindsight.py STREAM.jsonl --lagrangian
+    python3 hindsight.py STREAM.jsonl --prices FILE [--best-peer COST]
     python3 hindsight.py STREAM.jsonl --ascend STEPS --upper COST [--theta F] [--best-peer COST]
 
 --bid-prices decides the stream order by order, as Allot does, from the stock left, but charges
@@ -18,7 +19,9 @@ upper bound on the clairvoyant optimum. Run with prices 0 it is Allot's per-orde
 --lagrangian prices the LP's shadow prices into each order and solves the orders alone, exactly:
 a lower bound for every policy that keeps each order's integrality (lagrangian_bound).
 --ascend raises that bound by subgradient steps from the LP's prices (each step solves every
-order once); --upper is a known plan's cost, such as Allot's total.
+order once); --upper is a known plan's cost, such as Allot's total. --prices FILE computes the
+same bound at prices master.py wrote (its column generation finds far better ones than the
+compact LP's); with --bid-prices, the run charges those instead.
 
 --self-test solves each of the first N orders alone with this joint model and with check.py's
 own (solve_exact): the two must agree, which checks the reformulation.
@@ -332,6 +335,22 @@ def bid_price_run(problems: list[dict], prices: dict) -> tuple[float, int]:
     return total, served
 
 
+def bid_prices(problems: list[dict], path: Path | None) -> int:
+    """The stream order by order at no prices, then at the joint LP's shadow prices of stock,
+    or with a prices file (master.py's), at its stock prices and at its stock plus protection
+    prices."""
+    if path is None:
+        runs = [("the stream's", shadow_prices(problems)[0])]
+    else:
+        stock_price, protection_price = read_prices(path, problems)
+        both = {k: p + protection_price[k] for k, p in stock_price.items()}
+        runs = [(f"{path}'s stock", stock_price), (f"{path}'s stock and protection", both)]
+    for name, prices in [("none (per order)", {}), *runs]:
+        total, served = bid_price_run(problems, prices)
+        print(f"bid prices {name}: {served} orders served, total {total:.1f}")
+    return 0
+
+
 def self_test(problems: list[dict], count: int) -> int:
     """Each order alone: this joint model's optimum equals check.py's."""
     wrong = 0
@@ -361,6 +380,8 @@ def main() -> int:
     problems = [case["problem"] for case in read_cases(args.stream)]
     if args.self_test:
         return self_test(problems, args.self_test)
+    if args.bid_prices:
+        return bid_prices(problems, args.prices)
     if args.prices:
         stock_price, protection_price = read_prices(args.prices, problems)
         bound = lagrangian_bound(problems, stock_price, protection_price)
@@ -380,12 +401,6 @@ def main() -> int:
         for name, mu in [("stock and protection", protection_price), ("stock", {})]:
             bound = lagrangian_bound(problems, stock_price, mu)
             print(f"lower bound for every policy (the LP's {name} prices): {bound:.1f}")
-        return 0
-    if args.bid_prices:
-        stock_price, _ = shadow_prices(problems)
-        for name, prices in [("none (per order)", {}), ("the stream's", stock_price)]:
-            total, served = bid_price_run(problems, prices)
-            print(f"bid prices {name}: {served} orders served, total {total:.1f}")
         return 0
     m = joint_milp(problems)
     print(
