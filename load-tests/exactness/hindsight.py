@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -191,10 +193,24 @@ def lagrangian_bound(problems: list[dict], stock_price: dict, protection_price: 
     is at most the joint optimum. With μ empty each order pays its protection on the opening
     stock instead, which is no more than its share of the joint term (Σ max(0, x_o − U) ≤
     max(0, Σ x_o − U)); with λ empty too that is the bench's no-depletion bound."""
-    opening = Stock()
-    for problem in problems:
-        opening.note(build_model(problem))
     return lagrangian(problems, stock_price, protection_price)[0]
+
+
+def priced_optimum(model: Model, prices: dict) -> tuple[list[list[int]], float]:
+    """The order's optimum on its own with every unit also charged its (location, SKU)'s
+    price: its allocation, and HiGHS's proven lower bound on it, so that a sum of them is a
+    bound too."""
+    m = priced_milp(model, prices)
+    result = run_highs(m, TIME_LIMIT_S)
+    if result.status != 0:
+        raise RuntimeError(f"an order's priced optimum: {result.message}")
+    return allocation_from(model, m, result.x), result.mip_dual_bound
+
+
+def priced_stock(opening: Stock, stock_price: dict, protection_price: dict) -> float:
+    """The Lagrangian bound's other term: −λ·stock − μ·unprotected."""
+    total = -sum(p * opening.available[key] for key, p in stock_price.items())
+    return total - sum(p * opening.unprotected[key] for key, p in protection_price.items())
 
 
 def lagrangian(
@@ -206,19 +222,15 @@ def lagrangian(
     opening = Stock()
     for model in models:
         opening.note(model)
-    total = -sum(stock_price[key] * opening.available[key] for key in stock_price)
-    total -= sum(protection_price[key] * opening.unprotected[key] for key in protection_price)
+    total = priced_stock(opening, stock_price, protection_price)
     prices = {key: stock_price[key] + protection_price.get(key, 0.0) for key in stock_price}
     taken: dict[tuple[str, str], int] = {}
     for model in models:
         if protection_price:
             model.protection_per_unit = 0.0  # paid through μ instead
-        m = priced_milp(model, prices)
-        result = run_highs(m, TIME_LIMIT_S)
-        if result.status != 0:
-            raise RuntimeError(f"an order's subproblem: {result.message}")
-        total += result.mip_dual_bound  # proven, so the sum stays a bound
-        for (l, i), units in np.ndenumerate(np.array(allocation_from(model, m, result.x))):
+        allocation, bound = priced_optimum(model, prices)
+        total += bound
+        for (l, i), units in np.ndenumerate(np.array(allocation)):
             if units:
                 key = (model.sources[i].location, model.lines[l][0])
                 taken[key] = taken.get(key, 0) + int(units)
@@ -237,7 +249,9 @@ def read_prices(path: Path, problems: list[dict]) -> tuple[dict, dict]:
     unknown = [k for k in (*stock, *protection) if k not in opening]
     if unknown:
         raise ValueError(f"{path}: prices for stock the stream does not hold: {unknown[:3]}")
-    if any(p < 0 for p in stock.values()) or any(not 0 <= p <= penalty for p in protection.values()):
+    if any(not (math.isfinite(p) and p >= 0) for p in stock.values()) or any(
+        not 0 <= p <= penalty for p in protection.values()
+    ):
         raise ValueError(f"{path}: a stock price below 0 or a protection price outside [0, {penalty}]")
     for key in stock:
         protection.setdefault(key, 0.0)
@@ -316,23 +330,28 @@ def decide(model: Model, prices: dict) -> list[list[int]] | None:
     return allocation_from(model, m, result.x) if result.status == 0 else None
 
 
-def bid_price_run(problems: list[dict], prices: dict) -> tuple[float, int]:
-    """(total of the plain model over the served orders, orders served) in stream order."""
+def order_by_order(
+    problems: list[dict], prices: dict
+) -> Iterator[tuple[Model, list[list[int]] | None]]:
+    """Each order in stream order, on the stock the orders before it left, and its optimum
+    at these bid prices (None: the stock left cannot serve it)."""
     protected = protected_levels(problems)
     left = dict(Stock.opening(problems))
-    total, served = 0.0, 0
     for problem in problems:
         model = on_stock_left(build_model(problem), left, protected)
         units = decide(model, prices)
-        if units is None:
-            continue
-        total += price(model, units)
-        served += 1
+        yield model, units
         for l, (sku, _) in enumerate(model.lines):
             for i, source in enumerate(model.sources):
-                if units[l][i]:
+                if units is not None and units[l][i]:
                     left[source.location, sku] -= units[l][i]
-    return total, served
+
+
+def bid_price_run(problems: list[dict], prices: dict) -> tuple[float, int]:
+    """(total of the plain model over the served orders, orders served) in stream order."""
+    runs = order_by_order(problems, prices)
+    served = [price(model, units) for model, units in runs if units is not None]
+    return sum(served), len(served)
 
 
 def bid_prices(problems: list[dict], path: Path | None) -> int:

@@ -36,15 +36,8 @@ import highspy
 import numpy as np
 from scipy.sparse import coo_array
 
-from check import Columns, Milp, Model, Rows, allocation_from, build_model, read_cases, run_highs
-from hindsight import (
-    Stock,
-    decide,
-    on_stock_left,
-    priced_milp,
-    protected_levels,
-    shadow_prices,
-)
+from check import Columns, Milp, Model, Rows, build_model, read_cases
+from hindsight import Stock, order_by_order, priced_optimum, priced_stock, shadow_prices
 
 TIME_LIMIT_S = 600.0
 PRICE_SCALES = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -52,22 +45,13 @@ PRICE_SCALES = (0.0, 0.5, 1.0, 1.5, 2.0)
 Plan = frozenset  # of ((location, sku), units)
 
 
-def run_highspy(
-    m: Milp,
-    time_limit: float,
-    objective_bound: float | None,
-    quiet: bool = False,
-    duals: bool = False,
-):
-    """(status, dual bound, best plan's cost, its column values) from HiGHS itself, with its
-    log unless quiet. With an objective bound, the search drops every node that cannot beat
-    it, and "Infeasible" means no joint plan costs at most the bound."""
+def run_highspy(m: Milp, time_limit: float, relaxed: bool = False):
+    """(status, dual bound, objective, column values, row duals) from HiGHS itself, which
+    scipy's milp does not give duals of; `relaxed` drops every integrality (the LP)."""
     h = highspy.Highs()
-    h.setOptionValue("output_flag", not quiet)
+    h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", time_limit)
     h.setOptionValue("mip_rel_gap", 0.0)
-    if objective_bound is not None:
-        h.setOptionValue("objective_bound", objective_bound)
     rows, cols, vals = zip(*m.rows.entries)
     shape = (len(m.rows.lower), len(m.columns.cost))
     matrix = coo_array((vals, (rows, cols)), shape=shape).tocsc()
@@ -80,14 +64,14 @@ def run_highspy(
     lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr, matrix.indices
     lp.a_matrix_.value_ = matrix.data
     kinds = [highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger]
-    lp.integrality_ = [kinds[k] for k in m.columns.integer]
+    lp.integrality_ = [kinds[0 if relaxed else k] for k in m.columns.integer]
     h.passModel(lp)
     h.run()
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     solution = h.getSolution()
-    answer = status, info.mip_dual_bound, info.objective_function_value, list(solution.col_value)
-    return (*answer, list(solution.row_dual)) if duals else answer
+    objective = info.objective_function_value
+    return status, info.mip_dual_bound, objective, solution.col_value, solution.row_dual
 
 
 def plan_of(model: Model, units: list[list[int]]) -> Plan:
@@ -113,30 +97,18 @@ def plan_cost(model: Model, plan: Plan) -> float:
 def priced_plans(models: list[Model], prices: dict) -> tuple[list[Plan], float]:
     """Each order's optimum at these unit prices, and the sum of HiGHS's proven lower bounds
     on those optima (each within its tolerances of the optimum itself)."""
-    plans, bound = [], 0.0
-    for model in models:
-        m = priced_milp(model, prices)
-        result = run_highs(m, TIME_LIMIT_S)
-        if result.status != 0:
-            raise RuntimeError(f"an order's priced optimum: {result.message}")
-        plans.append(plan_of(model, allocation_from(model, m, result.x)))
-        bound += result.mip_dual_bound
-    return plans, bound
+    optima = [priced_optimum(model, prices) for model in models]
+    plans = [plan_of(model, units) for model, (units, _) in zip(models, optima)]
+    return plans, sum(bound for _, bound in optima)
 
 
 def run_plans(problems: list[dict], prices: dict) -> list[Plan]:
     """Each order's plan when the stream is decided order by order from the stock left."""
-    protected = protected_levels(problems)
-    left = dict(Stock.opening(problems))
     plans = []
-    for problem in problems:
-        model = on_stock_left(build_model(problem), left, protected)
-        units = decide(model, prices)
+    for model, units in order_by_order(problems, prices):
         if units is None:
             raise RuntimeError("an order went unserved in the order-by-order run")
         plans.append(plan_of(model, units))
-        for key, n in plans[-1]:
-            left[key] -= n
     return plans
 
 
@@ -169,25 +141,10 @@ def lp_prices(
 ) -> tuple[float, dict, dict]:
     """The master's LP relaxation and, per (location, SKU), what one more unit of its stock
     (λ) and one more unprotected unit (μ, at most the penalty) would save it."""
-    relaxed = Milp(m.columns, m.rows, m.x)
-    integer, m.columns.integer = m.columns.integer, [0] * len(m.columns.integer)
-    try:
-        _, _, value, _, duals = run_highspy(relaxed, TIME_LIMIT_S, None, quiet=True, duals=True)
-    finally:
-        m.columns.integer = integer
+    _, _, value, _, duals = run_highspy(m, TIME_LIMIT_S, relaxed=True)
     stock = {k: max(0.0, -duals[r]) for k, r in rows.items()}
     # μ ≤ the penalty in exact arithmetic (a unit below the level costs no more); kept so.
     return value, stock, {k: min(penalty, max(0.0, -duals[r + 1])) for k, r in rows.items()}
-
-
-def lagrangian_value(
-    stock: Stock, orders: float, stock_price: dict, protection_price: dict
-) -> float:
-    """Σ_o min(cost_o + (λ + μ)·x_o) − λ·stock − μ·unprotected: a lower bound on every joint
-    plan for any λ ≥ 0 and 0 ≤ μ ≤ the penalty (hindsight.py's lagrangian_bound), `orders`
-    being the first sum over each order's plans, all of them, not just the master's."""
-    total = orders - sum(p * stock.available[k] for k, p in stock_price.items())
-    return total - sum(p * stock.unprotected[k] for k, p in protection_price.items())
 
 
 def joint_total(models: list[Model], stock: Stock, penalty: float, plans: list[Plan]) -> float:
@@ -282,7 +239,8 @@ def column_rounds(
         value, stock_price, protection_price = lp_prices(m, rows, penalty)
         prices = {k: p + protection_price[k] for k, p in stock_price.items()}
         new, orders = add_priced(models, columns, prices)
-        bound = lagrangian_value(stock, orders, stock_price, protection_price)
+        # hindsight.py's lagrangian_bound, `orders` over all of each order's plans.
+        bound = orders + priced_stock(stock, stock_price, protection_price)
         print(
             f"round {round_}: master LP {value:.1f} over {sum(map(len, columns))} plans, {new} new;"
             f" lower bound for every policy at its prices {bound:.1f}"
@@ -309,7 +267,7 @@ def best_joint_plan(
         f"master: {sum(map(len, listed))} plans for {len(listed)} orders;"
         f" HiGHS for at most {time_limit:.0f} s"
     )
-    status, dual, best, values = run_highspy(m, time_limit, None, quiet=True)
+    status, dual, best, values, _ = run_highspy(m, time_limit)
     chosen = [
         plans[int(np.argmax([values[z] for z in cols]))] for plans, cols in zip(listed, index)
     ]
@@ -352,11 +310,9 @@ def main() -> int:
     bound = column_rounds(models, columns, stock, args)
     total, chosen = best_joint_plan(models, columns, stock, args.time_limit)
     if args.best_peer:
-        peer = args.best_peer
-        print(f"the best joint plan is {1.0 - total / peer:.2%} below the best peer", end="")
-        print(
-            f"; no policy can be more than {1.0 - bound / peer:.2%} below it" if args.rounds else ""
-        )
+        print(f"the best joint plan is {1.0 - total / args.best_peer:.2%} below the best peer")
+        if args.rounds:
+            print(f"no policy can be more than {1.0 - bound / args.best_peer:.2%} below it")
     if args.report:
         report(problems, models, stock, chosen)
     return 0

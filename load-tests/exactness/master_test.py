@@ -6,8 +6,8 @@
 Each stream has 2–3 locations sharing one stock of 2 SKUs and 2–4 orders. Every plan of every
 order is enumerated, and every choice of one plan per order that keeps the stock is priced:
 that is the clairvoyant optimum. It must equal the master MILP's over all plans, and the
-Lagrangian bound (master.lagrangian_value, and hindsight.lagrangian_bound on the same prices)
-must never exceed it: at the master LP's prices, at 0, and at random prices. Exit 1 on any
+Lagrangian bound (master.py's, from priced_plans, and hindsight.lagrangian_bound on the same
+prices) must never exceed it: at the master LP's prices, at 0, and at random prices. Exit 1 on any
 disagreement.
 """
 
@@ -19,10 +19,9 @@ import random
 import sys
 
 from check import Model, build_model, close, compositions, price
-from hindsight import Stock, lagrangian_bound
+from hindsight import Stock, lagrangian_bound, priced_stock
 from master import (
     joint_total,
-    lagrangian_value,
     lp_prices,
     master_milp,
     plan_of,
@@ -124,7 +123,7 @@ def check_stream(rng: random.Random, problems: list[dict]) -> list[str] | None:
     if optimum == float("inf"):
         return None  # the orders cannot all be served together
     m, _, rows = master_milp(models, plans, stock, penalty)
-    status, _, master_best, _ = run_highspy(m, 60.0, None, quiet=True)
+    status, _, master_best, _, _ = run_highspy(m, 60.0)
     wrong = []
     if status != "Optimal" or not close(master_best, optimum):
         wrong.append(f"master {status} {master_best} against brute force {optimum}")
@@ -139,7 +138,7 @@ def check_stream(rng: random.Random, problems: list[dict]) -> list[str] | None:
     }.items():
         plain = [Model(x.lines, x.sources, x.split_penalty, 0.0, None) for x in models]
         prices = {k: p + mu.get(k, 0.0) for k, p in lam.items()}
-        bound = lagrangian_value(stock, priced_plans(plain, prices)[1], lam, mu)
+        bound = priced_plans(plain, prices)[1] + priced_stock(stock, lam, mu)
         again = lagrangian_bound(problems, lam, {k: mu.get(k, 0.0) for k in lam})
         if bound > optimum + TOLERANCE or again > optimum + TOLERANCE:
             wrong.append(f"{name} prices: bounds {bound}, {again} above the optimum {optimum}")
